@@ -1,0 +1,3 @@
+module github.com/cloakroom/cloakroom
+
+go 1.24
