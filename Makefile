@@ -1,0 +1,36 @@
+# Every module of the repository: a plain `go test ./...` at the root does not
+# reach the nested ones.
+MODULES := $(shell find . -name go.mod -not -path './.services/*' -not -path './tools/*' -exec dirname {} \; | sort)
+GO ?= go
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: test test-only bench lint services services-stop
+
+# test starts the servers the backend tests need, runs every module's tests
+# with the race detector, and stops what it started.
+test:
+	@./scripts/services.sh start
+	@status=0; $(MAKE) --no-print-directory test-only || status=$$?; \
+		./scripts/services.sh stop; exit $$status
+
+test-only:
+	@set -e; for m in $(MODULES); do \
+		echo "== $$m"; (cd $$m && $(GO) test -race -count=1 ./...); \
+	done
+
+bench:
+	@set -e; for m in $(MODULES); do \
+		echo "== $$m"; (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...); \
+	done
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	@set -e; for m in $(MODULES); do \
+		echo "== $$m"; (cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
+	done
+
+services:
+	@./scripts/services.sh start
+
+services-stop:
+	@./scripts/services.sh stop

@@ -1,0 +1,261 @@
+// Package memory keeps sessions in the process's memory: the fastest backend,
+// right for a single instance and for tests. Data is lost on restart.
+package memory
+
+import (
+	"bytes"
+	"container/list"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"iter"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// Options configure a Store. The zero value gives the defaults.
+type Options struct {
+	// MaxEntries bounds the number of stored keys; when full, the least
+	// recently used key is evicted. Zero means 100,000.
+	MaxEntries int
+	// SweepInterval is how often expired keys are removed in the
+	// background. Zero means one minute; a negative value disables the
+	// sweeper (expired keys are still never returned).
+	SweepInterval time.Duration
+}
+
+// shardCount spreads keys over independent locks so that concurrent
+// requests rarely wait for each other.
+const shardCount = 16
+
+// Store is an in-memory core.Backend with expiry, a size bound and LRU
+// eviction. It implements core.Toucher and core.Lister. Call Close to stop
+// its sweeper.
+type Store struct {
+	seed   maphash.Seed
+	shards [shardCount]shard
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	now    func() time.Time
+}
+
+type shard struct {
+	mu    sync.Mutex
+	items map[string]*list.Element
+	lru   list.List // front is most recently used; values are *entry
+	limit int
+}
+
+type entry struct {
+	key     string
+	value   []byte
+	expires time.Time // zero: never
+}
+
+// New returns a Store and starts its sweeper.
+func New(opts Options) *Store {
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 100_000
+	}
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = time.Minute
+	}
+	s := &Store{seed: maphash.MakeSeed(), now: time.Now}
+	perShard := max(1, (opts.MaxEntries+shardCount-1)/shardCount)
+	for i := range s.shards {
+		s.shards[i].items = make(map[string]*list.Element)
+		s.shards[i].limit = perShard
+	}
+	if opts.SweepInterval > 0 {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.sweep(opts.SweepInterval)
+	}
+	return s
+}
+
+func (s *Store) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)%shardCount]
+}
+
+// Get implements core.Backend.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.live(key, s.now())
+	if e == nil {
+		return nil, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	}
+	return bytes.Clone(e.Value.(*entry).value), nil
+}
+
+// Set implements core.Backend.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v := &entry{key: key, value: bytes.Clone(value), expires: expiry(s.now(), ttl)}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.items[key]; ok {
+		e.Value = v
+		sh.lru.MoveToFront(e)
+		return nil
+	}
+	sh.items[key] = sh.lru.PushFront(v)
+	for sh.lru.Len() > sh.limit {
+		sh.remove(sh.lru.Back())
+	}
+	return nil
+}
+
+// Delete implements core.Backend.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.items[key]; ok {
+		sh.remove(e)
+	}
+	return nil
+}
+
+// Touch implements core.Toucher.
+func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := s.now()
+	e := sh.live(key, now)
+	if e == nil {
+		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	}
+	e.Value.(*entry).expires = expiry(now, ttl)
+	return nil
+}
+
+// Keys implements core.Lister. It works on a snapshot, so the caller may
+// modify the store while iterating.
+func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for i := range s.shards {
+			if err := ctx.Err(); err != nil {
+				yield("", err)
+				return
+			}
+			for _, key := range s.shards[i].snapshot(prefix, s.now()) {
+				if !yield(key, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Len reports the number of stored keys, expired ones not yet swept included.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.lru.Len()
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Close stops the sweeper. The store keeps working without it.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.done
+		}
+	})
+	return nil
+}
+
+func (s *Store) sweep(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for i := range s.shards {
+				s.shards[i].purge(s.now())
+			}
+		}
+	}
+}
+
+// live returns key's element, marking it recently used, or nil when it is
+// absent or expired. The caller holds sh.mu.
+func (sh *shard) live(key string, now time.Time) *list.Element {
+	e, ok := sh.items[key]
+	if !ok {
+		return nil
+	}
+	if expired(e.Value.(*entry), now) {
+		sh.remove(e)
+		return nil
+	}
+	sh.lru.MoveToFront(e)
+	return e
+}
+
+func (sh *shard) remove(e *list.Element) {
+	delete(sh.items, e.Value.(*entry).key)
+	sh.lru.Remove(e)
+}
+
+func (sh *shard) purge(now time.Time) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for e := sh.lru.Front(); e != nil; {
+		next := e.Next()
+		if expired(e.Value.(*entry), now) {
+			sh.remove(e)
+		}
+		e = next
+	}
+}
+
+func (sh *shard) snapshot(prefix string, now time.Time) []string {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var keys []string
+	for key, e := range sh.items {
+		if strings.HasPrefix(key, prefix) && !expired(e.Value.(*entry), now) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+func expiry(now time.Time, ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		return time.Time{}
+	}
+	return now.Add(ttl)
+}
+
+func expired(e *entry, now time.Time) bool {
+	return !e.expires.IsZero() && !now.Before(e.expires)
+}
