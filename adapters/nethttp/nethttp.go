@@ -1,0 +1,133 @@
+// Package nethttp plugs cloakroom sessions into net/http.
+//
+//	m := core.NewManager(memory.New(memory.Options{}))
+//	http.ListenAndServe(addr, nethttp.Middleware(m)(mux))
+//
+// Handlers take their session with Get. The session is saved, and its
+// cookie set, just before the response's status line is written.
+package nethttp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+type contextKey struct{}
+
+// Middleware returns middleware that gives every request that asks for it a
+// session managed by m. Requests that m marks static pass through untouched.
+func Middleware(m *core.Manager) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if m.Skip(r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			sw := &sessionWriter{ResponseWriter: w}
+			sw.session = m.Begin(exchange{sw})
+			r = r.WithContext(context.WithValue(r.Context(), contextKey{}, sw))
+			sw.request = r
+			next.ServeHTTP(sw, r)
+			sw.commit()
+		})
+	}
+}
+
+// Get returns the request's session, loading it on first use. It returns
+// an error wrapping core.ErrNoSession when the request did not pass through
+// Middleware or is for a static file, and the load's error when the backend
+// fails or holds corrupt data.
+func Get(r *http.Request) (*core.Session, error) {
+	sw, ok := r.Context().Value(contextKey{}).(*sessionWriter)
+	if !ok {
+		return nil, core.ErrNoSession
+	}
+	return sw.session.Session(r.Context())
+}
+
+// errNotSaved is what writes return after the session failed to save and
+// the response was replaced by an error.
+var errNotSaved = errors.New("nethttp: response dropped: the session could not be saved")
+
+// sessionWriter commits the session before the first byte of the response.
+type sessionWriter struct {
+	http.ResponseWriter
+	request   *http.Request
+	session   *core.Request
+	committed bool
+	failed    bool
+}
+
+// commit saves the session once. When that fails and nothing has been
+// written yet, the handler's response is replaced by a 500: answering
+// success for a change that was lost would mislead the client.
+func (w *sessionWriter) commit() {
+	if w.committed {
+		return
+	}
+	w.committed = true
+	if err := w.session.Commit(w.request.Context()); err != nil {
+		w.failed = true
+		http.Error(w.ResponseWriter, "session could not be saved", http.StatusInternalServerError)
+	}
+}
+
+func (w *sessionWriter) WriteHeader(code int) {
+	w.commit()
+	if !w.failed {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *sessionWriter) Write(p []byte) (int, error) {
+	w.commit()
+	if w.failed {
+		return 0, errNotSaved
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush commits and flushes, for streaming handlers.
+func (w *sessionWriter) Flush() {
+	w.commit()
+	if !w.failed {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Hijack commits before handing the connection over, so that a websocket
+// upgrade keeps the session it was given.
+func (w *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.commit()
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// exchange is the core's view of the request and response.
+type exchange struct{ w *sessionWriter }
+
+func (e exchange) Cookie(name string) (string, bool) {
+	c, err := e.w.request.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+func (e exchange) RemoteAddr() string { return e.w.request.RemoteAddr }
+
+func (e exchange) RequestHeader(name string) string {
+	return strings.Join(e.w.request.Header.Values(name), ",")
+}
+
+func (e exchange) AddResponseHeader(name, value string) {
+	e.w.ResponseWriter.Header().Add(name, value)
+}

@@ -1,0 +1,434 @@
+package adaptertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/backends/memory"
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// Harness serves the suite's application through the adapter under test,
+// with sessions from m, on a loopback server that it stops when t ends. It
+// returns the server's base URL, such as "http://127.0.0.1:41234".
+type Harness func(t *testing.T, m *core.Manager) (baseURL string)
+
+// env is one test's server, backend and reported errors.
+type env struct {
+	t       *testing.T
+	url     string
+	m       *core.Manager
+	backend *recorder
+
+	mu       sync.Mutex
+	reported []error
+}
+
+func start(t *testing.T, h Harness) *env {
+	store := memory.New(memory.Options{})
+	t.Cleanup(func() { store.Close() })
+	e := &env{t: t, backend: &recorder{Store: store}}
+	e.m = core.NewManager(e.backend)
+	e.m.ErrorHandler = func(_ context.Context, err error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.reported = append(e.reported, err)
+	}
+	e.url = h(t, e.m)
+	return e
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	body   string
+	header http.Header
+}
+
+// get requests path with the session cookie value (none when empty).
+func (e *env) get(path, cookie string) response {
+	e.t.Helper()
+	r, err := e.fetch(path, cookie)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// fetch is get for goroutines other than the test's.
+func (e *env) fetch(path, cookie string) (response, error) {
+	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+	if err != nil {
+		return response{}, err
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: e.m.Cookie.Name, Value: cookie})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("GET %s: reading body: %w", path, err)
+	}
+	return response{status: res.StatusCode, body: string(body), header: res.Header}, nil
+}
+
+// cookie returns the session cookie the response sets, or nil.
+func (r response) cookie(name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (r response) varies() bool {
+	for _, v := range r.header.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// login sets k=v in a new session and returns the session cookie's value.
+func (e *env) login(k, v string) string {
+	e.t.Helper()
+	r := e.get("/set?k="+k+"&v="+v, "")
+	c := r.cookie(e.m.Cookie.Name)
+	if r.status != 200 || c == nil || c.Value == "" {
+		e.t.Fatalf("/set: status %d, cookie %v; want 200 and a session cookie", r.status, c)
+	}
+	e.backend.take()
+	return c.Value
+}
+
+func (e *env) wantCalls(want ...string) {
+	e.t.Helper()
+	if got := e.backend.take(); !slices.Equal(got, want) {
+		e.t.Errorf("backend calls = %q, want %q", got, want)
+	}
+}
+
+func (e *env) errors() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.reported)
+}
+
+func wantNoCookie(t *testing.T, r response) {
+	t.Helper()
+	if sc := r.header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Errorf("Set-Cookie = %q, want none", sc)
+	}
+}
+
+func wantExpired(t *testing.T, r response, name string) {
+	t.Helper()
+	c := r.cookie(name)
+	if c == nil || c.MaxAge >= 0 || !c.Expires.Before(time.Now()) {
+		t.Errorf("Set-Cookie = %q, want %s expired (Max-Age=0 and an Expires in the past)", r.header.Values("Set-Cookie"), name)
+	}
+}
+
+// Run checks that the adapter served by h follows every lifecycle rule that
+// depends on an adapter.
+func Run(t *testing.T, h Harness) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, e *env)
+	}{
+		{"UntouchedRequestCostsNothing", testUntouched},
+		{"StaticRequestHasNoSession", testStatic},
+		{"ReadWithoutCookieCostsNothing", testNoCookie},
+		{"NewSessionIsSavedBeforeResponse", testNewSession},
+		{"CookieAttributes", testCookieAttributes},
+		{"ReadIsOneBackendCall", testRead},
+		{"CommitPaths", testCommitPaths},
+		{"UnknownIDIsNotAdopted", testUnknownID},
+		{"MalformedCookieIsNotLookedUp", testMalformed},
+		{"ClearDeletes", testClear},
+		{"DestroyDeletes", testDestroy},
+		{"RegenerateMovesData", testRegenerate},
+		{"LateChangeIsNotLost", testLateChange},
+		{"FailedLoadSavesNothing", testFailedLoad},
+		{"FailedSaveIsAnError", testFailedSave},
+		{"CorruptDataIsNotOverwritten", testCorrupt},
+		{"RequestContextReachesBackend", testContext},
+		{"ConcurrentSessions", testConcurrent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, start(t, h))
+		})
+	}
+}
+
+func testUntouched(t *testing.T, e *env) {
+	r := e.get("/healthz", "")
+	if r.status != 200 || r.body != "ok" {
+		t.Fatalf("/healthz = %d %q", r.status, r.body)
+	}
+	wantNoCookie(t, r)
+	if r.varies() {
+		t.Error("a request that never asked for its session got Vary: Cookie")
+	}
+	e.wantCalls()
+}
+
+func testStatic(t *testing.T, e *env) {
+	cookie := e.login("k", "v")
+	r := e.get("/static/app.css", cookie)
+	if r.body != "no session" {
+		t.Errorf("/static/app.css body = %q, want the handler to get core.ErrNoSession", r.body)
+	}
+	wantNoCookie(t, r)
+	e.wantCalls()
+}
+
+func testNoCookie(t *testing.T, e *env) {
+	r := e.get("/get?k=a", "")
+	if r.status != 200 || r.body != "" {
+		t.Fatalf("/get = %d %q", r.status, r.body)
+	}
+	wantNoCookie(t, r)
+	if !r.varies() {
+		t.Error("a response whose session was accessed lacks Vary: Cookie")
+	}
+	e.wantCalls()
+}
+
+func testNewSession(t *testing.T, e *env) {
+	r := e.get("/set?k=a&v=1", "")
+	c := r.cookie(e.m.Cookie.Name)
+	if c == nil {
+		t.Fatalf("no session cookie: Set-Cookie = %q", r.header.Values("Set-Cookie"))
+	}
+	e.wantCalls("set")
+	if got := e.get("/get?k=a", c.Value); got.body != "1" {
+		t.Errorf("/get after /set = %q, want 1", got.body)
+	}
+}
+
+func testCookieAttributes(t *testing.T, e *env) {
+	r := e.get("/set?k=a&v=1", "")
+	c := r.cookie(e.m.Cookie.Name)
+	if c == nil {
+		t.Fatal("no session cookie")
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure {
+		t.Errorf("cookie %q: want HttpOnly, SameSite=Lax, Path=/ and not Secure by default", c.Raw)
+	}
+	wantMaxAge := int(e.m.Lifetime / time.Second)
+	if c.MaxAge < wantMaxAge-5 || c.MaxAge > wantMaxAge {
+		t.Errorf("cookie Max-Age = %d, want %d for a permanent session", c.MaxAge, wantMaxAge)
+	}
+	if d := time.Until(c.Expires) - e.m.Lifetime; d > 5*time.Second || d < -5*time.Second {
+		t.Errorf("cookie Expires = %v, want about now + %v", c.Expires, e.m.Lifetime)
+	}
+	if !r.varies() {
+		t.Error("missing Vary: Cookie")
+	}
+}
+
+func testRead(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	for range 3 {
+		r := e.get("/get?k=a", cookie)
+		if r.body != "1" {
+			t.Fatalf("/get = %q, want 1", r.body)
+		}
+		wantNoCookie(t, r)
+		if !r.varies() {
+			t.Error("missing Vary: Cookie")
+		}
+		e.wantCalls("get") // the handler asks twice; one load
+	}
+}
+
+func testCommitPaths(t *testing.T, e *env) {
+	for _, route := range []string{"/set-created", "/set-implicit", "/set-silent"} {
+		r := e.get(route+"?k=a&v=1", "")
+		c := r.cookie(e.m.Cookie.Name)
+		if c == nil {
+			t.Errorf("%s: no session cookie in the response (status %d)", route, r.status)
+			continue
+		}
+		if got := e.get("/get?k=a", c.Value); got.body != "1" {
+			t.Errorf("%s: value not saved: /get = %q", route, got.body)
+		}
+	}
+	if r := e.get("/set-created?k=a&v=1", ""); r.status != 201 {
+		t.Errorf("/set-created status = %d, want the handler's 201", r.status)
+	}
+}
+
+func testUnknownID(t *testing.T, e *env) {
+	forged := core.RandomID{}.NewID()
+	r := e.get("/set?k=a&v=1", forged)
+	c := r.cookie(e.m.Cookie.Name)
+	if c == nil || c.Value == forged || c.Value == "" {
+		t.Fatalf("cookie after a forged id = %v, want a fresh id", c)
+	}
+	e.backend.take()
+	// A read with an unknown id creates nothing and tells the browser to
+	// drop the cookie.
+	r = e.get("/get?k=a", core.RandomID{}.NewID())
+	wantExpired(t, r, e.m.Cookie.Name)
+	e.wantCalls("get")
+}
+
+func testMalformed(t *testing.T, e *env) {
+	for _, bad := range []string{"short", "../../../etc/passwd", strings.Repeat("A", 4000), core.RandomID{}.NewID() + "x"} {
+		r := e.get("/get?k=a", bad)
+		if r.status != 200 {
+			t.Errorf("malformed cookie %.20q: status %d", bad, r.status)
+		}
+		e.wantCalls()
+	}
+}
+
+func testClear(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	r := e.get("/clear", cookie)
+	wantExpired(t, r, e.m.Cookie.Name)
+	e.wantCalls("get", "delete")
+	if r := e.get("/get?k=a", cookie); r.body != "" {
+		t.Errorf("cleared session still readable: %q", r.body)
+	}
+}
+
+func testDestroy(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	r := e.get("/destroy", cookie)
+	wantExpired(t, r, e.m.Cookie.Name)
+	e.wantCalls("get", "delete")
+	if r := e.get("/get?k=a", cookie); r.body != "" {
+		t.Errorf("destroyed session still readable: %q", r.body)
+	}
+}
+
+func testRegenerate(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	r := e.get("/regenerate", cookie)
+	c := r.cookie(e.m.Cookie.Name)
+	if c == nil || c.Value == cookie {
+		t.Fatalf("cookie after Regenerate = %v, want a new id", c)
+	}
+	e.wantCalls("get", "set", "delete")
+	if r := e.get("/get?k=a", c.Value); r.body != "1" {
+		t.Errorf("data under the new id = %q, want 1", r.body)
+	}
+	if r := e.get("/get?k=a", cookie); r.body != "" {
+		t.Errorf("old id still readable after Regenerate: %q", r.body)
+	}
+}
+
+// testLateChange: a change after the response is committed must be saved
+// (frameworks that buffer commit after the handler) or reported.
+func testLateChange(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	r := e.get("/late?k=a&v=2", cookie)
+	if r.body != "written first" {
+		t.Fatalf("/late = %q", r.body)
+	}
+	saved := e.get("/get?k=a", cookie).body == "2"
+	reported := slices.ContainsFunc(e.errors(), func(err error) bool { return errors.Is(err, core.ErrLateChange) })
+	if !saved && !reported {
+		t.Error("a change made after the response was written was neither saved nor reported")
+	}
+}
+
+func testFailedLoad(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	e.backend.fail(true, false)
+	r := e.get("/set?k=a&v=2", cookie)
+	if r.status != 503 || !strings.Contains(r.body, errInjected.Error()) {
+		t.Errorf("/set with a failing backend = %d %q, want the handler to see the load error", r.status, r.body)
+	}
+	e.wantCalls("get")
+	wantNoCookie(t, r)
+	e.backend.fail(false, false)
+	if r := e.get("/get?k=a", cookie); r.body != "1" {
+		t.Errorf("stored data after a failed load = %q, want 1 untouched", r.body)
+	}
+}
+
+func testFailedSave(t *testing.T, e *env) {
+	e.backend.fail(false, true)
+	r := e.get("/set?k=a&v=1", "")
+	if r.status < 500 {
+		t.Errorf("/set whose save failed = %d %q, want a 5xx", r.status, r.body)
+	}
+	wantNoCookie(t, r)
+	if !slices.ContainsFunc(e.errors(), func(err error) bool { return errors.Is(err, errInjected) }) {
+		t.Errorf("failed save not reported to the ErrorHandler; reported %v", e.errors())
+	}
+}
+
+func testCorrupt(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	for key, err := range e.backend.Keys(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = e.backend.Store.Set(context.Background(), key, []byte("{not json"), time.Hour)
+	}
+	r := e.get("/set?k=a&v=2", cookie)
+	if r.status != 503 || !strings.Contains(r.body, "corrupt") {
+		t.Errorf("/set over corrupt data = %d %q, want the handler to see core.ErrCorrupt", r.status, r.body)
+	}
+	wantNoCookie(t, r)
+	e.wantCalls("get")
+}
+
+func testContext(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	e.get("/set?k=a&v=2", cookie)
+	e.get("/clear", cookie)
+	e.backend.mu.Lock()
+	defer e.backend.mu.Unlock()
+	if e.backend.unmarked > 0 {
+		t.Errorf("%d backend calls did not get the request's context", e.backend.unmarked)
+	}
+}
+
+func testConcurrent(t *testing.T, e *env) {
+	const clients = 8
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cookie := ""
+			for n := 1; n <= 5; n++ {
+				r, err := e.fetch("/incr", cookie)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c := r.cookie(e.m.Cookie.Name); c != nil {
+					cookie = c.Value
+				}
+				if r.body != string(rune('0'+n)) {
+					t.Errorf("client %d: /incr #%d = %q", i, n, r.body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

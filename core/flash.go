@@ -1,0 +1,49 @@
+package core
+
+// Flash is a one-time message for the next page the user sees, such as
+// "Saved!" after a form post.
+type Flash struct {
+	Category string
+	Message  string
+}
+
+// keyFlashes is where Flask keeps flash messages: a list of
+// (category, message) tuples.
+const keyFlashes = "_flashes"
+
+// Flash adds a message to show on a later request. Flask's flash() uses the
+// category "message" when none is given.
+func (s *Session) Flash(category, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, _ := s.data[keyFlashes].([]any)
+	s.data[keyFlashes] = append(list, Tuple{category, message})
+	s.changed(keyFlashes)
+}
+
+// Flashes removes and returns the pending messages, oldest first, as
+// Flask's get_flashed_messages(with_categories=True) does. Entries that are
+// not (category, message) pairs of strings are skipped.
+func (s *Session) Flashes() []Flash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, ok := s.data[keyFlashes].([]any)
+	if !ok {
+		return nil
+	}
+	delete(s.data, keyFlashes)
+	s.changed(keyFlashes)
+	flashes := make([]Flash, 0, len(list))
+	for _, item := range list {
+		pair, _ := item.(Tuple)
+		if len(pair) != 2 {
+			continue
+		}
+		c, ok1 := pair[0].(string)
+		m, ok2 := pair[1].(string)
+		if ok1 && ok2 {
+			flashes = append(flashes, Flash{Category: c, Message: m})
+		}
+	}
+	return flashes
+}

@@ -1,0 +1,171 @@
+package core
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Exchange is what an adapter tells the core about one HTTP request and its
+// response. Adapters implement it over their framework's request context.
+type Exchange interface {
+	// Cookie returns the value of the request's cookie called name.
+	Cookie(name string) (string, bool)
+	// RemoteAddr returns the connection's peer address, "ip:port" or "ip".
+	RemoteAddr() string
+	// RequestHeader returns a request header's values joined by commas.
+	RequestHeader(name string) string
+	// AddResponseHeader adds a response header; the core calls it only
+	// before the response is committed.
+	AddResponseHeader(name, value string)
+}
+
+// Request is one HTTP request's view of its session: it loads the session
+// on first use and commits it once. Adapters create one per request with
+// Begin and call Commit before the response's status line goes out.
+type Request struct {
+	m  *Manager
+	ex Exchange
+
+	mu        sync.Mutex
+	s         *Session
+	err       error
+	loaded    bool
+	committed bool
+	hadCookie bool
+}
+
+// Begin starts the session handling of one request. It does no I/O.
+func (m *Manager) Begin(ex Exchange) *Request {
+	return &Request{m: m, ex: ex}
+}
+
+// Session returns the request's session, loading it on the first call. A
+// failed load returns the same error on every call, and such a request
+// never saves over the stored session.
+func (r *Request) Session(ctx context.Context) (*Session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.loaded {
+		r.loaded = true
+		if !r.committed {
+			r.ex.AddResponseHeader("Vary", "Cookie")
+		}
+		r.s, r.err = r.load(ctx)
+		if r.s != nil && r.committed {
+			r.s.sealed = true
+		}
+	}
+	return r.s, r.err
+}
+
+func (r *Request) load(ctx context.Context) (*Session, error) {
+	m := r.m
+	value, ok := r.ex.Cookie(m.Cookie.Name)
+	r.hadCookie = ok && value != ""
+	s, err := m.Load(ctx, m.cookieID(value))
+	if err != nil || m.Protection == ProtectionOff {
+		return s, err
+	}
+	client := m.ClientAddr(r.ex)
+	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
+		s = m.fresh(ctx, s.id)
+	}
+	if _, ok := s.data[keyAddr]; !ok && client.IsValid() {
+		s.data[keyAddr] = client.String()
+	}
+	return s, nil
+}
+
+// Commit saves the session if it needs saving and sets or expires the
+// cookie. Adapters call it before the response's headers are written; a
+// change made after it is reported to the ErrorHandler. It does nothing for
+// a request that never asked for its session or whose load failed. A failed
+// save is reported to the ErrorHandler and returned, so that the adapter
+// can answer with an error instead of the handler's response.
+func (r *Request) Commit(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.committed {
+		return nil
+	}
+	r.committed = true
+	if r.s == nil {
+		return nil
+	}
+	s := r.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sealed = true
+	out, err := r.m.save(ctx, s)
+	if err != nil {
+		r.m.report(ctx, err)
+		return err
+	}
+	switch {
+	case out == savedData:
+		r.ex.AddResponseHeader("Set-Cookie", r.m.cookie(s))
+	case r.hadCookie && !s.stored:
+		// The client's id is gone or was never ours: stop it coming back.
+		r.ex.AddResponseHeader("Set-Cookie", r.m.expiredCookie())
+	}
+	return nil
+}
+
+// cookieID returns the id carried by a cookie value, or "" when its
+// signature does not verify.
+func (m *Manager) cookieID(value string) string {
+	if m.Signer == nil || value == "" {
+		return value
+	}
+	id, err := m.Signer.Unsign(value)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// cookie returns the Set-Cookie value for a saved session. The caller holds
+// s.mu.
+func (m *Manager) cookie(s *Session) string {
+	value := s.id
+	if m.Signer != nil {
+		value = m.Signer.Sign(value)
+	}
+	c := m.baseCookie(value)
+	if p, _ := s.data[keyPermanent].(bool); p {
+		now := m.now()
+		expires := now.Add(m.Lifetime)
+		if m.AbsoluteTimeout > 0 {
+			expires = minTime(expires, m.deadline(s.data))
+		}
+		c.Expires = expires.UTC()
+		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))
+	}
+	return c.String()
+}
+
+// expiredCookie returns a Set-Cookie value that makes the browser drop the
+// session cookie.
+func (m *Manager) expiredCookie() string {
+	c := m.baseCookie("")
+	c.Expires = time.Unix(0, 0)
+	c.MaxAge = -1
+	return c.String()
+}
+
+func (m *Manager) baseCookie(value string) *http.Cookie {
+	o := &m.Cookie
+	return &http.Cookie{
+		Name: o.Name, Value: value, Path: o.Path, Domain: o.Domain,
+		Secure: o.Secure, HttpOnly: o.HTTPOnly, SameSite: o.SameSite,
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

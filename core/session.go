@@ -1,0 +1,225 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"sync"
+)
+
+// Keys the Manager keeps in the session data beside the application's own.
+// They use Quart-Session's names so that a Python peer understands them.
+const (
+	keyPermanent = "_permanent" // Flask's permanent flag
+	keyAddr      = "_addr"      // client address under session protection
+	keyCreated   = "_created"   // Unix seconds, for the absolute timeout
+)
+
+func internalKey(k string) bool {
+	return k == keyPermanent || k == keyAddr || k == keyCreated
+}
+
+// Session is one user's session data. Handlers get it from their adapter;
+// it is safe for concurrent use by the goroutines of one request.
+//
+// Changes are tracked by the methods that make them: a value taken out with
+// Get and then mutated in place (a map, a slice) is not seen as a change
+// until it is stored again with Set.
+type Session struct {
+	mu       sync.Mutex
+	m        *Manager
+	ctx      context.Context // the loading request's, for reports of late changes
+	id       string
+	data     map[string]any
+	isNew    bool   // no stored session was found when this one was loaded
+	stored   bool   // the backend holds data under id
+	modified bool   // data changed since load or the last save
+	oldID    string // a stored id to delete at the next save
+	sealed   bool   // the response is committed; changes can no longer be saved
+}
+
+func newSession(m *Manager, ctx context.Context, id string, data map[string]any, stored bool) *Session {
+	return &Session{m: m, ctx: ctx, id: id, data: data, stored: stored, isNew: !stored}
+}
+
+// ID returns the session id. It changes with Regenerate and Destroy.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// IsNew reports whether no stored session was found for this request.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isNew
+}
+
+// IsModified reports whether the session has changes not yet saved.
+func (s *Session) IsModified() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modified
+}
+
+// Get returns the value stored under key. Numbers come back as int64 or
+// float64 whatever type was stored; the typed getters smooth that over.
+func (s *Session) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	return v, ok
+}
+
+// Set stores value under key.
+func (s *Session) Set(key string, value any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[key] = value
+	s.changed(key)
+}
+
+// Delete removes key.
+func (s *Session) Delete(key string) {
+	s.Pop(key)
+}
+
+// Pop removes key and returns the value it held.
+func (s *Session) Pop(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	if ok {
+		delete(s.data, key)
+		s.changed(key)
+	}
+	return v, ok
+}
+
+// Clear removes every key. A cleared session is deleted from the backend and
+// its cookie expired, unless new data is set before the response.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clear()
+}
+
+func (s *Session) clear() {
+	for k := range s.data {
+		if !internalKey(k) {
+			delete(s.data, k)
+		}
+	}
+	s.changed("")
+}
+
+// Keys returns the application's keys in sorted order.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.data))
+	for k := range s.data {
+		if !internalKey(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// All yields the application's keys and values in key order. It works on a
+// snapshot, so the loop body may change the session.
+func (s *Session) All() iter.Seq2[string, any] {
+	s.mu.Lock()
+	snapshot := maps.Clone(s.data)
+	s.mu.Unlock()
+	return func(yield func(string, any) bool) {
+		for _, k := range slices.Sorted(maps.Keys(snapshot)) {
+			if !internalKey(k) && !yield(k, snapshot[k]) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of the application's keys.
+func (s *Session) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userLen()
+}
+
+func (s *Session) userLen() int {
+	n := 0
+	for k := range s.data {
+		if !internalKey(k) {
+			n++
+		}
+	}
+	return n
+}
+
+// Permanent reports whether the session outlives the browser session: its
+// cookie carries an expiry. Sessions are permanent unless configured or set
+// otherwise.
+func (s *Session) Permanent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, _ := s.data[keyPermanent].(bool)
+	return p
+}
+
+// SetPermanent sets whether the session's cookie carries an expiry.
+func (s *Session) SetPermanent(permanent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if permanent {
+		s.data[keyPermanent] = true
+	} else {
+		delete(s.data, keyPermanent)
+	}
+	s.changed(keyPermanent)
+}
+
+// Regenerate moves the data to a new id; the old id is deleted when the
+// session is saved. Call it whenever privileges change, above all at login,
+// so that an id planted before login is worth nothing after.
+func (s *Session) Regenerate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.regenerate()
+	s.changed("")
+}
+
+func (s *Session) regenerate() {
+	if s.stored && s.oldID == "" {
+		s.oldID = s.id
+	}
+	s.stored = false
+	s.id = s.m.ids().NewID()
+}
+
+// Destroy deletes the session: its data is removed from the backend and its
+// cookie expired when the response is committed. Data set afterwards starts
+// a new session with a new id.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.regenerate()
+	s.clear()
+}
+
+// changed marks the session modified and reports a change that can no
+// longer be saved. The caller holds s.mu.
+func (s *Session) changed(key string) {
+	s.modified = true
+	if s.sealed {
+		s.m.report(s.ctx, fmt.Errorf("%w (key %q)", ErrLateChange, key))
+	}
+}
+
+// empty reports whether the session holds nothing of the application's.
+func (s *Session) empty() bool { return s.userLen() == 0 }
