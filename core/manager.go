@@ -166,9 +166,9 @@ func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 type outcome int
 
 const (
-	savedNothing outcome = iota
-	savedData            // the session was written under its id
-	savedDeletion        // the session's stored data was deleted
+	savedNothing  outcome = iota
+	savedData             // the session was written under its id
+	savedDeletion         // the session's stored data was deleted
 )
 
 // Save writes s to the backend if it needs writing: it was changed and holds
