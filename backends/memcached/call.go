@@ -1,0 +1,34 @@
+package memcached
+
+import (
+	"context"
+	"time"
+)
+
+// detach reports whether a call under ctx must run on its own goroutine
+// because ctx's deadline comes before the longest the client may block
+// (connect timeout plus I/O timeout). It returns ctx's error when ctx has
+// already ended, so that no I/O is started for it.
+func (s *Store) detach(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < 2*s.timeout, nil
+}
+
+// run calls op, which gomemcache cannot interrupt, on its own goroutine and
+// returns ctx's error as soon as ctx ends. An abandoned op keeps running
+// until the client's timeout; it must not share memory that the caller may
+// change after run returns. Calls that need no detaching skip run, and the
+// closure it would cost.
+func run(ctx context.Context, op func() error) error {
+	done := make(chan error, 1) // buffered: an abandoned op never blocks
+	go func() { done <- op() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

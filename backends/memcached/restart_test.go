@@ -1,0 +1,159 @@
+package memcached
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
+)
+
+// ownServer is a memcached process started by a test on a port of its own.
+type ownServer struct {
+	t    *testing.T
+	bin  string
+	addr string
+	cmd  *exec.Cmd
+}
+
+func startOwnServer(t *testing.T) *ownServer {
+	t.Helper()
+	bin, err := exec.LookPath("memcached")
+	if err != nil {
+		backendtest.Unavailable(t, "the memcached binary (Debian package memcached)", err)
+	}
+	srv := &ownServer{t: t, bin: bin, addr: closedAddr(t)}
+	srv.start()
+	t.Cleanup(srv.kill)
+	return srv
+}
+
+func (srv *ownServer) start() {
+	srv.t.Helper()
+	port := srv.addr[strings.LastIndexByte(srv.addr, ':')+1:]
+	srv.cmd = exec.Command(srv.bin, "-p", port, "-l", "127.0.0.1", "-U", "0", "-u", "root", "-m", "16")
+	if err := srv.cmd.Start(); err != nil {
+		srv.t.Fatalf("start memcached: %v", err)
+	}
+	c := memcache.New(srv.addr)
+	defer c.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := c.Ping()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			srv.t.Fatalf("memcached on %s did not answer within 5s: %v", srv.addr, err)
+		}
+	}
+}
+
+func (srv *ownServer) signal(sig syscall.Signal) {
+	srv.t.Helper()
+	if err := srv.cmd.Process.Signal(sig); err != nil {
+		srv.t.Fatalf("signal %v to memcached: %v", sig, err)
+	}
+}
+
+func (srv *ownServer) kill() {
+	if srv.cmd == nil || srv.cmd.Process == nil {
+		return
+	}
+	_ = srv.cmd.Process.Signal(syscall.SIGCONT)
+	_ = srv.cmd.Process.Kill()
+	_ = srv.cmd.Wait()
+	srv.cmd = nil
+}
+
+func TestServerRestart(t *testing.T) {
+	srv := startOwnServer(t)
+	s := storeWithTimeout([]string{srv.addr}, 300*time.Millisecond)
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	if err := s.Set(ctx, "k", []byte("before"), time.Minute); err != nil {
+		t.Fatalf("Set on a fresh server: %v", err)
+	}
+
+	srv.kill()
+	for i := range 3 { // the first call may find a pooled connection; all must fail
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := s.Get(ctx, "k")
+		cancel()
+		if err == nil || errors.Is(err, core.ErrNotFound) {
+			t.Fatalf("Get #%d with the server down: err = %v, want a connection error", i, err)
+		}
+		t.Logf("server down: %v", err)
+	}
+
+	srv.start()
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err = s.Set(ctx, "k", []byte("after"), time.Minute); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("Set after the restart never succeeded: %v", err)
+	}
+	if got, err := s.Get(ctx, "k"); err != nil || string(got) != "after" {
+		t.Fatalf("Get after the restart = %q, %v; want \"after\"", got, err)
+	}
+}
+
+// TestDeadlineBeforeTimeout freezes a server so that calls hang, and checks
+// that a context deadline shorter than the client timeout still ends them.
+func TestDeadlineBeforeTimeout(t *testing.T) {
+	srv := startOwnServer(t)
+	s := storeWithTimeout([]string{srv.addr}, 5*time.Second)
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Set(context.Background(), "k", []byte("v"), time.Minute); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	srv.signal(syscall.SIGSTOP)
+	value := []byte("frozen")
+	calls := map[string]func(context.Context) error{
+		"Get":    func(ctx context.Context) error { _, err := s.Get(ctx, "k"); return err },
+		"Set":    func(ctx context.Context) error { return s.Set(ctx, "k", value, time.Minute) },
+		"Delete": func(ctx context.Context) error { return s.Delete(ctx, "k") },
+		"Touch":  func(ctx context.Context) error { return s.Touch(ctx, "k", time.Minute) },
+	}
+	for op, call := range calls {
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		start := time.Now()
+		err := call(ctx)
+		took := time.Since(start)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s on a frozen server: err = %v, want DeadlineExceeded", op, err)
+		}
+		if took > time.Second {
+			t.Errorf("%s on a frozen server took %v with a 150ms deadline", op, took)
+		}
+	}
+	copy(value, "XXXXXX") // Set must have kept its own copy for the abandoned call
+	srv.signal(syscall.SIGCONT)
+	got, err := s.Get(context.Background(), "k")
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("Get after the server thawed: %v", err)
+	}
+	if err == nil && string(got) != "v" && string(got) != "frozen" {
+		t.Fatalf("Get after the server thawed = %q, want \"v\" or \"frozen\"", got)
+	}
+}
+
+func TestCanceledContextNoIO(t *testing.T) {
+	s := storeWithTimeout([]string{closedAddr(t)}, 200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Get(ctx, "k")
+	if !isContextErr(err) {
+		t.Fatalf("Get with a canceled context: err = %v, want context.Canceled", err)
+	}
+}
