@@ -885,12 +885,12 @@ func (d *decoder) array() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	list := []any{}
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return list, nil
+		return []any{}, nil
 	}
+	list := make([]any, 0, 4)
 	for {
 		v, err := d.value()
 		if err != nil {
@@ -938,7 +938,7 @@ func (d *decoder) object() (any, error) {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.unexpected()
 		}
-		k, err := d.str()
+		k, err := d.key()
 		if err != nil {
 			return nil, err
 		}
@@ -948,8 +948,22 @@ func (d *decoder) object() (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
-		v, err := d.value()
-		if err != nil {
+		var v any
+		if nmembers == 0 && !d.plain && isTextTag(k) && d.pos < len(d.data) && d.data[d.pos] == '"' {
+			// Most likely a tag: its text is converted straight from the
+			// input, without making a string of it first.
+			raw, err := d.strBytes()
+			if err != nil {
+				return nil, err
+			}
+			d.skipSpace()
+			if d.pos < len(d.data) && d.data[d.pos] == '}' {
+				d.pos++
+				d.depth--
+				return untagText(d, start, k, raw)
+			}
+			v = string(raw)
+		} else if v, err = d.value(); err != nil {
 			return nil, err
 		}
 		switch nmembers {
@@ -1026,30 +1040,99 @@ func (d *decoder) untag(at int, tag string, v any) (any, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return nil, bad("a string")
+		d.pos = at
+		return nil, d.errorf("tag %q needs a string", tag)
+	}
+	return untagText(d, at, tag, s)
+}
+
+func isTextTag(k string) bool {
+	return k == tagBytes || k == tagMarkup || k == tagUUID || k == tagDateTime
+}
+
+// untagText decodes the text of a " b", " m", " u" or " d" tag, either
+// from a string or straight from the input.
+func untagText[T string | []byte](d *decoder, at int, tag string, s T) (any, error) {
+	bad := func(want string) error {
+		d.pos = at
+		return d.errorf("tag %q needs %s", tag, want)
 	}
 	switch tag {
 	case tagBytes:
-		b, err := base64.StdEncoding.DecodeString(s)
+		b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+		n, err := base64.StdEncoding.Decode(b, []byte(s))
 		if err != nil {
 			return nil, bad("standard base64")
 		}
-		return b, nil
+		return b[:n], nil
 	case tagMarkup:
 		return template.HTML(s), nil
 	case tagUUID:
-		u, err := ParseUUID(s)
+		u, err := parseUUIDText(s)
 		if err != nil {
 			return nil, bad("a UUID")
 		}
 		return u, nil
 	default: // tagDateTime
-		t, err := parseTime(s)
+		if t, ok := parseHTTPDate(string(s)); ok {
+			return t, nil
+		}
+		t, err := parseTime(string(s))
 		if err != nil {
 			return nil, bad("a date")
 		}
 		return t, nil
 	}
+}
+
+// key reads an object key. Tag keys come back as constants, so that the
+// many tag objects in a session cost no string each.
+func (d *decoder) key() (string, error) {
+	data, p := d.data, d.pos
+	if p+3 < len(data) && data[p+1] == ' ' {
+		if data[p+3] == '"' {
+			var k string
+			switch data[p+2] {
+			case 't':
+				k = tagTuple
+			case 'b':
+				k = tagBytes
+			case 'm':
+				k = tagMarkup
+			case 'u':
+				k = tagUUID
+			case 'd':
+				k = tagDateTime
+			}
+			if k != "" {
+				d.pos = p + 4
+				return k, nil
+			}
+		} else if p+4 < len(data) && data[p+2] == 'd' && data[p+3] == 'i' && data[p+4] == '"' {
+			d.pos = p + 5
+			return tagDict, nil
+		}
+	}
+	return d.str()
+}
+
+// strBytes reads a string like str, but returns its bytes, which alias the
+// input when the string has no escapes.
+func (d *decoder) strBytes() ([]byte, error) {
+	data := d.data
+	for i := d.pos + 1; i < len(data); i++ {
+		c := data[i]
+		if c == '"' {
+			b := data[d.pos+1 : i]
+			d.pos = i + 1
+			return b, nil
+		}
+		if c == '\\' || c < ' ' || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	s, err := d.str()
+	return []byte(s), err
 }
 
 // str reads a string starting at its opening quote. Strings without

@@ -48,7 +48,7 @@ func (u UUID) MarshalText() ([]byte, error) {
 // UnmarshalText accepts what ParseUUID accepts, as the inverse of
 // MarshalText.
 func (u *UUID) UnmarshalText(b []byte) error {
-	v, err := parseUUIDBytes(b)
+	v, err := parseUUIDText(b)
 	if err != nil {
 		return err
 	}
@@ -68,10 +68,10 @@ func (u UUID) appendHex(b []byte) []byte {
 // canonical hyphenated form that people and Python's str() write, in either
 // case, because both reach a session from the outside.
 func ParseUUID(s string) (UUID, error) {
-	return parseUUIDBytes([]byte(s))
+	return parseUUIDText(s)
 }
 
-func parseUUIDBytes(s []byte) (UUID, error) {
+func parseUUIDText[T string | []byte](s T) (UUID, error) {
 	var u UUID
 	switch len(s) {
 	case 32:
