@@ -82,6 +82,7 @@ func Run(t *testing.T, b core.Backend) {
 		}
 		testKeys(t, b, lb, key(t))
 	})
+	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
 }
 
 func randomHex(n int) string {
