@@ -1,0 +1,320 @@
+// Package filesystem keeps each session in a file of its own in one folder:
+// sessions survive restarts with no server to run, and several processes on
+// one machine can share the folder.
+//
+// A file holds the value alone; its modification time is its expiry, so
+// extending a session (Touch) changes metadata and never rewrites data that
+// another process may have just replaced. Writes go to a temporary file
+// that is renamed into place, so a reader sees a whole old value or a whole
+// new one.
+package filesystem
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// ErrKeyTooLong is returned for keys whose file name would exceed what file
+// systems allow.
+var ErrKeyTooLong = errors.New("filesystem: key too long")
+
+// maxKeyLen keeps base64 file names within the usual 255-byte limit.
+const maxKeyLen = 190
+
+// never is the modification time of files that do not expire: far enough
+// ahead to mean forever, and before 2262, past which os.Chtimes overflows.
+var never = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const tempPrefix = ".tmp-"
+
+// Options configure a Store. The zero value gives the defaults.
+type Options struct {
+	// PurgeInterval is how often expired files are removed in the
+	// background. Zero means ten minutes; negative disables it (expired
+	// files are still never returned, and Purge removes them on demand).
+	PurgeInterval time.Duration
+}
+
+// Store is a core.Backend over a folder. It implements core.Toucher and
+// core.Lister. Call Close to stop its background purge.
+type Store struct {
+	dir  string
+	now  func() time.Time
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// New returns a Store over dir, creating it readable by its owner only.
+func New(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("filesystem: %w", err)
+	}
+	s := &Store{dir: dir, now: time.Now}
+	if opts.PurgeInterval == 0 {
+		opts.PurgeInterval = 10 * time.Minute
+	}
+	if opts.PurgeInterval > 0 {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.purgeEvery(opts.PurgeInterval)
+	}
+	return s, nil
+}
+
+// path returns the file for key: the key in URL-safe base64, which is
+// reversible for Keys and safe in any file name.
+func (s *Store) path(key string) (string, error) {
+	if len(key) > maxKeyLen {
+		return "", fmt.Errorf("%w: %d bytes, at most %d", ErrKeyTooLong, len(key), maxKeyLen)
+	}
+	return filepath.Join(s.dir, "s"+base64.RawURLEncoding.EncodeToString([]byte(key))), nil
+}
+
+// Get implements core.Backend.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+	}
+	if !info.ModTime().After(s.now()) {
+		s.removeExpired(path)
+		return nil, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
+	}
+	value := make([]byte, info.Size())
+	if _, err := f.ReadAt(value, 0); err != nil && info.Size() > 0 {
+		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+	}
+	return value, nil
+}
+
+// Set implements core.Backend.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := s.write(path, value, s.expiry(ttl)); err != nil {
+		return fmt.Errorf("filesystem: set %q: %w", key, err)
+	}
+	return nil
+}
+
+// write puts value in a temporary file and renames it over path.
+func (s *Store) write(path string, value []byte, expires time.Time) error {
+	f, err := os.CreateTemp(s.dir, tempPrefix) // mode 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(value)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chtimes(tmp, time.Time{}, expires)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// Delete implements core.Backend.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("filesystem: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Touch implements core.Toucher by moving the file's modification time.
+func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(path)
+	if err == nil && !info.ModTime().After(s.now()) {
+		s.removeExpired(path)
+		err = fs.ErrNotExist
+	}
+	if err == nil {
+		err = os.Chtimes(path, time.Time{}, s.expiry(ttl))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("filesystem: touch %q: %w", key, err)
+	}
+	return nil
+}
+
+// Keys implements core.Lister.
+func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		entries, err := os.ReadDir(s.dir)
+		if err != nil {
+			yield("", fmt.Errorf("filesystem: list: %w", err))
+			return
+		}
+		now := s.now()
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				yield("", err)
+				return
+			}
+			key, ok := keyOf(e.Name())
+			if !ok || !strings.HasPrefix(key, prefix) {
+				continue
+			}
+			if info, err := e.Info(); err != nil || !info.ModTime().After(now) {
+				continue // removed meanwhile, or expired
+			}
+			if !yield(key, nil) {
+				return
+			}
+		}
+	}
+}
+
+func keyOf(name string) (string, bool) {
+	enc, ok := strings.CutPrefix(name, "s")
+	if !ok {
+		return "", false
+	}
+	key, err := base64.RawURLEncoding.DecodeString(enc)
+	return string(key), err == nil
+}
+
+// Purge removes expired session files, and temporary files that a crashed
+// writer left behind more than an hour ago. It returns how many sessions it
+// removed.
+func (s *Store) Purge(ctx context.Context) (int, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("filesystem: purge: %w", err)
+	}
+	now, n := s.now(), 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		path := filepath.Join(s.dir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), tempPrefix):
+			if now.Sub(info.ModTime()) > time.Hour {
+				os.Remove(path)
+			}
+		case !info.ModTime().After(now):
+			if s.removeExpired(path) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// removeExpired deletes path if it is still expired. Another process may
+// have renamed a fresh file over it since it was seen expired, so the file
+// is first moved aside atomically and checked there; a fresh one is linked
+// back unless a newer one has taken its place meanwhile.
+func (s *Store) removeExpired(path string) bool {
+	aside := filepath.Join(s.dir, tempPrefix+"purge-"+randomHex())
+	if os.Rename(path, aside) != nil {
+		return false
+	}
+	defer os.Remove(aside)
+	info, err := os.Stat(aside)
+	if err == nil && info.ModTime().After(s.now()) {
+		_ = os.Link(aside, path) // fails, rightly, if a newer file exists
+		return false
+	}
+	return true
+}
+
+func randomHex() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Store) expiry(ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		return never
+	}
+	return s.now().Add(ttl)
+}
+
+// Close stops the background purge. The store keeps working without it.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.done
+		}
+	})
+	return nil
+}
+
+func (s *Store) purgeEvery(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_, _ = s.Purge(context.Background())
+		}
+	}
+}
