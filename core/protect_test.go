@@ -16,12 +16,12 @@ func TestClientAddr(t *testing.T) {
 		{"10.0.0.2:5000", "198.51.100.9", "198.51.100.9"},          // one trusted proxy
 		{"10.0.0.2:5000", "6.6.6.6, 198.51.100.9", "198.51.100.9"}, // forged left part ignored
 		{"10.0.0.2:5000", "198.51.100.9, 10.0.0.3", "198.51.100.9"},
-		{"10.0.0.2:5000", "10.0.0.4,10.0.0.3", "10.0.0.4"},       // all trusted: left-most
-		{"10.0.0.2:5000", "garbage, 10.0.0.3", "10.0.0.3"},       // stops at what no proxy writes
-		{"[::1]:5000", "2001:db8::1", "2001:db8::1"},             // IPv6 proxy
-		{"[::ffff:203.0.113.7]:80", "", "203.0.113.7"},           // 4-in-6 unmapped
-		{"10.0.0.2:5000", "", "10.0.0.2"},                        // proxy with no header
-		{"@", "", "invalid IP"},                                  // unix socket peer
+		{"10.0.0.2:5000", "10.0.0.4,10.0.0.3", "10.0.0.4"}, // all trusted: left-most
+		{"10.0.0.2:5000", "garbage, 10.0.0.3", "10.0.0.3"}, // stops at what no proxy writes
+		{"[::1]:5000", "2001:db8::1", "2001:db8::1"},       // IPv6 proxy
+		{"[::ffff:203.0.113.7]:80", "", "203.0.113.7"},     // 4-in-6 unmapped
+		{"10.0.0.2:5000", "", "10.0.0.2"},                  // proxy with no header
+		{"@", "", "invalid IP"},                            // unix socket peer
 	} {
 		ex := newExchange(tc.remote)
 		if tc.xff != "" {

@@ -19,16 +19,29 @@ func (s *Store) detach(ctx context.Context) (bool, error) {
 
 // run calls op, which gomemcache cannot interrupt, on its own goroutine and
 // returns ctx's error as soon as ctx ends. An abandoned op keeps running
-// until the client's timeout; it must not share memory that the caller may
-// change after run returns. Calls that need no detaching skip run, and the
-// closure it would cost.
-func run(ctx context.Context, op func() error) error {
-	done := make(chan error, 1) // buffered: an abandoned op never blocks
-	go func() { done <- op() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+// until the client's timeout and its result is dropped; it must not share
+// memory that the caller may change after run returns. Calls that need no
+// detaching skip run, and the closure it would cost.
+func run[T any](ctx context.Context, op func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
 	}
+	done := make(chan result, 1) // buffered: an abandoned op never blocks
+	go func() {
+		v, err := op()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// noValue adapts an operation that returns only an error to run.
+func noValue(op func() error) func() (struct{}, error) {
+	return func() (struct{}, error) { return struct{}{}, op() }
 }

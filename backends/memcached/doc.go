@@ -11,11 +11,14 @@
 // # Expiry
 //
 // memcached expires keys itself. A ttl is sent in whole seconds, rounded up
-// so that a sub-second ttl never becomes 0, which memcached reads as "never
-// expire". A ttl of more than 30 days is sent as an absolute Unix time
-// (memcached's rule), computed from this machine's clock, so clocks must
-// roughly agree. A ttl of zero or less stores the key without expiry; it
-// may still be evicted when the server runs out of memory.
+// so that a sub-second ttl never becomes 0 (which memcached reads as "never
+// expire"), plus one second: memcached's clock ticks once a second, so an
+// expiration of n seconds lasts between n-1 and n seconds. A key therefore
+// lives at least its ttl and at most a second longer. A ttl beyond 30 days is
+// sent as an absolute Unix time (memcached's rule), computed from this
+// machine's clock, so clocks must roughly agree. A ttl of zero or less stores
+// the key without expiry; it may still be evicted when the server runs out
+// of memory.
 //
 // # Limits
 //

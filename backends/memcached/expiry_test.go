@@ -15,15 +15,15 @@ func TestExpiration(t *testing.T) {
 	}{
 		{0, 0},
 		{-time.Second, 0},
-		{time.Nanosecond, 1},
-		{999 * time.Millisecond, 1},
-		{time.Second, 1},
-		{1001 * time.Millisecond, 2},
-		{time.Hour, 3600},
-		{30 * day, 2_592_000}, // the last relative value
-		{30*day + time.Second, 1_700_000_000 + 2_592_001}, // absolute from here on
-		{30*day + time.Millisecond, 1_700_000_000 + 2_592_001},
-		{40 * day, 1_700_000_000 + 40*86400},
+		{time.Nanosecond, 2}, // rounded up to 1 s, plus the tick second
+		{999 * time.Millisecond, 2},
+		{time.Second, 2},
+		{1001 * time.Millisecond, 3},
+		{time.Hour, 3601},
+		{30*day - time.Second, 2_592_000},     // the last relative value
+		{30 * day, 1_700_000_000 + 2_592_001}, // absolute from here on
+		{30*day - time.Millisecond, 1_700_000_000 + 2_592_001}, // rounds up past the limit
+		{40 * day, 1_700_000_000 + 40*86400 + 1},
 		{100 * 365 * day, math.MaxInt32}, // past 2038: capped
 		{math.MaxInt64, math.MaxInt32},
 	}

@@ -85,11 +85,7 @@ func (s *Store) get(ctx context.Context, key string, detached bool) (*memcache.I
 		item, err := s.client.Get(key)
 		return item, classify(err)
 	}
-	var item *memcache.Item
-	err := run(ctx, func() (err error) {
-		item, err = s.client.Get(key)
-		return err
-	})
+	item, err := run(ctx, func() (*memcache.Item, error) { return s.client.Get(key) })
 	return item, classify(err)
 }
 
@@ -104,7 +100,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		item := &memcache.Item{Key: key, Value: value, Expiration: expiration(time.Now(), ttl)}
 		if detached {
 			item.Value = bytes.Clone(value) // the caller may reuse value once run returns
-			err = run(ctx, func() error { return s.client.Set(item) })
+			_, err = run(ctx, noValue(func() error { return s.client.Set(item) }))
 		} else {
 			err = s.client.Set(item)
 		}
@@ -127,7 +123,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	detached, err := s.detach(ctx)
 	if err == nil {
 		if detached {
-			err = run(ctx, func() error { return s.client.Delete(key) })
+			_, err = run(ctx, noValue(func() error { return s.client.Delete(key) }))
 		} else {
 			err = s.client.Delete(key)
 		}
@@ -150,7 +146,7 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	if err == nil {
 		exp := expiration(time.Now(), ttl)
 		if detached {
-			err = run(ctx, func() error { return s.client.Touch(key, exp) })
+			_, err = run(ctx, noValue(func() error { return s.client.Touch(key, exp) }))
 		} else {
 			err = s.client.Touch(key, exp)
 		}

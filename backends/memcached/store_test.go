@@ -37,6 +37,24 @@ func TestLongTTLIsReadable(t *testing.T) {
 	}
 }
 
+// TestShortTTLNotExpiredAtOnce sets 1-second keys at many phases of
+// memcached's one-second clock tick: none may be gone right after its Set.
+func TestShortTTLNotExpiredAtOnce(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	key := "cloakroomtest:shortttl:" + time.Now().Format("150405.000000000")
+	t.Cleanup(func() { _ = s.Delete(ctx, key) })
+	for i := range 30 {
+		if err := s.Set(ctx, key, []byte("v"), time.Second); err != nil {
+			t.Fatalf("Set: %v", err)
+		}
+		if _, err := s.Get(ctx, key); err != nil {
+			t.Fatalf("Get right after Set #%d with a 1 s ttl: %v", i, err)
+		}
+		time.Sleep(37 * time.Millisecond)
+	}
+}
+
 func TestSubSecondTTLExpires(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()

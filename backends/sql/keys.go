@@ -8,7 +8,7 @@ import (
 )
 
 // Keys yields every live key that starts with prefix, in the database's key
-// order. It reads keysPage keys per query and holds no connection while
+// order. It reads 500 keys per query and holds no connection while
 // the loop body runs, so the body may use the Store. Iteration stops at the
 // first error, which is yielded.
 func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
@@ -16,7 +16,7 @@ func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error
 		pattern := likePrefix(prefix)
 		from, skip := prefix, false
 		for {
-			page, err := s.keysPage(ctx, pattern, from)
+			page, err := s.listPage(ctx, pattern, from)
 			if err != nil {
 				yield("", fmt.Errorf("sqlstore: keys %q: %w", prefix, err))
 				return
@@ -31,7 +31,7 @@ func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error
 					return
 				}
 			}
-			if len(page) < keysPage {
+			if len(page) < s.pageSize {
 				return
 			}
 			from, skip = page[len(page)-1], true
@@ -39,13 +39,13 @@ func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error
 	}
 }
 
-// keysPage returns up to keysPage live keys matching pattern, from from on.
-func (s *Store) keysPage(ctx context.Context, pattern, from string) ([]string, error) {
+// listPage returns up to pageSize live keys matching pattern, from from on.
+func (s *Store) listPage(ctx context.Context, pattern, from string) ([]string, error) {
 	st, err := s.stmts.keys.get(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(ctx, pattern, from, s.nowArg())
+	rows, err := st.QueryContext(ctx, pattern, from, s.nowArg(), s.pageSize)
 	if err != nil {
 		return nil, err
 	}

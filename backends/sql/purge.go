@@ -25,8 +25,8 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// purgeLoop runs Purge every interval until Close; each run may take at
-// most one interval.
+// purgeLoop runs Purge every interval until Close; each run may take one
+// interval or 30 seconds, whichever is longer.
 func (s *Store) purgeLoop(interval time.Duration) {
 	defer close(s.done)
 	ticker := time.NewTicker(interval)
@@ -45,7 +45,7 @@ func (s *Store) purgeLoop(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-ticker.C:
-			runCtx, done := context.WithTimeout(ctx, interval)
+			runCtx, done := context.WithTimeout(ctx, max(interval, 30*time.Second))
 			n, err := s.Purge(runCtx)
 			done()
 			if err != nil && ctx.Err() == nil {

@@ -29,8 +29,8 @@ func buildStatements(d Dialect, t Table) *statements {
 	s.set.query = upsert(d, tbl, k, v, e, p)
 	s.del.query = fmt.Sprintf("DELETE FROM %s WHERE %s = %s", tbl, k, p[0])
 	s.touch.query = fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", tbl, e, p[0], k, p[1], live(p[2]))
-	s.keys.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s LIKE %s ESCAPE '%c' AND %s >= %s AND %s ORDER BY %s LIMIT %d",
-		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, keysPage)
+	s.keys.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s LIKE %s ESCAPE '%c' AND %s >= %s AND %s ORDER BY %s LIMIT %s",
+		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, p[3])
 	s.purge.query = fmt.Sprintf("DELETE FROM %s WHERE %s <= %s", tbl, e, p[0])
 	return s
 }

@@ -36,6 +36,8 @@ type Store struct {
 	stmts   *statements
 	logger  *slog.Logger
 	now     func() time.Time
+	// pageSize is how many keys Keys reads per query.
+	pageSize int
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -64,12 +66,13 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		db:      db,
-		dialect: d,
-		table:   t,
-		stmts:   buildStatements(d, t),
-		logger:  opts.Logger,
-		now:     time.Now,
+		db:       db,
+		dialect:  d,
+		table:    t,
+		stmts:    buildStatements(d, t),
+		logger:   opts.Logger,
+		now:      time.Now,
+		pageSize: keysPage,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
