@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cloakroom/cloakroom/backends/filesystem"
+	"github.com/cloakroom/cloakroom/backends/memcached"
+	"github.com/cloakroom/cloakroom/backends/memory"
+	"github.com/cloakroom/cloakroom/backends/mongodb"
+	"github.com/cloakroom/cloakroom/backends/redis"
+	sqlstore "github.com/cloakroom/cloakroom/backends/sql"
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// defaultDSN is each backend's address when -dsn is not given: the local
+// servers DESIGN.md's tests use.
+var defaultDSN = map[string]string{
+	"filesystem": filepath.Join(os.TempDir(), "cloakroom-demo-sessions"),
+	"redis":      "redis://127.0.0.1:6379/0",
+	"memcached":  "127.0.0.1:11211",
+	"mongodb":    "mongodb://127.0.0.1:27017/cloakroom_demo",
+	"postgres":   "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+	"mysql":      "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC",
+	"sqlite":     filepath.Join(os.TempDir(), "cloakroom-demo.sqlite"),
+}
+
+// openBackend connects the backend named by -backend and returns a
+// function that releases it.
+func openBackend(ctx context.Context, name, dsn string) (core.Backend, func(), error) {
+	if dsn == "" {
+		dsn = defaultDSN[name]
+	}
+	switch name {
+	case "memory":
+		s := memory.New(memory.Options{})
+		return s, func() { s.Close() }, nil
+	case "filesystem":
+		s, err := filesystem.New(dsn, filesystem.Options{})
+		return closable(s, err)
+	case "redis":
+		s, err := redis.NewFromURL(dsn)
+		return closable(s, err)
+	case "memcached":
+		s, err := memcached.New(splitList(dsn)...)
+		return closable(s, err)
+	case "mongodb":
+		s, err := mongodb.Open(ctx, dsn, mongodb.Options{})
+		return closable(s, err)
+	case "postgres", "mysql", "sqlite":
+		return openSQL(ctx, name, dsn)
+	}
+	return nil, nil, fmt.Errorf("unknown -backend %q", name)
+}
+
+func openSQL(ctx context.Context, name, dsn string) (core.Backend, func(), error) {
+	d, err := sqlstore.ParseDialect(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := sqlstore.Open(d, dsn, sqlstore.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.CreateTable(ctx); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
+}
+
+type closer interface {
+	core.Backend
+	Close() error
+}
+
+func closable[T closer](s T, err error) (core.Backend, func(), error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
+}
+
+// splitList splits a comma-separated list of addresses.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"html/template"
+	"net/http"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+//go:embed templates/index.html
+var templates embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+func parsePage() *template.Template {
+	return template.Must(template.ParseFS(templates, "templates/index.html"))
+}
+
+// entry is one session key on the page, its value shown in tagged JSON.
+type entry struct{ Key, Value string }
+
+type pageData struct {
+	Visits  int64
+	User    string
+	Entries []entry
+	Flashes []core.Flash
+	ID      string
+	Error   string
+}
+
+// index renders the page: it counts the visit, shows the session and
+// consumes the flash messages.
+func (a *app) index(ctx context.Context, r request) reply {
+	var d pageData
+	s, err := r.session()
+	if err != nil {
+		a.log.ErrorContext(ctx, "session unavailable", "path", r.path, "err", err)
+		d.Error = "The session store is unavailable; try again shortly."
+	} else {
+		d.Visits, _ = s.GetInt("visits")
+		d.Visits++
+		s.Set("visits", d.Visits)
+		d.Flashes = s.Flashes()
+		d.User, _ = s.GetString("user")
+		d.ID = s.ID()
+		for k, v := range s.All() {
+			b, err := core.MarshalTagged(v)
+			if err != nil {
+				b = []byte("(not representable)")
+			}
+			d.Entries = append(d.Entries, entry{Key: k, Value: string(b)})
+		}
+	}
+	var buf bytes.Buffer
+	if err := a.page.Execute(&buf, d); err != nil {
+		a.log.ErrorContext(ctx, "render page", "err", err)
+		return text(http.StatusInternalServerError, "could not render the page")
+	}
+	status := http.StatusOK
+	if d.Error != "" {
+		status = http.StatusServiceUnavailable
+	}
+	return reply{status: status, contentType: "text/html; charset=utf-8", body: buf.Bytes()}
+}
