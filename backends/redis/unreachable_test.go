@@ -1,0 +1,195 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
+)
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// wantDown checks that every operation of store fails promptly with an
+// error naming the backend, never ErrNotFound.
+func wantDown(t *testing.T, store *Store) {
+	t.Helper()
+	const limit = 2 * time.Second
+	check := func(op string, f func(ctx context.Context) error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		start := time.Now()
+		err := f(ctx)
+		took := time.Since(start)
+		switch {
+		case err == nil:
+			t.Errorf("%s against a dead server succeeded", op)
+		case errors.Is(err, core.ErrNotFound):
+			t.Errorf("%s against a dead server: %v, want a connection error, not ErrNotFound", op, err)
+		case !strings.HasPrefix(err.Error(), "redis: "):
+			t.Errorf("%s error %q does not name the backend", op, err)
+		}
+		if took > limit+500*time.Millisecond {
+			t.Errorf("%s took %v, past its %v deadline", op, took, limit)
+		}
+		t.Logf("%s failed after %v: %v", op, took.Round(time.Millisecond), err)
+	}
+	check("Get", func(ctx context.Context) error { _, err := store.Get(ctx, "k"); return err })
+	check("Set", func(ctx context.Context) error { return store.Set(ctx, "k", []byte("v"), time.Minute) })
+	check("Delete", func(ctx context.Context) error { return store.Delete(ctx, "k") })
+	check("Touch", func(ctx context.Context) error { return store.Touch(ctx, "k", time.Minute) })
+	check("Keys", func(ctx context.Context) error {
+		for _, err := range store.Keys(ctx, "k") {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	addr := closedPort(t)
+	client := goredis.NewClient(&goredis.Options{
+		Addr:                  addr,
+		DialTimeout:           200 * time.Millisecond,
+		ContextTimeoutEnabled: true,
+	})
+	defer client.Close()
+	wantDown(t, New(client))
+	var opErr *net.OpError
+	_, err := New(client).Get(context.Background(), "k")
+	if !errors.As(err, &opErr) {
+		t.Errorf("Get error %v does not expose the *net.OpError", err)
+	}
+	t.Logf("error seen: %v", err)
+}
+
+func TestUnreachableFromURL(t *testing.T) {
+	t.Parallel()
+	store, err := NewFromURL("redis://" + closedPort(t) + "/0?dial_timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	wantDown(t, store)
+}
+
+func TestUnreachableCluster(t *testing.T) {
+	t.Parallel()
+	client := goredis.NewClusterClient(&goredis.ClusterOptions{
+		Addrs:                 []string{closedPort(t), closedPort(t)},
+		DialTimeout:           200 * time.Millisecond,
+		ContextTimeoutEnabled: true,
+	})
+	defer client.Close()
+	wantDown(t, New(client))
+}
+
+// TestServerRestart runs its own redis-server, kills it, checks the errors
+// the Store then gives, restarts the server on the same port and checks the
+// same Store works again.
+func TestServerRestart(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		backendtest.Unavailable(t, "redis-server binary (apt-get install redis-server)", err)
+	}
+	addr := closedPort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	dir := t.TempDir()
+	client := goredis.NewClient(&goredis.Options{
+		Addr:                  addr,
+		DialTimeout:           200 * time.Millisecond,
+		ContextTimeoutEnabled: true,
+	})
+	defer client.Close()
+	store := New(client)
+	ctx := context.Background()
+
+	stop := startRedis(t, bin, port, dir)
+	if err := store.Set(ctx, "k", []byte("before"), time.Minute); err != nil {
+		t.Fatalf("Set with the server up: %v", err)
+	}
+	stop()
+	wantDown(t, store)
+
+	stop = startRedis(t, bin, port, dir)
+	defer stop()
+	// After failed dials go-redis stops dialling and probes the server about
+	// once a second, so the first calls after the restart may still fail.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := store.Get(ctx, "k")
+		if errors.Is(err, core.ErrNotFound) { // the server keeps nothing
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Get 5s after the restart = %v, want ErrNotFound", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := store.Set(ctx, "k", []byte("after"), time.Minute); err != nil {
+		t.Fatalf("Set after restart: %v", err)
+	}
+	if got, err := store.Get(ctx, "k"); err != nil || string(got) != "after" {
+		t.Fatalf("Get after restart = %q, %v", got, err)
+	}
+}
+
+// startRedis starts a throwaway redis-server on port and waits until it
+// answers; the returned function kills it and waits for it to exit.
+func startRedis(t *testing.T, bin, port, dir string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	stop = func() {
+		_ = cmd.Process.Kill()
+		<-done
+	}
+	ping := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1})
+	defer ping.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := ping.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return stop
+		}
+		select {
+		case <-done:
+			t.Fatalf("redis-server on port %s exited: %v", port, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("redis-server on port %s did not answer within 10s: %v", port, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
