@@ -1,0 +1,99 @@
+package echosession_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	echosession "github.com/cloakroom/cloakroom/adapters/echo"
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// TestSkipper: a skipped request has no session and costs nothing.
+func TestSkipper(t *testing.T) {
+	f := newFixture(t)
+	e := echo.New()
+	e.Use(echosession.MiddlewareWithConfig(echosession.Config{
+		Manager: f.m,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/health" },
+	}))
+	var got error
+	e.GET("/health", func(c echo.Context) error {
+		_, got = echosession.Get(c)
+		return c.String(200, "ok")
+	})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/health", nil)
+	req.AddCookie(&http.Cookie{Name: "session", Value: core.RandomID{}.NewID()})
+	e.ServeHTTP(rec, req)
+	if !errors.Is(got, core.ErrNoSession) {
+		t.Errorf("Get on a skipped request = %v, want core.ErrNoSession", got)
+	}
+	if rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Vary") != "" {
+		t.Errorf("skipped request got headers %v", rec.Header())
+	}
+}
+
+// TestGetWithoutMiddleware: Get tells a missing middleware apart.
+func TestGetWithoutMiddleware(t *testing.T) {
+	e := echo.New()
+	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
+	if _, err := echosession.Get(c); !errors.Is(err, core.ErrNoSession) {
+		t.Errorf("Get = %v, want core.ErrNoSession", err)
+	}
+}
+
+// TestNilManager: a Config without Manager fails every request loudly.
+func TestNilManager(t *testing.T) {
+	e := echo.New()
+	var handled error
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		handled = err
+		e.DefaultHTTPErrorHandler(err, c)
+	}
+	e.Use(echosession.MiddlewareWithConfig(echosession.Config{}))
+	e.GET("/", func(c echo.Context) error { return c.String(200, "ok") })
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != 500 || !errors.Is(handled, echosession.ErrNoManager) {
+		t.Errorf("status %d, error %v; want 500 and ErrNoManager", rec.Code, handled)
+	}
+}
+
+// TestFlushFirst documents Echo's bare Flush: it bypasses
+// Response.WriteHeader, so the status line goes out before the commit. An
+// existing session's change is still saved (a new session's cookie could
+// not be sent).
+func TestFlushFirst(t *testing.T) {
+	f := newFixture(t)
+	f.e.GET("/sse", setThen(func(c echo.Context) error {
+		c.Response().Flush()
+		_, err := io.WriteString(c.Response(), "data: 1\n\n")
+		return err
+	}))
+	cookie := f.login("k", "old")
+	if rec := f.do("/sse", cookie); rec.Body.String() != "data: 1\n\n" {
+		t.Fatalf("body = %q", rec.Body.String())
+	}
+	if got := f.stored(cookie, "k"); got != "v" {
+		t.Errorf("stored %q, want v", got)
+	}
+}
+
+// TestStaticPassesThrough: static paths get no session and no headers.
+func TestStaticPassesThrough(t *testing.T) {
+	f := newFixture(t)
+	var got error
+	f.e.GET("/static/*", func(c echo.Context) error {
+		_, got = echosession.Get(c)
+		return c.String(200, "file")
+	})
+	rec := f.do("/static/app.css", f.login("k", "v"))
+	if !errors.Is(got, core.ErrNoSession) || rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Vary") != "" {
+		t.Errorf("static request: Get = %v, headers %v", got, rec.Header())
+	}
+}

@@ -1,0 +1,53 @@
+package echosession
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// state is one request's session handling. It is also the core's
+// core.Exchange over the echo.Context, so a request costs one allocation
+// for both.
+type state struct {
+	c   echo.Context
+	req *core.Request
+}
+
+// beforeWrite is the Response.Before hook: Echo runs it inside
+// Response.WriteHeader, after the status is chosen and before the status
+// line is written, which is the last moment the cookie can be set. A failed
+// save turns the response into a 500.
+func (s *state) beforeWrite() {
+	if err := s.req.Commit(s.c.Request().Context()); err != nil {
+		res := s.c.Response()
+		res.Status = http.StatusInternalServerError
+		res.Writer = &dropWriter{w: res.Writer, res: res}
+	}
+}
+
+// Cookie implements core.Exchange.
+func (s *state) Cookie(name string) (string, bool) {
+	ck, err := s.c.Request().Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+// RemoteAddr implements core.Exchange with the connection's peer; the core
+// decides itself which forwarding headers to believe.
+func (s *state) RemoteAddr() string { return s.c.Request().RemoteAddr }
+
+// RequestHeader implements core.Exchange.
+func (s *state) RequestHeader(name string) string {
+	return strings.Join(s.c.Request().Header.Values(name), ",")
+}
+
+// AddResponseHeader implements core.Exchange.
+func (s *state) AddResponseHeader(name, value string) {
+	s.c.Response().Header().Add(name, value)
+}
