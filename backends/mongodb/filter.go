@@ -1,0 +1,40 @@
+package mongodb
+
+import (
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Field names of a session document.
+const (
+	fieldID      = "_id"
+	fieldData    = "data"
+	fieldExpires = "expires_at"
+)
+
+// live extends filter so that it matches only documents that have not
+// expired at now: expires_at later than now, or no expires_at at all. The
+// server's TTL monitor runs about once a minute, so documents past their
+// expiry may still be stored.
+func live(filter bson.D, now time.Time) bson.D {
+	return append(filter, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: fieldExpires, Value: bson.D{{Key: "$gt", Value: now}}}},
+		bson.D{{Key: fieldExpires, Value: bson.D{{Key: "$exists", Value: false}}}},
+	}})
+}
+
+// expiryUpdate is the part of an update document that sets a lifetime of
+// ttl from now: a date, or no field at all for ttl <= 0. set holds the
+// other fields to $set.
+func expiryUpdate(set bson.D, now time.Time, ttl time.Duration) bson.D {
+	if ttl <= 0 {
+		update := bson.D{{Key: "$unset", Value: bson.D{{Key: fieldExpires, Value: ""}}}}
+		if len(set) > 0 {
+			update = append(update, bson.E{Key: "$set", Value: set})
+		}
+		return update
+	}
+	set = append(set, bson.E{Key: fieldExpires, Value: now.Add(ttl)})
+	return bson.D{{Key: "$set", Value: set}}
+}

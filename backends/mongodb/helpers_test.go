@@ -1,0 +1,80 @@
+package mongodb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core/backendtest"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// testDatabase holds every collection the tests create.
+const testDatabase = "cloakroom_test"
+
+func testURI() string {
+	return backendtest.Env("CLOAKROOM_MONGODB_URI", "mongodb://127.0.0.1:27017/")
+}
+
+// testClient connects to the test server, or skips (fails under
+// CLOAKROOM_REQUIRE_SERVICES) when it does not answer.
+func testClient(t testing.TB) *mongo.Client {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI()).SetServerSelectionTimeout(3 * time.Second))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx, readpref.Primary()); err != nil {
+		backendtest.Unavailable(t, "MongoDB at "+testURI()+" (scripts/services/mongodb.sh start runs FerretDB)", err)
+	}
+	return client
+}
+
+// freshCollection returns a collection of its own for one test, dropped
+// when the test ends.
+func freshCollection(t testing.TB, client *mongo.Client) *mongo.Collection {
+	t.Helper()
+	coll := client.Database(testDatabase).Collection("t_" + randomHex(6))
+	t.Cleanup(func() { _ = coll.Drop(context.Background()) })
+	return coll
+}
+
+// newTestStore returns a Store on a fresh collection.
+func newTestStore(t testing.TB, opts Options) *Store {
+	t.Helper()
+	coll := freshCollection(t, testClient(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := New(ctx, coll, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}

@@ -1,0 +1,67 @@
+package mongodb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Get implements core.Backend. An expired document still waiting for the
+// TTL monitor counts as absent.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	filter := live(bson.D{{Key: fieldID, Value: key}}, s.now())
+	raw, err := s.coll.FindOne(ctx, filter, s.findOpts).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("mongodb: get %q: %w", key, core.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: get %q: %w", key, err)
+	}
+	_, data, ok := raw.Lookup(fieldData).BinaryOK()
+	if !ok {
+		return nil, fmt.Errorf("mongodb: get %q: field %q is not binary data", key, fieldData)
+	}
+	return bytes.Clone(data), nil
+}
+
+// Set implements core.Backend with one upsert.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if value == nil {
+		value = []byte{} // store empty binary data, not null
+	}
+	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, s.now(), ttl)
+	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: fieldID, Value: key}}, update, s.upsertOpts)
+	if err != nil {
+		return fmt.Errorf("mongodb: set %q: %w", key, err)
+	}
+	return nil
+}
+
+// Delete implements core.Backend.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: fieldID, Value: key}}); err != nil {
+		return fmt.Errorf("mongodb: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Touch implements core.Toucher: it rewrites only expires_at, and only
+// when the document exists and has not expired.
+func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	now := s.now()
+	filter := live(bson.D{{Key: fieldID, Value: key}}, now)
+	res, err := s.coll.UpdateOne(ctx, filter, expiryUpdate(nil, now, ttl))
+	if err != nil {
+		return fmt.Errorf("mongodb: touch %q: %w", key, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("mongodb: touch %q: %w", key, core.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package mongodb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+)
+
+// closeTimeout bounds how long Close waits for the driver to end its
+// server sessions and close its connections.
+const closeTimeout = 10 * time.Second
+
+// Store is a core.Backend on a MongoDB collection. It also implements
+// core.Toucher and core.Lister, and is safe for concurrent use.
+type Store struct {
+	coll   *mongo.Collection
+	client *mongo.Client // set only when Open created it; Close disconnects it
+	log    *slog.Logger
+	now    func() time.Time
+
+	ttlIndex bool // the server removes expired documents itself
+
+	findOpts   *options.FindOneOptionsBuilder
+	upsertOpts *options.UpdateOneOptionsBuilder
+
+	stopSweep context.CancelFunc // nil when no sweeper runs
+	sweepDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a Store on coll, a collection the application configured
+// itself (its client, read and write concerns are used as they are). Unless
+// opts.SkipIndexes is set it creates the expiry index, idempotently, and so
+// needs the server to be reachable within ctx. Close does not disconnect
+// coll's client.
+func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, error) {
+	if coll == nil {
+		return nil, errors.New("mongodb: New: nil collection")
+	}
+	s := &Store{
+		coll:       coll,
+		log:        opts.Logger,
+		now:        time.Now,
+		findOpts:   options.FindOne().SetProjection(bson.D{{Key: "data", Value: 1}, {Key: "_id", Value: 0}}),
+		upsertOpts: options.UpdateOne().SetUpsert(true),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if opts.SkipIndexes {
+		return s, nil
+	}
+	ttl, err := ensureIndex(ctx, coll)
+	if err != nil {
+		return nil, err
+	}
+	s.ttlIndex = ttl
+	if !ttl {
+		s.log.Warn("mongodb: the server refused a TTL index on expires_at; the store deletes expired sessions itself",
+			"collection", coll.Database().Name()+"."+coll.Name())
+		s.startSweeper(opts.SweepInterval)
+	}
+	return s, nil
+}
+
+// Open connects to the MongoDB deployment at uri (a standard mongodb:// or
+// mongodb+srv:// connection string) and returns a Store on the database
+// named by opts.Database, the URI path or DefaultDatabase, and the
+// collection opts.Collection or DefaultCollection. It checks that the
+// server answers within ctx. Close disconnects the client Open created.
+func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
+	dbName, collName, err := names(uri, opts)
+	if err != nil {
+		return nil, err
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri), opts.ClientOptions)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: connect: %w", err)
+	}
+	fail := func(err error) (*Store, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		_ = client.Disconnect(dctx)
+		return nil, err
+	}
+	if err := client.Ping(ctx, readpref.Primary()); err != nil {
+		return fail(fmt.Errorf("mongodb: ping %s: %w", redact(uri), err))
+	}
+	s, err := New(ctx, client.Database(dbName).Collection(collName), opts)
+	if err != nil {
+		return fail(err)
+	}
+	s.client = client
+	return s, nil
+}
+
+// names picks the database and collection Open uses.
+func names(uri string, opts Options) (db, coll string, err error) {
+	cs, err := connstring.Parse(uri)
+	if err != nil {
+		return "", "", fmt.Errorf("mongodb: parse URI: %w", err)
+	}
+	db = cmp.Or(opts.Database, cs.Database, DefaultDatabase)
+	coll = cmp.Or(opts.Collection, DefaultCollection)
+	return db, coll, nil
+}
+
+// redact drops credentials from a URI before it goes into an error.
+func redact(uri string) string {
+	cs, err := connstring.Parse(uri)
+	if err != nil || len(cs.Hosts) == 0 {
+		return "server"
+	}
+	return strings.Join(cs.Hosts, ",")
+}
+
+// Collection returns the collection the Store uses, for administration
+// (indexes, statistics) and tests.
+func (s *Store) Collection() *mongo.Collection { return s.coll }
+
+// Close stops the expiry sweep, if one runs, and disconnects the client
+// when Open created it; a Store from New leaves its collection's client
+// connected. It waits at most ten seconds for the driver. Calling Close
+// more than once is harmless.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.stopSweep != nil {
+			s.stopSweep()
+			<-s.sweepDone
+		}
+		if s.client != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+			defer cancel()
+			if err := s.client.Disconnect(ctx); err != nil {
+				s.closeErr = fmt.Errorf("mongodb: disconnect: %w", err)
+			}
+		}
+	})
+	return s.closeErr
+}
