@@ -1,0 +1,38 @@
+package fibersession
+
+import (
+	"bytes"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// exchange is the core's view of one Fiber request and its response.
+//
+// fasthttp hands out byte slices that point into buffers it reuses for the
+// next request, and Fiber's strings share them unless the app is
+// Immutable. The core may keep the cookie value (it becomes the session's
+// id), so every string returned here is a copy of its own.
+type exchange struct{ c *fiber.Ctx }
+
+// Cookie reads the raw request header rather than c.Cookies, whose result
+// would need a second copy in an Immutable app.
+func (e exchange) Cookie(name string) (string, bool) {
+	v := e.c.Request().Header.Cookie(name)
+	return string(v), len(v) > 0
+}
+
+func (e exchange) RemoteAddr() string { return e.c.Context().RemoteAddr().String() }
+
+// RequestHeader joins repeated header lines, as the core expects for
+// X-Forwarded-For; c.Get would return only the first.
+func (e exchange) RequestHeader(name string) string {
+	return string(bytes.Join(e.c.Request().Header.PeekAll(name), []byte(",")))
+}
+
+// AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
+// values apart from other headers, and Add appends one more cookie rather
+// than replacing the last, so a handler's own cookies are kept. Vary is an
+// ordinary header: a second line is sent beside the handler's.
+func (e exchange) AddResponseHeader(name, value string) {
+	e.c.Response().Header.Add(name, value)
+}
