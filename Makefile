@@ -2,7 +2,7 @@
 # reach the nested ones.
 MODULES := $(shell find . -name go.mod -not -path './.services/*' -not -path './tools/*' -exec dirname {} \; | sort)
 GO ?= go
-STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: test test-only bench lint services services-stop
 
