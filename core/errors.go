@@ -13,4 +13,10 @@ var (
 	ErrNoSession = errors.New("cloakroom: no session for this request")
 	// ErrNoKey is returned by Get when the session holds no such key.
 	ErrNoKey = errors.New("cloakroom: no such key")
+	// ErrCookieTooLarge is returned when a cookie session would need a
+	// cookie larger than browsers keep.
+	ErrCookieTooLarge = errors.New("cloakroom: session too large for a cookie")
+	// ErrNoBackend is returned by Load and Save on a Manager that keeps
+	// sessions in cookies.
+	ErrNoBackend = errors.New("cloakroom: sessions are kept in cookies; there is no backend")
 )

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/cloakroom/cloakroom/core/signing"
 )
 
 // Manager runs the session lifecycle against a Backend. Create one with
@@ -72,6 +74,7 @@ type Manager struct {
 
 	clock   func() time.Time // for tests; nil means time.Now
 	touches touchLog
+	sealer  *signing.TimedSerializer // set by NewCookieManager
 }
 
 // IDSigner signs session ids for the cookie. signing.Signer implements it
@@ -122,6 +125,9 @@ func (m *Manager) New(ctx context.Context) *Session {
 // session with a fresh id, never one with the id asked for. Save it with
 // Save.
 func (m *Manager) Load(ctx context.Context, id string) (*Session, error) {
+	if m.sealer != nil {
+		return nil, ErrNoBackend
+	}
 	if !m.ids().Valid(id) {
 		return m.New(ctx), nil
 	}
@@ -157,9 +163,17 @@ func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	if m.AbsoluteTimeout > 0 {
 		data[keyCreated] = m.now().Unix()
 	}
-	s := newSession(m, ctx, m.ids().NewID(), data, false)
+	s := newSession(m, ctx, m.newID(), data, false)
 	s.oldID = stale
 	return s
+}
+
+// newID returns a fresh session id; cookie sessions have none.
+func (m *Manager) newID() string {
+	if m.sealer != nil {
+		return ""
+	}
+	return m.ids().NewID()
 }
 
 // outcome says what a save did, which decides the cookie.
@@ -176,6 +190,9 @@ const (
 // or one Touch when an idle timeout is due for extension. It reports whether
 // it wrote or deleted anything.
 func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
+	if m.sealer != nil {
+		return false, ErrNoBackend
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, err := m.save(ctx, s)

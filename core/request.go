@@ -64,9 +64,17 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 	m := r.m
 	value, ok := r.ex.Cookie(m.Cookie.Name)
 	r.hadCookie = ok && value != ""
-	s, err := m.Load(ctx, m.cookieID(value))
-	if err != nil || m.Protection == ProtectionOff {
-		return s, err
+	var s *Session
+	if m.sealer != nil {
+		s = m.openCookie(ctx, value)
+	} else {
+		var err error
+		if s, err = m.Load(ctx, m.cookieID(value)); err != nil {
+			return nil, err
+		}
+	}
+	if m.Protection == ProtectionOff {
+		return s, nil
 	}
 	client := m.ClientAddr(r.ex)
 	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
@@ -98,6 +106,13 @@ func (r *Request) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sealed = true
+	if r.m.sealer != nil {
+		err := r.commitCookie(s)
+		if err != nil {
+			r.m.report(ctx, err)
+		}
+		return err
+	}
 	out, err := r.m.save(ctx, s)
 	if err != nil {
 		r.m.report(ctx, err)
@@ -105,7 +120,7 @@ func (r *Request) Commit(ctx context.Context) error {
 	}
 	switch {
 	case out == savedData:
-		r.ex.AddResponseHeader("Set-Cookie", r.m.cookie(s))
+		r.ex.AddResponseHeader("Set-Cookie", r.m.cookie(r.m.signedID(s.id), s))
 	case r.hadCookie && !s.stored:
 		// The client's id is gone or was never ours: stop it coming back.
 		r.ex.AddResponseHeader("Set-Cookie", r.m.expiredCookie())
@@ -126,13 +141,17 @@ func (m *Manager) cookieID(value string) string {
 	return id
 }
 
-// cookie returns the Set-Cookie value for a saved session. The caller holds
-// s.mu.
-func (m *Manager) cookie(s *Session) string {
-	value := s.id
-	if m.Signer != nil {
-		value = m.Signer.Sign(value)
+// signedID returns the cookie value that carries id.
+func (m *Manager) signedID(id string) string {
+	if m.Signer == nil {
+		return id
 	}
+	return m.Signer.Sign(id)
+}
+
+// cookie returns the Set-Cookie value carrying a saved session. The caller
+// holds s.mu.
+func (m *Manager) cookie(value string, s *Session) string {
 	c := m.baseCookie(value)
 	if p, _ := s.data[keyPermanent].(bool); p {
 		now := m.now()

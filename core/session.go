@@ -199,7 +199,7 @@ func (s *Session) regenerate() {
 		s.oldID = s.id
 	}
 	s.stored = false
-	s.id = s.m.ids().NewID()
+	s.id = s.m.newID()
 }
 
 // Destroy deletes the session: its data is removed from the backend and its
