@@ -108,7 +108,7 @@ func TestCookieSessionsMatchFlask(t *testing.T) {
 			NewSecret string `json:"new_secret"`
 			Cookie    string
 		}
-		Expired  struct {
+		Expired struct {
 			VerifyAt int64 `json:"verify_at"`
 			Cookie   string
 		}
