@@ -24,6 +24,18 @@ func live(filter bson.D, now time.Time) bson.D {
 	}})
 }
 
+// isLive is the live filter applied to a fetched document: no expires_at,
+// or a date later than now. An expires_at of another type never matches
+// the filter's $gt on a date, so it counts as expired here too.
+func isLive(doc bson.Raw, now time.Time) bool {
+	v, err := doc.LookupErr(fieldExpires)
+	if err != nil {
+		return true
+	}
+	exp, ok := v.TimeOK()
+	return ok && exp.After(now)
+}
+
 // expiryUpdate is the part of an update document that sets a lifetime of
 // ttl from now: a date, or no field at all for ttl <= 0. set holds the
 // other fields to $set.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,20 +23,31 @@ func testURI() string {
 	return backendtest.Env("CLOAKROOM_MONGODB_URI", "mongodb://127.0.0.1:27017/")
 }
 
+// serverDown pings the test server once per test binary, so that a
+// missing server costs one timeout rather than one per test.
+var serverDown = sync.OnceValue(func() error {
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI()).SetServerSelectionTimeout(3 * time.Second))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = client.Disconnect(context.Background()) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return client.Ping(ctx, readpref.Primary())
+})
+
 // testClient connects to the test server, or skips (fails under
 // CLOAKROOM_REQUIRE_SERVICES) when it does not answer.
 func testClient(t testing.TB) *mongo.Client {
 	t.Helper()
+	if err := serverDown(); err != nil {
+		backendtest.Unavailable(t, "MongoDB at "+testURI()+" (scripts/services/mongodb.sh start runs FerretDB)", err)
+	}
 	client, err := mongo.Connect(options.Client().ApplyURI(testURI()).SetServerSelectionTimeout(3 * time.Second))
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx, readpref.Primary()); err != nil {
-		backendtest.Unavailable(t, "MongoDB at "+testURI()+" (scripts/services/mongodb.sh start runs FerretDB)", err)
-	}
 	return client
 }
 
@@ -51,6 +64,9 @@ func freshCollection(t testing.TB, client *mongo.Client) *mongo.Collection {
 func newTestStore(t testing.TB, opts Options) *Store {
 	t.Helper()
 	coll := freshCollection(t, testClient(t))
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := New(ctx, coll, opts)

@@ -13,15 +13,19 @@ import (
 )
 
 // Get implements core.Backend. An expired document still waiting for the
-// TTL monitor counts as absent.
+// TTL monitor counts as absent. Get looks the document up by _id alone and
+// checks expires_at itself, which matches the live filter that Touch and
+// Keys send but keeps the query the cheapest the server has.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	filter := live(bson.D{{Key: fieldID, Value: key}}, s.now())
-	raw, err := s.coll.FindOne(ctx, filter, s.findOpts).Raw()
+	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, s.findOpts).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("mongodb: get %q: %w", key, core.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mongodb: get %q: %w", key, err)
+	}
+	if !isLive(raw, s.now()) {
+		return nil, fmt.Errorf("mongodb: get %q: %w", key, core.ErrNotFound)
 	}
 	_, data, ok := raw.Lookup(fieldData).BinaryOK()
 	if !ok {

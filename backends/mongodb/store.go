@@ -53,7 +53,7 @@ func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, err
 		coll:       coll,
 		log:        opts.Logger,
 		now:        time.Now,
-		findOpts:   options.FindOne().SetProjection(bson.D{{Key: "data", Value: 1}, {Key: "_id", Value: 0}}),
+		findOpts:   options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
 		upsertOpts: options.UpdateOne().SetUpsert(true),
 	}
 	if s.log == nil {

@@ -294,3 +294,29 @@ func TestNewLeavesClientConnected(t *testing.T) {
 		t.Error("New(nil collection) succeeded")
 	}
 }
+
+func TestIsLive(t *testing.T) {
+	now := time.Now()
+	doc := func(e ...bson.E) bson.Raw {
+		raw, err := bson.Marshal(bson.D(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	cases := []struct {
+		name string
+		doc  bson.Raw
+		want bool
+	}{
+		{"no expiry", doc(bson.E{Key: "data", Value: []byte("x")}), true},
+		{"future", doc(bson.E{Key: "expires_at", Value: now.Add(time.Second)}), true},
+		{"past", doc(bson.E{Key: "expires_at", Value: now.Add(-time.Second)}), false},
+		{"not a date", doc(bson.E{Key: "expires_at", Value: "tomorrow"}), false},
+	}
+	for _, c := range cases {
+		if got := isLive(c.doc, now); got != c.want {
+			t.Errorf("%s: isLive = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
