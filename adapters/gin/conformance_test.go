@@ -1,0 +1,37 @@
+package ginsession_test
+
+import (
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	ginsession "github.com/cloakroom/cloakroom/adapters/gin"
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/adaptertest"
+	"github.com/gin-gonic/gin"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode) // no debug output, so that examples' output is exact
+	os.Exit(m.Run())
+}
+
+// mark is the harness's first middleware: it marks the request context
+// that the adapter hands to the backend.
+func mark(c *gin.Context) {
+	c.Request = c.Request.WithContext(adaptertest.Mark(c.Request.Context()))
+}
+
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
+		r := gin.New()
+		r.Use(mark, ginsession.Middleware(m))
+		r.Any("/*path", func(c *gin.Context) {
+			adaptertest.Serve(c.Request.Context(), c.Request.URL.Path, c.Request.URL.Query(),
+				func() (*core.Session, error) { return ginsession.Get(c) }, c.Writer)
+		})
+		srv := httptest.NewServer(r)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
+}

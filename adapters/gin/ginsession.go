@@ -1,0 +1,75 @@
+package ginsession
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/gin-gonic/gin"
+)
+
+// sessionKey is the gin.Context key under which Middleware keeps the
+// request's *core.Request.
+type sessionKey struct{}
+
+// errNoSession is Get's answer when the middleware did not run.
+var errNoSession = fmt.Errorf("ginsession: middleware not run or static request: %w", core.ErrNoSession)
+
+// Middleware returns gin middleware that gives every request that asks for
+// it a session managed by m. Register it with Engine.Use or RouterGroup.Use
+// before the handlers that call Get. Requests that m marks static pass
+// through untouched.
+func Middleware(m *core.Manager) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if m.Skip(c.Request.URL.Path) {
+			return
+		}
+		w := &sessionWriter{ResponseWriter: c.Writer, c: c}
+		w.session = m.Begin(exchange{w})
+		c.Set(sessionKey{}, w.session)
+		c.Writer = w
+		defer w.release()
+		c.Next()
+		w.commit()
+	}
+}
+
+// Get returns the request's session, loading it on first use. It returns
+// an error wrapping core.ErrNoSession when the request did not pass through
+// Middleware or is for a static file, and the load's error when the backend
+// fails or holds corrupt data. It also works on a c.Copy() handed to a
+// goroutine, but changes made there after the response was committed are
+// reported to the Manager's ErrorHandler, not saved.
+func Get(c *gin.Context) (*core.Session, error) {
+	if c == nil || c.Request == nil {
+		return nil, errNoSession
+	}
+	v, _ := c.Get(sessionKey{})
+	r, ok := v.(*core.Request)
+	if !ok {
+		return nil, errNoSession
+	}
+	return r.Session(c.Request.Context())
+}
+
+// exchange is the core's view of a gin request and its response.
+type exchange struct{ w *sessionWriter }
+
+func (e exchange) Cookie(name string) (string, bool) {
+	// Not c.Cookie: it URL-unescapes the value, which net/http does not.
+	ck, err := e.w.c.Request.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+func (e exchange) RemoteAddr() string { return e.w.c.Request.RemoteAddr }
+
+func (e exchange) RequestHeader(name string) string {
+	return strings.Join(e.w.c.Request.Header.Values(name), ",")
+}
+
+func (e exchange) AddResponseHeader(name, value string) {
+	e.w.ResponseWriter.Header().Add(name, value)
+}
