@@ -26,6 +26,7 @@ var defaultDSN = map[string]string{
 	"postgres":   "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 	"mysql":      "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC",
 	"sqlite":     filepath.Join(os.TempDir(), "cloakroom-demo.sqlite"),
+	"django":     "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 }
 
 // openBackend connects the backend named by -backend and returns a
@@ -52,6 +53,10 @@ func openBackend(ctx context.Context, name, dsn string) (core.Backend, func(), e
 		return closable(s, err)
 	case "postgres", "mysql", "sqlite":
 		return openSQL(ctx, name, dsn)
+	case "cookie":
+		return nil, func() {}, nil // the session lives in the cookie
+	case "django":
+		return openDjango(dsn)
 	}
 	return nil, nil, fmt.Errorf("unknown -backend %q", name)
 }
@@ -70,6 +75,17 @@ func openSQL(ctx context.Context, name, dsn string) (core.Backend, func(), error
 		return nil, nil, err
 	}
 	return s, func() { s.Close() }, nil
+}
+
+// openDjango opens Django's django_session table on the database named by
+// dsn. Django's migrations own the table, so it is not created here.
+func openDjango(dsn string) (core.Backend, func(), error) {
+	d, dsn, err := sqlstore.ParseDSN(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := sqlstore.Open(d, dsn, sqlstore.Options{Table: sqlstore.DjangoTable})
+	return closable(s, err)
 }
 
 type closer interface {

@@ -38,10 +38,10 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.framework, "framework", "nethttp", "nethttp, gin, echo or fiber")
-	fs.StringVar(&c.backend, "backend", "memory", "memory, filesystem, redis, memcached, mongodb, postgres, mysql or sqlite")
+	fs.StringVar(&c.backend, "backend", "memory", "memory, filesystem, redis, memcached, mongodb, postgres, mysql, sqlite, cookie (signed cookies, no store) or django (Django's django_session table)")
 	fs.StringVar(&c.dsn, "dsn", "", "the backend's address: a URL or DSN, a folder for filesystem, a file for sqlite")
-	fs.StringVar(&c.preset, "preset", "none", "none or quart (Quart-Session's layout)")
-	fs.StringVar(&c.secret, "secret", "", "secret key for signed ids (comma-separated: the first signs, all verify)")
+	fs.StringVar(&c.preset, "preset", "none", "none or quart (Quart-Session's layout); -backend django implies Django's")
+	fs.StringVar(&c.secret, "secret", "", "secret key, comma-separated for rotation (the first signs, all verify): signs ids, or the cookie for -backend cookie, or is Django's SECRET_KEY")
 	fs.StringVar(&c.protect, "protect", "off", "session protection: off, address or network")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.lifetime, "lifetime", 0, "session lifetime (default: 14 days, 31 with -preset quart)")
@@ -107,23 +107,11 @@ func run(log *slog.Logger, args []string) error {
 
 // newManager applies the command line to a Manager.
 func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager, error) {
-	var m *core.Manager
-	switch c.preset {
-	case "none":
-		m = core.NewManager(backend)
-	case "quart":
-		m = core.NewQuartManager(backend)
-	default:
-		return nil, fmt.Errorf("unknown -preset %q", c.preset)
+	m, err := presetManager(c, backend)
+	if err != nil {
+		return nil, err
 	}
 	m.Logger = log
-	if c.secret != "" {
-		signer, err := signing.NewSigner(signing.QuartSessionSalt, strings.Split(c.secret, ",")...)
-		if err != nil {
-			return nil, err
-		}
-		m.Signer = signer
-	}
 	switch c.protect {
 	case "off":
 	case "address":
@@ -144,6 +132,37 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 		m.Lifetime = c.lifetime
 	}
 	m.IdleTimeout = c.idle
+	return m, nil
+}
+
+// presetManager returns the Manager for the backend and preset chosen.
+func presetManager(c config, backend core.Backend) (*core.Manager, error) {
+	var secrets []string
+	if c.secret != "" {
+		secrets = strings.Split(c.secret, ",")
+	}
+	switch {
+	case c.backend == "cookie":
+		return core.NewCookieManager(secrets...)
+	case c.backend == "django":
+		return core.NewDjangoManager(backend, secrets...)
+	}
+	var m *core.Manager
+	switch c.preset {
+	case "none":
+		m = core.NewManager(backend)
+	case "quart":
+		m = core.NewQuartManager(backend)
+	default:
+		return nil, fmt.Errorf("unknown -preset %q", c.preset)
+	}
+	if secrets != nil {
+		signer, err := signing.NewSigner(signing.QuartSessionSalt, secrets...)
+		if err != nil {
+			return nil, err
+		}
+		m.Signer = signer
+	}
 	return m, nil
 }
 
