@@ -28,7 +28,7 @@ var rawSQL = map[Dialect]struct{ get, set string }{
 
 var benchValue = bytes.Repeat([]byte("0123456789"), 20) // 200 bytes
 
-const benchKey = "cloakroombench:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+var benchKey = "cloakroombench:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 
 func benchStore(b *testing.B, d Dialect) *Store {
 	b.Helper()
