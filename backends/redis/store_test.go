@@ -180,7 +180,7 @@ func TestQuartSessionInterop(t *testing.T) {
 	ctx := context.Background()
 	key := testKey(t, client, "session:abc")
 	payload := []byte("\x80\x04\x95payload from python")
-	if err := client.SetEx(ctx, key, payload, time.Hour).Err(); err != nil {
+	if err := client.Do(ctx, "SETEX", key, 3600, payload).Err(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.Get(ctx, key)

@@ -26,9 +26,9 @@ import (
 // (dial_timeout=1s, pool_size=20, ...; see goredis.ParseURL,
 // goredis.ParseClusterURL and goredis.ParseFailoverURL); for Sentinel the
 // user information authenticates to the sentinels and the master's password
-// goes in the password parameter. Unless the URL sets
-// context_timeout_enabled, the client honours context deadlines on reads and
-// writes.
+// goes in the password parameter. Unless the URL says
+// context_timeout_enabled=false, the client honours context deadlines on
+// reads and writes.
 func NewFromURL(rawURL string) (*Store, error) {
 	client, err := clientFromURL(rawURL)
 	if err != nil {

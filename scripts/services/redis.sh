@@ -149,7 +149,8 @@ start_sentinel() {
 	stop_one "sentinel-replica"
 	stop_one "sentinel-master"
 	rm -rf "$DIR/sentinel" "$DIR/sentinel-master" "$DIR/sentinel-replica"
-	start_node sentinel-master "$SENTINEL_MASTER_PORT"
+	# No 5 s wait before the first full sync to the replica.
+	start_node sentinel-master "$SENTINEL_MASTER_PORT" --repl-diskless-sync-delay 0
 	start_node sentinel-replica "$SENTINEL_REPLICA_PORT" \
 		--replicaof "$HOST" "$SENTINEL_MASTER_PORT"
 	wait_for "replica on $SENTINEL_REPLICA_PORT to link to its master" replica_linked
@@ -169,6 +170,12 @@ sentinel failover-timeout $SENTINEL_NAME 10000
 EOF
 	redis-server "$DIR/sentinel/sentinel.conf" --sentinel
 	wait_for "sentinel on $SENTINEL_PORT to report master $SENTINEL_NAME" sentinel_ok
+	wait_for "sentinel on $SENTINEL_PORT to discover the replica" sentinel_sees_replica
+}
+
+sentinel_sees_replica() {
+	timeout 3 redis-cli -h "$HOST" -p "$SENTINEL_PORT" sentinel replicas "$SENTINEL_NAME" 2>/dev/null |
+		grep -q "^$SENTINEL_REPLICA_PORT\$"
 }
 
 start() {
