@@ -176,6 +176,10 @@ func newServer(framework string, a *app, m *core.Manager) (server, error) {
 	switch framework {
 	case "nethttp":
 		return httpServer(netHTTPHandler(a, m)), nil
+	case "gin":
+		return httpServer(ginHandler(a, m)), nil
+	case "echo":
+		return httpServer(echoHandler(a, m)), nil
 	}
 	return server{}, fmt.Errorf("unknown -framework %q", framework)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"html/template"
+	"io/fs"
 	"net/http"
 
 	"github.com/cloakroom/cloakroom/core"
@@ -15,6 +16,16 @@ var templates embed.FS
 
 //go:embed static
 var staticFiles embed.FS
+
+// staticRoot is the static folder, for frameworks that serve a folder
+// under a prefix.
+func staticRoot() fs.FS {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the folder is embedded: it exists
+	}
+	return sub
+}
 
 func parsePage() *template.Template {
 	return template.Must(template.ParseFS(templates, "templates/index.html"))
