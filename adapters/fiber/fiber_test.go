@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -57,6 +58,11 @@ func serve(t *testing.T, app *fiber.App) string {
 	done := make(chan error, 1)
 	go func() { done <- app.Listener(ln) }()
 	t.Cleanup(func() {
+		// fasthttp's Shutdown waits for every connection, also one the
+		// client dialled but never used (its transport does that under
+		// concurrent requests): close the client's idle ones first, and
+		// bound the wait.
+		http.DefaultClient.CloseIdleConnections()
 		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
