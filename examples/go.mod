@@ -5,17 +5,20 @@ go 1.25.0
 require (
 	github.com/cloakroom/cloakroom v0.0.0
 	github.com/cloakroom/cloakroom/adapters/echo v0.0.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.0.0
 	github.com/cloakroom/cloakroom/adapters/gin v0.0.0
 	github.com/cloakroom/cloakroom/backends/memcached v0.0.0
 	github.com/cloakroom/cloakroom/backends/mongodb v0.0.0
 	github.com/cloakroom/cloakroom/backends/redis v0.0.0
 	github.com/cloakroom/cloakroom/backends/sql v0.0.0
 	github.com/gin-gonic/gin v1.12.0
+	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/labstack/echo/v4 v4.16.0
 )
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
@@ -37,12 +40,13 @@ require (
 	github.com/jackc/pgx/v5 v5.8.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/klauspost/compress v1.17.6 // indirect
+	github.com/klauspost/compress v1.17.9 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/mattn/go-runewidth v0.0.16 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
@@ -51,10 +55,13 @@ require (
 	github.com/quic-go/quic-go v0.59.0 // indirect
 	github.com/redis/go-redis/v9 v9.22.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/rivo/uniseg v0.2.0 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasthttp v1.51.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
+	github.com/valyala/tcplisten v1.0.0 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect
 	github.com/xdg-go/scram v1.2.0 // indirect
 	github.com/xdg-go/stringprep v1.0.4 // indirect
@@ -78,6 +85,7 @@ require (
 replace (
 	github.com/cloakroom/cloakroom => ../
 	github.com/cloakroom/cloakroom/adapters/echo => ../adapters/echo
+	github.com/cloakroom/cloakroom/adapters/fiber => ../adapters/fiber
 	github.com/cloakroom/cloakroom/adapters/gin => ../adapters/gin
 	github.com/cloakroom/cloakroom/backends/memcached => ../backends/memcached
 	github.com/cloakroom/cloakroom/backends/mongodb => ../backends/mongodb

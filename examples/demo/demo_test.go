@@ -18,7 +18,7 @@ import (
 )
 
 // frameworks lists every -framework value; each must pass the same script.
-var frameworks = []string{"nethttp", "gin", "echo"}
+var frameworks = []string{"nethttp", "gin", "echo", "fiber"}
 
 // brokenBackend fails every call, like a store that is down.
 type brokenBackend struct{}

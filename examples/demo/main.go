@@ -180,6 +180,8 @@ func newServer(framework string, a *app, m *core.Manager) (server, error) {
 		return httpServer(ginHandler(a, m)), nil
 	case "echo":
 		return httpServer(echoHandler(a, m)), nil
+	case "fiber":
+		return fiberServer(a, m), nil
 	}
 	return server{}, fmt.Errorf("unknown -framework %q", framework)
 }
