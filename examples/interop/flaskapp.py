@@ -25,7 +25,7 @@ app.config["SECRET_KEY"] = os.environ["INTEROP_SECRET_KEY"]
 def typed_values():
     """One value of each type the tagged-JSON serializer tags."""
     return {
-        "tuple": [1, "two", 3.5],
+        "tuple": (1, "two", 3.5),
         "bytes": b"\x00\xffcloak",
         "uuid": uuid.UUID("12345678-9abc-4def-8123-456789abcdef"),
         "when": datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
