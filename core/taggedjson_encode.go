@@ -18,6 +18,9 @@ import (
 	"unicode/utf8"
 )
 
+// encoder writes JSON as Python's json.dumps does with compact separators,
+// tagging the types JSON lacks; common types take a type switch, never
+// reflection.
 type encoder struct {
 	buf   []byte
 	keys  []string // a stack of map keys being sorted, shared by nested maps
