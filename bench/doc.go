@@ -1,0 +1,10 @@
+// Package bench measures cloakroom against other Go session libraries on
+// the same machine in one run: scs and gorilla/sessions on net/http,
+// gin-contrib/sessions on gin, and Fiber's session middleware on Fiber.
+// It is a module of its own so that the peers never become dependencies of
+// the library. Everything is in its tests: run
+//
+//	go test -run '^$' -bench . -benchmem
+//
+// or `go run ./cmd/benchtable` for a markdown table of medians and ratios.
+package bench
