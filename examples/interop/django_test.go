@@ -171,6 +171,7 @@ func checkPlainDjango(t *testing.T, got map[string]any) {
 }
 
 func TestDjango(t *testing.T) {
+	t.Parallel()
 	d := startDjango(t)
 	t.Run("DjangoToGo", func(t *testing.T) { testDjangoToGo(t, d) })
 	t.Run("GoToDjango", func(t *testing.T) { testGoToDjango(t, d) })

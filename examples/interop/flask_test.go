@@ -25,6 +25,7 @@ func startFlask(t *testing.T) (flask, demo *peer) {
 // flash) is read by the demo with its types; the demo's page shows and
 // consumes the flash; Go's changes and its own flash come back to Flask.
 func TestFlaskToGo(t *testing.T) {
+	t.Parallel()
 	flask, demo := startFlask(t)
 
 	r := flask.mustCall(t, 204, "POST", "/set", "session", "", "")
@@ -73,6 +74,7 @@ func TestFlaskToGo(t *testing.T) {
 // their Python types, and a cookie signed with another key is refused by
 // Flask.
 func TestGoToFlask(t *testing.T) {
+	t.Parallel()
 	flask, demo := startFlask(t)
 
 	cookie := ""

@@ -119,6 +119,7 @@ func (q *quartSetup) stored(t *testing.T, sid string) map[string]any {
 }
 
 func TestQuart(t *testing.T) {
+	t.Parallel()
 	for _, signed := range []bool{false, true} {
 		name := "plain ids"
 		if signed {
