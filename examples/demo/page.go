@@ -39,7 +39,7 @@ type pageData struct {
 	User    string
 	Entries []entry
 	Flashes []core.Flash
-	ID      string
+	IDHint  string // the id's first characters: enough to see it change at login
 	Error   string
 }
 
@@ -57,7 +57,9 @@ func (a *app) index(ctx context.Context, r request) reply {
 		s.Set("visits", d.Visits)
 		d.Flashes = s.Flashes()
 		d.User, _ = s.GetString("user")
-		d.ID = s.ID()
+		if id := s.ID(); len(id) > 8 {
+			d.IDHint = id[:8] + "…"
+		}
 		for k, v := range s.All() {
 			b, err := core.MarshalTagged(v)
 			if err != nil {
