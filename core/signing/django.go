@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -56,15 +55,7 @@ func NewDjangoSigner(salt string, secrets ...string) (*DjangoSigner, error) {
 // Dumps signs data with the first secret and the timestamp now (truncated to
 // whole seconds) and returns the encoded value.
 func (d *DjangoSigner) Dumps(data []byte, now time.Time) string {
-	k := d.keys[0]
-	b := make([]byte, 0, b64.EncodedLen(len(data))+1+1+12+1+k.encLen)
-	b = appendPayload(b, data)
-	b = append(b, ':')
-	b = appendBase62(b, now.Unix())
-	n := len(b)
-	b = append(b, ':')
-	b = k.appendSig(b, b[:n])
-	return string(b)
+	return djangoLayout.dumps(d.keys[0], data, now.Unix())
 }
 
 // Loads verifies a value produced by Dumps (or by Django) and returns the
@@ -77,20 +68,7 @@ func (d *DjangoSigner) Dumps(data []byte, now time.Time) string {
 // fails with ErrMalformed; compressed payloads are inflated up to
 // MaxDecompressedSize bytes.
 func (d *DjangoSigner) Loads(s string, maxAge time.Duration, now time.Time) ([]byte, error) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return nil, fmt.Errorf("%w: no separator in signed value", ErrMalformed)
-	}
-	value, sig := s[:i], s[i+1:]
-	j := strings.LastIndexByte(value, ':')
-	if j < 0 {
-		return nil, fmt.Errorf("%w: no timestamp in signed value", ErrMalformed)
-	}
-	if !d.keys.verify(value, sig) {
-		return nil, ErrBadSignature
-	}
-	payload, tsPart := value[:j], value[j+1:]
-	ts, err := parseBase62(tsPart)
+	payload, ts, err := djangoLayout.open(d.keys, s)
 	if err != nil {
 		return nil, err
 	}

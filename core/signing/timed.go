@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -52,15 +51,7 @@ func NewTimedSerializer(salt string, secrets ...string) (*TimedSerializer, error
 // whole seconds; times before 1970 are written as 0) and returns the
 // encoded value.
 func (t *TimedSerializer) Dumps(data []byte, now time.Time) string {
-	k := t.keys[0]
-	b := make([]byte, 0, b64.EncodedLen(len(data))+1+1+11+1+k.encLen)
-	b = appendPayload(b, data)
-	b = append(b, '.')
-	b = appendTimestamp(b, now.Unix())
-	n := len(b)
-	b = append(b, '.')
-	b = k.appendSig(b, b[:n])
-	return string(b)
+	return itsdangerousLayout.dumps(t.keys[0], data, now.Unix())
 }
 
 // Loads verifies a value produced by Dumps (or by itsdangerous) and returns
@@ -73,24 +64,10 @@ func (t *TimedSerializer) Dumps(data []byte, now time.Time) string {
 // the age check. Anything that is not well formed fails with ErrMalformed;
 // compressed payloads are inflated up to MaxDecompressedSize bytes.
 func (t *TimedSerializer) Loads(s string, maxAge time.Duration, now time.Time) ([]byte, time.Time, error) {
-	i := strings.LastIndexByte(s, '.')
-	if i < 0 {
-		return nil, time.Time{}, fmt.Errorf("%w: no separator in signed value", ErrMalformed)
-	}
-	value, sig := s[:i], s[i+1:]
-	j := strings.LastIndexByte(value, '.')
-	if j < 0 {
-		return nil, time.Time{}, fmt.Errorf("%w: no timestamp in signed value", ErrMalformed)
-	}
-	if !t.keys.verify(value, sig) {
-		return nil, time.Time{}, ErrBadSignature
-	}
-	payload, tsPart := value[:j], value[j+1:]
-	ts, err := parseTimestamp(tsPart)
+	payload, ts, err := itsdangerousLayout.open(t.keys, s)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	signed := time.Unix(ts, 0)
 	if maxAge > 0 {
 		n := now.Unix()
 		if ts > n {
@@ -105,7 +82,7 @@ func (t *TimedSerializer) Loads(s string, maxAge time.Duration, now time.Time) (
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	return data, signed, nil
+	return data, time.Unix(ts, 0), nil
 }
 
 // appendTimestamp appends itsdangerous' encoding of ts: base64url_nopad of
