@@ -231,13 +231,26 @@ func (e *encoder) popKeys(start int) {
 }
 
 func (e *encoder) mapAny(m map[string]any) error {
+	return encodeMap(e, m, (*encoder).value)
+}
+
+func (e *encoder) mapString(m map[string]string) error {
+	return encodeMap(e, m, func(e *encoder, s string) error {
+		e.buf = appendString(e.buf, s)
+		return nil
+	})
+}
+
+// encodeMap writes m with sorted keys, escaping a one-key map whose key is
+// a tag as Flask does; val writes one value.
+func encodeMap[V any](e *encoder, m map[string]V, val func(*encoder, V) error) error {
 	if len(m) == 1 && !e.plain {
 		for k, v := range m {
 			if isTag(k) {
 				if err := e.beginEscape(k); err != nil {
 					return err
 				}
-				if err := e.value(v); err != nil {
+				if err := val(e, v); err != nil {
 					return err
 				}
 				e.endEscape()
@@ -262,44 +275,9 @@ func (e *encoder) mapAny(m map[string]any) error {
 		k := e.keys[i]
 		e.buf = appendString(e.buf, k)
 		e.buf = append(e.buf, ':')
-		if err := e.value(m[k]); err != nil {
+		if err := val(e, m[k]); err != nil {
 			return err
 		}
-	}
-	e.popKeys(start)
-	e.close('}')
-	return nil
-}
-
-func (e *encoder) mapString(m map[string]string) error {
-	if len(m) == 1 && !e.plain {
-		for k, v := range m {
-			if isTag(k) {
-				if err := e.beginEscape(k); err != nil {
-					return err
-				}
-				e.buf = appendString(e.buf, v)
-				e.endEscape()
-				return nil
-			}
-		}
-	}
-	if err := e.open('{'); err != nil {
-		return err
-	}
-	start := e.pushKeys(len(m))
-	for k := range m {
-		e.keys = append(e.keys, k)
-	}
-	slices.Sort(e.keys[start:])
-	for i := start; i < len(e.keys); i++ {
-		if i > start {
-			e.buf = append(e.buf, ',')
-		}
-		k := e.keys[i]
-		e.buf = appendString(e.buf, k)
-		e.buf = append(e.buf, ':')
-		e.buf = appendString(e.buf, m[k])
 	}
 	e.popKeys(start)
 	e.close('}')
