@@ -21,10 +21,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/background"
 )
 
 // ErrKeyTooLong is returned for keys whose file name would exceed what file
@@ -51,11 +51,9 @@ type Options struct {
 // Store is a core.Backend over a folder. It implements core.Toucher and
 // core.Lister. Call Close to stop its background purge.
 type Store struct {
-	dir  string
-	now  func() time.Time
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	dir    string
+	now    func() time.Time
+	purger *background.Loop // nil when disabled
 }
 
 // New returns a Store over dir, creating it readable by its owner only.
@@ -68,8 +66,7 @@ func New(dir string, opts Options) (*Store, error) {
 		opts.PurgeInterval = 10 * time.Minute
 	}
 	if opts.PurgeInterval > 0 {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.purgeEvery(opts.PurgeInterval)
+		s.purger = background.Every(opts.PurgeInterval, func(ctx context.Context) { _, _ = s.Purge(ctx) })
 	}
 	return s, nil
 }
@@ -296,25 +293,6 @@ func (s *Store) expiry(ttl time.Duration) time.Time {
 
 // Close stops the background purge. The store keeps working without it.
 func (s *Store) Close() error {
-	s.once.Do(func() {
-		if s.stop != nil {
-			close(s.stop)
-			<-s.done
-		}
-	})
+	s.purger.Stop()
 	return nil
-}
-
-func (s *Store) purgeEvery(every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			_, _ = s.Purge(context.Background())
-		}
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/background"
 )
 
 // Options configure a Store. The zero value gives the defaults.
@@ -35,12 +36,10 @@ const shardCount = 16
 // eviction. It implements core.Toucher and core.Lister. Call Close to stop
 // its sweeper.
 type Store struct {
-	seed   maphash.Seed
-	shards [shardCount]shard
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	now    func() time.Time
+	seed    maphash.Seed
+	shards  [shardCount]shard
+	sweeper *background.Loop // nil when disabled
+	now     func() time.Time
 }
 
 type shard struct {
@@ -71,8 +70,11 @@ func New(opts Options) *Store {
 		s.shards[i].limit = perShard
 	}
 	if opts.SweepInterval > 0 {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.sweep(opts.SweepInterval)
+		s.sweeper = background.Every(opts.SweepInterval, func(context.Context) {
+			for i := range s.shards {
+				s.shards[i].purge(s.now())
+			}
+		})
 	}
 	return s
 }
@@ -180,29 +182,8 @@ func (s *Store) Len() int {
 
 // Close stops the sweeper. The store keeps working without it.
 func (s *Store) Close() error {
-	s.once.Do(func() {
-		if s.stop != nil {
-			close(s.stop)
-			<-s.done
-		}
-	})
+	s.sweeper.Stop()
 	return nil
-}
-
-func (s *Store) sweep(every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			for i := range s.shards {
-				s.shards[i].purge(s.now())
-			}
-		}
-	}
 }
 
 // live returns key's element, marking it recently used, or nil when it is

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloakroom/cloakroom/internal/background"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -34,8 +35,7 @@ type Store struct {
 	findOpts   *options.FindOneOptionsBuilder
 	upsertOpts *options.UpdateOneOptionsBuilder
 
-	stopSweep context.CancelFunc // nil when no sweeper runs
-	sweepDone chan struct{}
+	sweeper   *background.Loop // nil when no sweeper runs
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -136,10 +136,7 @@ func (s *Store) Collection() *mongo.Collection { return s.coll }
 // more than once is harmless.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		if s.stopSweep != nil {
-			s.stopSweep()
-			<-s.sweepDone
-		}
+		s.sweeper.Stop()
 		if s.client != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 			defer cancel()

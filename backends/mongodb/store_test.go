@@ -69,7 +69,7 @@ func TestIndexCreated(t *testing.T) {
 		t.Errorf("store reports no TTL index but the index has expireAfterSeconds %d", *spec.ExpireAfterSeconds)
 	case !s.ttlIndex:
 		t.Logf("the server refused TTL indexes (FerretDB 1.x does): plain index and sweeper in use")
-		if s.stopSweep == nil {
+		if s.sweeper == nil {
 			t.Error("no sweeper runs although the server has no TTL index")
 		}
 	}
@@ -91,7 +91,7 @@ func TestSkipIndexes(t *testing.T) {
 	if spec := indexOn(t, s.coll); spec != nil {
 		t.Fatalf("index %s created despite SkipIndexes", IndexName)
 	}
-	if s.stopSweep != nil {
+	if s.sweeper != nil {
 		t.Error("sweeper started despite SkipIndexes")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cloakroom/cloakroom/internal/background"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -16,23 +17,11 @@ func (s *Store) startSweeper(interval time.Duration) {
 	if interval == 0 {
 		interval = defaultSweepInterval
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopSweep, s.sweepDone = cancel, make(chan struct{})
-	go func() {
-		defer close(s.sweepDone)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.sweep(ctx); err != nil && ctx.Err() == nil {
-					s.log.Warn("mongodb: deleting expired sessions failed", "err", err)
-				}
-			}
+	s.sweeper = background.Every(interval, func(ctx context.Context) {
+		if _, err := s.sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("mongodb: deleting expired sessions failed", "err", err)
 		}
-	}()
+	})
 }
 
 // sweep deletes the documents that expired before now and reports how many.

@@ -25,34 +25,18 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// purgeLoop runs Purge every interval until Close; each run may take one
-// interval or 30 seconds, whichever is longer.
-func (s *Store) purgeLoop(interval time.Duration) {
-	defer close(s.done)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-ticker.C:
-			runCtx, done := context.WithTimeout(ctx, max(interval, 30*time.Second))
-			n, err := s.Purge(runCtx)
-			done()
-			if err != nil && ctx.Err() == nil {
-				s.logger.Warn("sqlstore: background purge failed", "table", s.table.Name, "err", err)
-			} else if n > 0 {
-				s.logger.Debug("sqlstore: purged expired rows", "table", s.table.Name, "rows", n)
-			}
+// purgeOnce returns the background purge: one Purge, given one interval or
+// 30 seconds, whichever is longer, with failures logged.
+func (s *Store) purgeOnce(interval time.Duration) func(context.Context) {
+	return func(ctx context.Context) {
+		runCtx, cancel := context.WithTimeout(ctx, max(interval, 30*time.Second))
+		defer cancel()
+		n, err := s.Purge(runCtx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.logger.Warn("sqlstore: background purge failed", "table", s.table.Name, "err", err)
+		case n > 0:
+			s.logger.Debug("sqlstore: purged expired rows", "table", s.table.Name, "rows", n)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/background"
 )
 
 // Options configure a Store. The zero value gives cloakroom's own table and
@@ -39,9 +40,8 @@ type Store struct {
 	// pageSize is how many keys Keys reads per query.
 	pageSize int
 
-	stopOnce sync.Once
-	stop     chan struct{}
-	done     chan struct{}
+	closeOnce sync.Once
+	purger    *background.Loop // nil without a PurgeInterval
 }
 
 var (
@@ -78,8 +78,7 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 		s.logger = slog.Default()
 	}
 	if opts.PurgeInterval > 0 {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.purgeLoop(opts.PurgeInterval)
+		s.purger = background.Every(opts.PurgeInterval, s.purgeOnce(opts.PurgeInterval))
 	}
 	return s, nil
 }
@@ -202,11 +201,8 @@ func (s *Store) exists(ctx context.Context, key string) (bool, error) {
 // more than once.
 func (s *Store) Close() error {
 	var errs []error
-	s.stopOnce.Do(func() {
-		if s.stop != nil {
-			close(s.stop)
-			<-s.done
-		}
+	s.closeOnce.Do(func() {
+		s.purger.Stop()
 		for _, l := range s.stmts.all() {
 			errs = append(errs, l.close())
 		}
