@@ -105,6 +105,9 @@ func (w *sessionWriter) Flush() {
 // upgrade keeps the session it was given.
 func (w *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.commit()
+	if w.failed {
+		return nil, nil, errNotSaved
+	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
