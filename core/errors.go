@@ -1,8 +1,14 @@
 package core
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+)
 
 var (
+	// ErrBackend marks errors that come from the Backend: the store is
+	// down, slow or refusing. They are worth a retry; other errors are not.
+	ErrBackend = errors.New("cloakroom: backend failure")
 	// ErrCorrupt reports stored session data that the codec cannot decode.
 	ErrCorrupt = errors.New("cloakroom: corrupt session data")
 	// ErrLateChange reports a session changed after its response was
@@ -20,3 +26,25 @@ var (
 	// sessions in cookies.
 	ErrNoBackend = errors.New("cloakroom: sessions are kept in cookies; there is no backend")
 )
+
+// backendErr wraps an error from the Backend so that it matches both
+// ErrBackend and the backend's own error.
+type backendErr struct {
+	op  string
+	err error
+}
+
+func backendError(op string, err error) error { return &backendErr{op: op, err: err} }
+
+func (e *backendErr) Error() string   { return "cloakroom: " + e.op + ": " + e.err.Error() }
+func (e *backendErr) Unwrap() []error { return []error{ErrBackend, e.err} }
+
+// HTTPStatus is the status to answer a request whose session failed with
+// err: 503 Service Unavailable when the backend failed, so that clients and
+// load balancers retry, and 500 otherwise.
+func HTTPStatus(err error) int {
+	if errors.Is(err, ErrBackend) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -136,7 +136,7 @@ func (m *Manager) Load(ctx context.Context, id string) (*Session, error) {
 		return m.New(ctx), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cloakroom: load session: %w", err)
+		return nil, backendError("load session", err)
 	}
 	data, err := m.Codec.Decode(b)
 	if err != nil {
@@ -209,7 +209,7 @@ func (m *Manager) save(ctx context.Context, s *Session) (outcome, error) {
 			return out, fmt.Errorf("cloakroom: encode session: %w", err)
 		}
 		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
-			return out, fmt.Errorf("cloakroom: save session: %w", err)
+			return out, backendError("save session", err)
 		}
 		if m.IdleTimeout > 0 {
 			m.touches.record(s.id, m.now(), m.touchInterval())
@@ -217,7 +217,7 @@ func (m *Manager) save(ctx context.Context, s *Session) (outcome, error) {
 		s.stored, out = true, savedData
 	case s.modified && s.stored:
 		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
-			return out, fmt.Errorf("cloakroom: delete session: %w", err)
+			return out, backendError("delete session", err)
 		}
 		s.stored, out = false, savedDeletion
 	case s.stored && m.IdleTimeout > 0:
@@ -227,7 +227,7 @@ func (m *Manager) save(ctx context.Context, s *Session) (outcome, error) {
 	}
 	if s.oldID != "" {
 		if err := m.Backend.Delete(ctx, m.key(s.oldID)); err != nil {
-			return out, fmt.Errorf("cloakroom: delete replaced session: %w", err)
+			return out, backendError("delete replaced session", err)
 		}
 		s.oldID = ""
 		if out == savedNothing {
@@ -256,7 +256,7 @@ func (m *Manager) touch(ctx context.Context, s *Session) error {
 		}
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("cloakroom: extend idle session: %w", err)
+		return backendError("extend idle session", err)
 	}
 	m.touches.record(s.id, now, m.touchInterval())
 	return nil

@@ -393,3 +393,26 @@ func TestSignedIDs(t *testing.T) {
 	})
 	wantCalls(t, b) // a bad signature costs no I/O
 }
+
+func TestBackendErrorsAreMarked(t *testing.T) {
+	ctx := context.Background()
+	b := newCounting(t)
+	m := core.NewManager(b)
+	s := m.New(ctx)
+	s.Set("a", 1)
+	b.failWith(errDown)
+	_, err := m.Save(ctx, s)
+	if !errors.Is(err, core.ErrBackend) || !errors.Is(err, errDown) || core.HTTPStatus(err) != 503 {
+		t.Fatalf("Save error %v: want ErrBackend and the backend's error, status 503", err)
+	}
+	_, err = m.Load(ctx, core.RandomID{}.NewID())
+	if !errors.Is(err, core.ErrBackend) {
+		t.Fatalf("Load error %v: want ErrBackend", err)
+	}
+	b.failWith(nil)
+	s.Set("ch", make(chan int)) // no codec can write a channel
+	_, err = m.Save(ctx, s)
+	if err == nil || errors.Is(err, core.ErrBackend) || core.HTTPStatus(err) != 500 {
+		t.Fatalf("encode error %v: want a non-backend error, status 500", err)
+	}
+}

@@ -44,6 +44,7 @@
 // anything has its session saved when it returns.
 //
 // When the save fails and the status line has not gone out, the client
-// gets a 500 "session could not be saved" instead of the handler's
+// gets a 503 "session could not be saved" (500 when the data could not
+// be encoded) instead of the handler's
 // response, and the handler's further writes fail with ErrResponseDropped.
 package echosession

@@ -16,14 +16,15 @@ const notSaved = "session could not be saved"
 // 500 with a plain-text explanation instead of the handler's status, and
 // every later write of the handler's body goes nowhere.
 type dropWriter struct {
-	w     http.ResponseWriter
-	res   *echo.Response
-	wrote bool
+	w      http.ResponseWriter
+	res    *echo.Response
+	status int
+	wrote  bool
 }
 
 func (d *dropWriter) Header() http.Header { return d.w.Header() }
 
-// WriteHeader ignores the handler's code: the response is a 500.
+// WriteHeader ignores the handler's code: the response is the error.
 func (d *dropWriter) WriteHeader(int) {
 	if d.wrote {
 		return
@@ -39,7 +40,7 @@ func (d *dropWriter) WriteHeader(int) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	d.w.WriteHeader(http.StatusInternalServerError)
+	d.w.WriteHeader(d.status)
 	n, _ := io.WriteString(d.w, notSaved+"\n")
 	d.res.Size += int64(n) // what was really sent, for access logs
 }
@@ -50,7 +51,7 @@ func (d *dropWriter) Write([]byte) (int, error) {
 	return 0, ErrResponseDropped
 }
 
-// Flush flushes the 500 out; without it Echo's Response.Flush would panic.
+// Flush flushes the error response out; without it Echo's Response.Flush would panic.
 func (d *dropWriter) Flush() {
 	d.WriteHeader(0)
 	_ = http.NewResponseController(d.w).Flush()

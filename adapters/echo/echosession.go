@@ -3,7 +3,6 @@ package echosession
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -21,7 +20,7 @@ var (
 	// rather than as sessions silently missing.
 	ErrNoManager = errors.New("echosession: Config.Manager is nil")
 	// ErrResponseDropped is returned by writes to a response that was
-	// replaced by a 500 because the session could not be saved. Handlers
+	// replaced by an error because the session could not be saved. Handlers
 	// can test for it with errors.Is; Echo's default HTTPErrorHandler
 	// ignores it since the response is already committed.
 	ErrResponseDropped = errors.New("echosession: response dropped: the session could not be saved")
@@ -80,7 +79,7 @@ func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc) error {
 	// The handler wrote nothing: net/http will send the headers as they
 	// are once Echo returns, so commit now.
 	if err := s.req.Commit(c.Request().Context()); err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError, notSaved).SetInternal(err)
+		return echo.NewHTTPError(core.HTTPStatus(err), notSaved).SetInternal(err)
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ func TestWaysToWrite(t *testing.T) {
 	}
 }
 
-// TestFailedSave: when the save fails the client gets a 500 and none of the
+// TestFailedSave: when the save fails the client gets a 503 and none of the
 // handler's response, whichever way the handler answered.
 func TestFailedSave(t *testing.T) {
 	for _, w := range writers() {
@@ -97,25 +97,25 @@ func TestFailedSave(t *testing.T) {
 
 func isBoom(err error) bool { return errors.Is(err, errBoom) }
 
-// wantReplaced checks that a response is the adapter's 500, or for the
-// handlers that wrote nothing, Echo's rendering of the adapter's 500 error.
+// wantReplaced checks that a response is the adapter's 503, or for the
+// handlers that wrote nothing, Echo's rendering of the adapter's 503 error.
 func wantReplaced(t *testing.T, rec interface {
 	Result() *http.Response
 }) {
 	t.Helper()
 	res := rec.Result()
 	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 500 {
-		t.Errorf("status = %d, want 500", res.StatusCode)
+	if res.StatusCode != 503 {
+		t.Errorf("status = %d, want 503", res.StatusCode)
 	}
 	if s := string(body); s != "session could not be saved\n" && s != `{"message":"session could not be saved"}`+"\n" {
-		t.Errorf("body = %q, want the adapter's 500", s)
+		t.Errorf("body = %q, want the adapter's 503", s)
 	}
 	if sc := res.Header.Values("Set-Cookie"); len(sc) > 0 {
 		t.Errorf("Set-Cookie = %q, want none", sc)
 	}
 	if loc := res.Header.Get("Location"); loc != "" {
-		t.Errorf("Location = %q kept on the 500", loc)
+		t.Errorf("Location = %q kept on the 503", loc)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestFailedSaveDetails(t *testing.T) {
 	f.backend.failWrites.Store(true)
 	rec := f.do("/w", "")
 	body := "session could not be saved\n"
-	if rec.Code != 500 || rec.Body.String() != body {
+	if rec.Code != 503 || rec.Body.String() != body {
 		t.Fatalf("response = %d %q", rec.Code, rec.Body.String())
 	}
 	if ct := rec.Header().Get("Content-Type"); ct != "text/plain; charset=utf-8" {
@@ -154,8 +154,8 @@ func TestFailedSaveDetails(t *testing.T) {
 	if !errors.Is(writeErr, echosession.ErrResponseDropped) {
 		t.Errorf("handler's write returned %v, want ErrResponseDropped", writeErr)
 	}
-	if status != 500 || size != int64(len(body)) {
-		t.Errorf("echo.Response Status, Size = %d, %d; want 500, %d", status, size, len(body))
+	if status != 503 || size != int64(len(body)) {
+		t.Errorf("echo.Response Status, Size = %d, %d; want 503, %d", status, size, len(body))
 	}
 	// The handler's error reached Echo, which ignores it: the response
 	// is committed.
@@ -174,19 +174,19 @@ func TestFailedSaveSilentHandler(t *testing.T) {
 	wantReplaced(t, f.do("/w", ""))
 	h := f.errs(&f.handled)
 	var he *echo.HTTPError
-	if len(h) != 1 || !errors.As(h[0], &he) || he.Code != 500 || !errors.Is(h[0], errBoom) {
-		t.Errorf("HTTPErrorHandler got %v, want a 500 *echo.HTTPError wrapping the backend error", h)
+	if len(h) != 1 || !errors.As(h[0], &he) || he.Code != 503 || !errors.Is(h[0], errBoom) {
+		t.Errorf("HTTPErrorHandler got %v, want a 503 *echo.HTTPError wrapping the backend error", h)
 	}
 }
 
-// TestFailedSaveThroughGzip: the 500 goes through a compressing middleware
+// TestFailedSaveThroughGzip: the 503 goes through a compressing middleware
 // placed before the sessions' and arrives as a valid gzip body.
 func TestFailedSaveThroughGzip(t *testing.T) {
 	f := newFixture(t, middleware.Gzip())
 	f.e.GET("/w", setThen(func(c echo.Context) error { return c.String(200, strings.Repeat("x", 100)) }))
 	f.backend.failWrites.Store(true)
 	rec := f.do("/w", "", "Accept-Encoding", "gzip")
-	if rec.Code != 500 || rec.Header().Get("Content-Encoding") != "gzip" {
+	if rec.Code != 503 || rec.Header().Get("Content-Encoding") != "gzip" {
 		t.Fatalf("response = %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
 	}
 	zr, err := gzip.NewReader(rec.Body)

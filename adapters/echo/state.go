@@ -1,7 +1,6 @@
 package echosession
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,12 +19,12 @@ type state struct {
 // beforeWrite is the Response.Before hook: Echo runs it inside
 // Response.WriteHeader, after the status is chosen and before the status
 // line is written, which is the last moment the cookie can be set. A failed
-// save turns the response into a 500.
+// save turns the response into an error (503 when the backend failed).
 func (s *state) beforeWrite() {
 	if err := s.req.Commit(s.c.Request().Context()); err != nil {
 		res := s.c.Response()
-		res.Status = http.StatusInternalServerError
-		res.Writer = &dropWriter{w: res.Writer, res: res}
+		res.Status = core.HTTPStatus(err)
+		res.Writer = &dropWriter{w: res.Writer, res: res, status: res.Status}
 	}
 }
 

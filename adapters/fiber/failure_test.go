@@ -53,8 +53,8 @@ func TestFailedCommitReplacesResponse(t *testing.T) {
 				return h(c)
 			})
 			r := call(t, app, "/")
-			if r.status != 500 || r.body != "session could not be saved" {
-				t.Errorf("response = %d %q, want 500 %q", r.status, r.body, "session could not be saved")
+			if r.status != 503 || r.body != "session could not be saved" {
+				t.Errorf("response = %d %q, want 503 %q", r.status, r.body, "session could not be saved")
 			}
 			if sc := r.header.Values("Set-Cookie"); len(sc) > 0 || r.header.Get("X-Handler") != "" {
 				t.Errorf("the handler's headers survived: Set-Cookie %q, X-Handler %q", sc, r.header.Get("X-Handler"))

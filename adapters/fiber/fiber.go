@@ -49,19 +49,19 @@ func New(config ...Config) fiber.Handler {
 		// Fiber has buffered the response: the whole chain has run, the
 		// error handler (for err) has not, and nothing is sent yet.
 		if cerr := r.Commit(c.UserContext()); cerr != nil {
-			replace(c)
-			return nil // the 500 stands; the error handler must not overwrite it
+			replace(c, cerr)
+			return nil // the error response stands; the error handler must not overwrite it
 		}
 		return err
 	}
 }
 
 // replace drops the handler's response (status, headers, body, body
-// stream) for a 500: answering success for a change that was lost would
-// mislead the client. The failure itself went to the Manager's
-// ErrorHandler.
-func replace(c *fiber.Ctx) {
-	c.Context().Error("session could not be saved", fiber.StatusInternalServerError)
+// stream) for an error (503 when the backend failed, else 500): answering
+// success for a change that was lost would mislead the client. The failure
+// itself went to the Manager's ErrorHandler.
+func replace(c *fiber.Ctx, err error) {
+	c.Context().Error("session could not be saved", core.HTTPStatus(err))
 }
 
 // Get returns the request's session, loading it on first use with

@@ -100,7 +100,8 @@ func TestLateChangeIsReported(t *testing.T) {
 	}
 }
 
-// TestFailedSave: the handler's response is replaced by a 500 whatever way
+// TestFailedSave: the handler's response is replaced by a 503 (the backend
+// failed) whatever way
 // it answers, and its body is dropped.
 func TestFailedSave(t *testing.T) {
 	for _, tc := range commitCases {
@@ -113,8 +114,8 @@ func TestFailedSave(t *testing.T) {
 				_, writeErr = c.Writer.Write([]byte("after"))
 			}))
 			res := f.serve(tc.method, "/x", "")
-			if got := body(t, res); res.StatusCode != 500 || got != "session could not be saved\n" {
-				t.Errorf("response = %d %q, want 500 and only the error", res.StatusCode, got)
+			if got := body(t, res); res.StatusCode != 503 || got != "session could not be saved\n" {
+				t.Errorf("response = %d %q, want 503 and only the error", res.StatusCode, got)
 			}
 			if sc := res.Header.Values("Set-Cookie"); len(sc) > 0 {
 				t.Errorf("Set-Cookie = %q after a failed save", sc)

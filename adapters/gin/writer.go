@@ -29,7 +29,8 @@ type sessionWriter struct {
 }
 
 // commit saves the session once. When that fails and nothing has been
-// sent yet, the handler's response is replaced by a 500: answering success
+// sent yet, the handler's response is replaced by an error (503 when the
+// backend failed, else 500): answering success
 // for a change that was lost would mislead the client.
 func (w *sessionWriter) commit() {
 	if w.committed {
@@ -39,7 +40,7 @@ func (w *sessionWriter) commit() {
 	if err := w.session.Commit(w.c.Request.Context()); err != nil {
 		w.failed = true
 		if !w.ResponseWriter.Written() {
-			http.Error(w.ResponseWriter, "session could not be saved", http.StatusInternalServerError)
+			http.Error(w.ResponseWriter, "session could not be saved", core.HTTPStatus(err))
 		}
 	}
 }

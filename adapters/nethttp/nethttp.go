@@ -65,8 +65,9 @@ type sessionWriter struct {
 }
 
 // commit saves the session once. When that fails and nothing has been
-// written yet, the handler's response is replaced by a 500: answering
-// success for a change that was lost would mislead the client.
+// written yet, the handler's response is replaced by an error (503 when the
+// backend failed): answering success for a change that was lost would
+// mislead the client.
 func (w *sessionWriter) commit() {
 	if w.committed {
 		return
@@ -74,7 +75,7 @@ func (w *sessionWriter) commit() {
 	w.committed = true
 	if err := w.session.Commit(w.request.Context()); err != nil {
 		w.failed = true
-		http.Error(w.ResponseWriter, "session could not be saved", http.StatusInternalServerError)
+		http.Error(w.ResponseWriter, "session could not be saved", core.HTTPStatus(err))
 	}
 }
 

@@ -86,12 +86,12 @@ func (a *app) only(r request, method string, next func() reply) reply {
 }
 
 // withSession loads the session and hands it to next, or answers 503 when
-// the session store cannot give it.
+// the session store cannot give it (500 when what it gave is unreadable).
 func (a *app) withSession(ctx context.Context, r request, next func(*core.Session, request) reply) reply {
 	s, err := r.session()
 	if err != nil {
 		a.log.ErrorContext(ctx, "session unavailable", "path", r.path, "err", err)
-		return text(http.StatusServiceUnavailable, "session store unavailable")
+		return text(core.HTTPStatus(err), "session store unavailable")
 	}
 	return next(s, r)
 }

@@ -195,7 +195,7 @@ func TestDemoBackendDown(t *testing.T) {
 			c.do("GET", "/", "", 503)
 			// A new session cannot be saved either: the write fails loudly.
 			c2 := newClient(t, c.base)
-			c2.do("PUT", "/api/session/k", `1`, 500)
+			c2.do("PUT", "/api/session/k", `1`, 503)
 		})
 	}
 }
