@@ -4,7 +4,7 @@ MODULES := $(shell find . -name go.mod -not -path './.services/*' -not -path './
 GO ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-only bench lint services services-stop
+.PHONY: test test-only bench bench-only lint services services-stop
 
 # test starts the servers the backend tests need, runs every module's tests
 # with the race detector, and stops what it started.
@@ -18,7 +18,13 @@ test-only:
 		echo "== $$m"; (cd $$m && $(GO) test -race -count=1 ./...); \
 	done
 
+# bench runs every module's benchmarks, backends against their real servers.
 bench:
+	@./scripts/services.sh start
+	@status=0; $(MAKE) --no-print-directory bench-only || status=$$?; \
+		./scripts/services.sh stop; exit $$status
+
+bench-only:
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...); \
 	done
