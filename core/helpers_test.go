@@ -152,3 +152,14 @@ func serve(t *testing.T, m *core.Manager, cookie, remote string, change func(*co
 	}
 	return ex
 }
+
+// stored returns a session holding a=1, saved through m.
+func stored(t *testing.T, m *core.Manager) *core.Session {
+	t.Helper()
+	s := m.New(context.Background())
+	s.Set("a", 1)
+	if _, err := m.Save(context.Background(), s); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	return s
+}

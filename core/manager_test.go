@@ -72,9 +72,7 @@ func TestEmptiedSessionIsDeleted(t *testing.T) {
 	ctx := context.Background()
 	b := newCounting(t)
 	m := core.NewManager(b)
-	s := m.New(ctx)
-	s.Set("a", 1)
-	m.Save(ctx, s)
+	s := stored(t, m)
 	b.take()
 
 	s.Clear()
@@ -94,9 +92,7 @@ func TestRegenerateMovesDataAndDeletesOldID(t *testing.T) {
 	ctx := context.Background()
 	b := newCounting(t)
 	m := core.NewManager(b)
-	s := m.New(ctx)
-	s.Set("a", 1)
-	m.Save(ctx, s)
+	s := stored(t, m)
 	first := s.ID()
 	s.Regenerate()
 	s.Regenerate() // twice before a save: the stored id still goes
@@ -116,9 +112,7 @@ func TestDestroyThenSetStartsAFreshSession(t *testing.T) {
 	ctx := context.Background()
 	b := newCounting(t)
 	m := core.NewManager(b)
-	s := m.New(ctx)
-	s.Set("a", 1)
-	m.Save(ctx, s)
+	s := stored(t, m)
 	old := s.ID()
 	s.Destroy()
 	s.Set("b", 2)
@@ -188,9 +182,7 @@ func TestIdleTimeoutTouchesOncePerInterval(t *testing.T) {
 			core.SetClock(m, clk.Now)
 			m.IdleTimeout = 30 * time.Minute
 			m.TouchInterval = time.Minute
-			s := m.New(ctx)
-			s.Set("a", 1)
-			m.Save(ctx, s)
+			s := stored(t, m)
 			key := "session:" + s.ID()
 			b.take()
 			read := func() {
@@ -222,9 +214,7 @@ func TestAbsoluteTimeout(t *testing.T) {
 	m := core.NewManager(b)
 	core.SetClock(m, clk.Now)
 	m.AbsoluteTimeout = time.Hour
-	s := m.New(ctx)
-	s.Set("a", 1)
-	m.Save(ctx, s)
+	s := stored(t, m)
 	clk.Advance(40 * time.Minute)
 	s, _ = m.Load(ctx, s.ID())
 	s.Regenerate() // must not restart the clock
@@ -244,9 +234,7 @@ func TestHashKeys(t *testing.T) {
 	b := newCounting(t)
 	m := core.NewManager(b)
 	m.HashKeys = true
-	s := m.New(ctx)
-	s.Set("a", 1)
-	m.Save(ctx, s)
+	s := stored(t, m)
 	calls := b.take()
 	if len(calls) != 1 || strings.Contains(calls[0], s.ID()) {
 		t.Fatalf("calls %q: the id must not appear in the backend key", calls)
