@@ -106,16 +106,23 @@ func (r *Request) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sealed = true
+	var err error
 	if r.m.sealer != nil {
-		err := r.commitCookie(s)
-		if err != nil {
-			r.m.report(ctx, err)
-		}
-		return err
+		err = r.commitCookie(s)
+	} else {
+		err = r.commitStored(ctx, s)
 	}
-	out, err := r.m.save(ctx, s)
 	if err != nil {
 		r.m.report(ctx, err)
+	}
+	return err
+}
+
+// commitStored saves a session kept in the backend and sets or expires the
+// cookie that carries its id. The caller holds s.mu.
+func (r *Request) commitStored(ctx context.Context, s *Session) error {
+	out, err := r.m.save(ctx, s)
+	if err != nil {
 		return err
 	}
 	switch {
