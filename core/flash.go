@@ -15,24 +15,20 @@ const keyFlashes = "_flashes"
 // category "message" when none is given.
 func (s *Session) Flash(category, message string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	list, _ := s.data[keyFlashes].([]any)
 	s.data[keyFlashes] = append(list, Tuple{category, message})
-	s.changed(keyFlashes)
+	s.unlockChanged(keyFlashes)
 }
 
 // Flashes removes and returns the pending messages, oldest first, as
 // Flask's get_flashed_messages(with_categories=True) does. Entries that are
 // not (category, message) pairs of strings are skipped.
 func (s *Session) Flashes() []Flash {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	list, ok := s.data[keyFlashes].([]any)
+	v, ok := s.Pop(keyFlashes)
 	if !ok {
 		return nil
 	}
-	delete(s.data, keyFlashes)
-	s.changed(keyFlashes)
+	list, _ := v.([]any)
 	flashes := make([]Flash, 0, len(list))
 	for _, item := range list {
 		pair, _ := item.(Tuple)

@@ -404,3 +404,31 @@ func TestBackendErrorsAreMarked(t *testing.T) {
 		t.Fatalf("encode error %v: want a non-backend error, status 500", err)
 	}
 }
+
+// TestErrorHandlerMayUseTheSession: reports come without the session's
+// lock held, so an ErrorHandler that logs the session's id does not hang.
+func TestErrorHandlerMayUseTheSession(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	var s *core.Session
+	var ids []string
+	m.ErrorHandler = func(_ context.Context, err error) { ids = append(ids, s.ID()) }
+	r := m.Begin(newExchange("127.0.0.1:1"))
+	s, _ = r.Session(context.Background())
+	s.Set("a", 1)
+	b.failWith(errDown)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Commit(context.Background()) // a failed save: reported
+		s.Set("b", 2)                  // a late change: reported
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("deadlock: the ErrorHandler could not use the session")
+	}
+	if len(ids) != 2 {
+		t.Fatalf("%d reports, want 2", len(ids))
+	}
+}

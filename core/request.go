@@ -93,6 +93,14 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 // save is reported to the ErrorHandler and returned, so that the adapter
 // can answer with an error instead of the handler's response.
 func (r *Request) Commit(ctx context.Context) error {
+	err := r.commit(ctx)
+	if err != nil {
+		r.m.report(ctx, err) // unlocked: the ErrorHandler may use the session
+	}
+	return err
+}
+
+func (r *Request) commit(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.committed {
@@ -106,16 +114,10 @@ func (r *Request) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sealed = true
-	var err error
 	if r.m.sealer != nil {
-		err = r.commitCookie(s)
-	} else {
-		err = r.commitStored(ctx, s)
+		return r.commitCookie(s)
 	}
-	if err != nil {
-		r.m.report(ctx, err)
-	}
-	return err
+	return r.commitStored(ctx, s)
 }
 
 // commitStored saves a session kept in the backend and sets or expires the

@@ -77,9 +77,8 @@ func (s *Session) Get(key string) (any, bool) {
 // Set stores value under key.
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.data[key] = value
-	s.changed(key)
+	s.unlockChanged(key)
 }
 
 // Delete removes key.
@@ -90,21 +89,22 @@ func (s *Session) Delete(key string) {
 // Pop removes key and returns the value it held.
 func (s *Session) Pop(key string) (any, bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	v, ok := s.data[key]
-	if ok {
-		delete(s.data, key)
-		s.changed(key)
+	if !ok {
+		s.mu.Unlock()
+		return nil, false
 	}
-	return v, ok
+	delete(s.data, key)
+	s.unlockChanged(key)
+	return v, true
 }
 
 // Clear removes every key. A cleared session is deleted from the backend and
 // its cookie expired, unless new data is set before the response.
 func (s *Session) Clear() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.clear()
+	s.unlockChanged("")
 }
 
 func (s *Session) clear() {
@@ -113,7 +113,6 @@ func (s *Session) clear() {
 			delete(s.data, k)
 		}
 	}
-	s.changed("")
 }
 
 // Keys returns the application's keys in sorted order.
@@ -175,13 +174,12 @@ func (s *Session) Permanent() bool {
 // SetPermanent sets whether the session's cookie carries an expiry.
 func (s *Session) SetPermanent(permanent bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if permanent {
 		s.data[keyPermanent] = true
 	} else {
 		delete(s.data, keyPermanent)
 	}
-	s.changed(keyPermanent)
+	s.unlockChanged(keyPermanent)
 }
 
 // Regenerate moves the data to a new id; the old id is deleted when the
@@ -189,9 +187,8 @@ func (s *Session) SetPermanent(permanent bool) {
 // so that an id planted before login is worth nothing after.
 func (s *Session) Regenerate() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.regenerate()
-	s.changed("")
+	s.unlockChanged("")
 }
 
 func (s *Session) regenerate() {
@@ -207,16 +204,20 @@ func (s *Session) regenerate() {
 // a new session with a new id.
 func (s *Session) Destroy() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.regenerate()
 	s.clear()
+	s.unlockChanged("")
 }
 
-// changed marks the session modified and reports a change that can no
-// longer be saved. The caller holds s.mu.
-func (s *Session) changed(key string) {
+// unlockChanged marks the session modified and releases s.mu, which the
+// caller holds; then it reports the change if it can no longer be saved.
+// The report comes after the unlock so that an ErrorHandler may use the
+// session.
+func (s *Session) unlockChanged(key string) {
 	s.modified = true
-	if s.sealed {
+	late := s.sealed
+	s.mu.Unlock()
+	if late {
 		s.m.report(s.ctx, fmt.Errorf("%w (key %q)", ErrLateChange, key))
 	}
 }
