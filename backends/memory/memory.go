@@ -20,7 +20,9 @@ import (
 // Options configure a Store. The zero value gives the defaults.
 type Options struct {
 	// MaxEntries bounds the number of stored keys; when full, the least
-	// recently used key is evicted. Zero means 100,000.
+	// recently used key is evicted. Keys are spread over 16 independently
+	// locked shards, each holding a sixteenth of the bound (rounded up), so
+	// eviction is least-recently-used within a shard. Zero means 100,000.
 	MaxEntries int
 	// SweepInterval is how often expired keys are removed in the
 	// background. Zero means one minute; a negative value disables the
