@@ -161,8 +161,8 @@ func Run(t *testing.T, h Harness) {
 		{"CommitPaths", testCommitPaths},
 		{"UnknownIDIsNotAdopted", testUnknownID},
 		{"MalformedCookieIsNotLookedUp", testMalformed},
-		{"ClearDeletes", testClear},
-		{"DestroyDeletes", testDestroy},
+		{"ClearDeletes", testDeletes("/clear")},
+		{"DestroyDeletes", testDeletes("/destroy")},
 		{"RegenerateMovesData", testRegenerate},
 		{"LateChangeIsNotLost", testLateChange},
 		{"FailedLoadSavesNothing", testFailedLoad},
@@ -301,23 +301,17 @@ func testMalformed(t *testing.T, e *env) {
 	}
 }
 
-func testClear(t *testing.T, e *env) {
-	cookie := e.login("a", "1")
-	r := e.get("/clear", cookie)
-	wantExpired(t, r, e.m.Cookie.Name)
-	e.wantCalls("get", "delete")
-	if r := e.get("/get?k=a", cookie); r.body != "" {
-		t.Errorf("cleared session still readable: %q", r.body)
-	}
-}
-
-func testDestroy(t *testing.T, e *env) {
-	cookie := e.login("a", "1")
-	r := e.get("/destroy", cookie)
-	wantExpired(t, r, e.m.Cookie.Name)
-	e.wantCalls("get", "delete")
-	if r := e.get("/get?k=a", cookie); r.body != "" {
-		t.Errorf("destroyed session still readable: %q", r.body)
+// testDeletes: a route that empties the session deletes it and expires its
+// cookie.
+func testDeletes(route string) func(*testing.T, *env) {
+	return func(t *testing.T, e *env) {
+		cookie := e.login("a", "1")
+		r := e.get(route, cookie)
+		wantExpired(t, r, e.m.Cookie.Name)
+		e.wantCalls("get", "delete")
+		if r := e.get("/get?k=a", cookie); r.body != "" {
+			t.Errorf("session still readable after %s: %q", route, r.body)
+		}
 	}
 }
 
