@@ -41,3 +41,42 @@ type Lister interface {
 	// order. Iteration stops at the first error, which is yielded.
 	Keys(ctx context.Context, prefix string) iter.Seq2[string, error]
 }
+
+// ErrConflict is returned by a Conditional backend when the key no longer
+// holds the version a write was conditioned on, or, for a create, when the
+// key already exists.
+var ErrConflict = errors.New("cloakroom: conflicting write")
+
+// Version identifies one stored value of a key, as returned by
+// Conditional.GetVersion. It is opaque to the Manager, which only hands it
+// back to the same backend. Backends that compare stored values use the
+// value's bytes; backends with a native check-and-set token (memcached's
+// CAS id) use that token.
+type Version []byte
+
+// Conditional is implemented by backends that can write and delete a key
+// only if it still holds the value a request read. The Manager uses it so
+// that concurrent requests on one session lose nothing and revive nothing
+// (see Manager). Each method must be a single atomic step on the server,
+// ideally one round trip: a Lua script on Redis, UPDATE ... WHERE in SQL,
+// a filtered update in MongoDB, CAS in memcached, a lock on files.
+//
+// A key that has expired counts as absent in every method.
+type Conditional interface {
+	Backend
+	// GetVersion is Get that also returns the version of the value it
+	// read. It returns an error wrapping ErrNotFound when the key is
+	// absent.
+	GetVersion(ctx context.Context, key string) ([]byte, Version, error)
+	// SetIf stores value under key only if the key still holds version.
+	// With a nil version it stores only if the key is absent. It returns
+	// an error wrapping ErrConflict when the key holds another value (or,
+	// for a nil version, any value) and one wrapping ErrNotFound when a
+	// non-nil version was given but the key is absent. A ttl of zero or
+	// less keeps the value until it is deleted.
+	SetIf(ctx context.Context, key string, version Version, value []byte, ttl time.Duration) error
+	// DeleteIf removes key only if it still holds version. It returns an
+	// error wrapping ErrConflict when the key holds another value and one
+	// wrapping ErrNotFound when the key is absent.
+	DeleteIf(ctx context.Context, key string, version Version) error
+}

@@ -83,6 +83,13 @@ func Run(t *testing.T, b core.Backend) {
 		testKeys(t, b, lb, key(t))
 	})
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
+	t.Run("Conditional", func(t *testing.T) {
+		cb, ok := b.(core.Conditional)
+		if !ok {
+			t.Skip("backend does not implement core.Conditional")
+		}
+		runConditional(t, cb, key)
+	})
 }
 
 func randomHex(n int) string {
