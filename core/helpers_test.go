@@ -23,7 +23,7 @@ type countingBackend struct {
 }
 
 func newCounting(t *testing.T) *countingBackend {
-	s := memory.New(memory.Options{SweepInterval: -1})
+	s := memory.New(memory.Options{CleanupInterval: -1})
 	t.Cleanup(func() { s.Close() })
 	return &countingBackend{Store: s}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/cloakroom/cloakroom/internal/background"
 )
 
+var _ core.Conditional = (*Store)(nil)
+
 // Options configure a Store. The zero value gives the defaults.
 type Options struct {
 	// MaxEntries bounds the number of stored keys; when full, the least
@@ -24,10 +26,11 @@ type Options struct {
 	// locked shards, each holding a sixteenth of the bound (rounded up), so
 	// eviction is least-recently-used within a shard. Zero means 100,000.
 	MaxEntries int
-	// SweepInterval is how often expired keys are removed in the
+	// CleanupInterval is how often expired keys are removed in the
 	// background. Zero means one minute; a negative value disables the
-	// sweeper (expired keys are still never returned).
-	SweepInterval time.Duration
+	// clean-up (expired keys are still never returned, and Purge removes
+	// them on demand).
+	CleanupInterval time.Duration
 }
 
 // shardCount spreads keys over independent locks so that concurrent
@@ -35,8 +38,8 @@ type Options struct {
 const shardCount = 16
 
 // Store is an in-memory core.Backend with expiry, a size bound and LRU
-// eviction. It implements core.Toucher and core.Lister. Call Close to stop
-// its sweeper.
+// eviction. It implements core.Conditional, core.Toucher and core.Lister.
+// Call Close to stop its background clean-up.
 type Store struct {
 	seed    maphash.Seed
 	shards  [shardCount]shard
@@ -57,13 +60,13 @@ type entry struct {
 	expires time.Time // zero: never
 }
 
-// New returns a Store and starts its sweeper.
+// New returns a Store and starts its background clean-up.
 func New(opts Options) *Store {
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 100_000
 	}
-	if opts.SweepInterval == 0 {
-		opts.SweepInterval = time.Minute
+	if opts.CleanupInterval == 0 {
+		opts.CleanupInterval = time.Minute
 	}
 	s := &Store{seed: maphash.MakeSeed(), now: time.Now}
 	perShard := max(1, (opts.MaxEntries+shardCount-1)/shardCount)
@@ -71,12 +74,8 @@ func New(opts Options) *Store {
 		s.shards[i].items = make(map[string]*list.Element)
 		s.shards[i].limit = perShard
 	}
-	if opts.SweepInterval > 0 {
-		s.sweeper = background.Every(opts.SweepInterval, func(context.Context) {
-			for i := range s.shards {
-				s.shards[i].purge(s.now())
-			}
-		})
+	if opts.CleanupInterval > 0 {
+		s.sweeper = background.Every(opts.CleanupInterval, func(ctx context.Context) { _, _ = s.Purge(ctx) })
 	}
 	return s
 }
@@ -109,14 +108,89 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.items[key]; ok {
+	sh.put(sh.items[key], v)
+	return nil
+}
+
+// put stores v in e, or in a new element when e is nil, evicting the least
+// recently used keys beyond the bound. The caller holds sh.mu.
+func (sh *shard) put(e *list.Element, v *entry) {
+	if e != nil {
 		e.Value = v
 		sh.lru.MoveToFront(e)
-		return nil
+		return
 	}
-	sh.items[key] = sh.lru.PushFront(v)
+	sh.items[v.key] = sh.lru.PushFront(v)
 	for sh.lru.Len() > sh.limit {
 		sh.remove(sh.lru.Back())
+	}
+}
+
+// GetVersion implements core.Conditional. The version is the stored
+// value itself, which the store never modifies in place.
+func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.live(key, s.now())
+	if e == nil {
+		return nil, nil, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	}
+	stored := e.Value.(*entry).value
+	return bytes.Clone(stored), core.Version(stored), nil
+}
+
+// SetIf implements core.Conditional under the shard's lock.
+func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v := &entry{key: key, value: bytes.Clone(value), expires: expiry(s.now(), ttl)}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.live(key, s.now())
+	if err := check(key, e, version); err != nil {
+		return err
+	}
+	sh.put(e, v)
+	return nil
+}
+
+// DeleteIf implements core.Conditional under the shard's lock.
+func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.live(key, s.now())
+	if e == nil {
+		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	}
+	if err := check(key, e, version); err != nil {
+		return err
+	}
+	sh.remove(e)
+	return nil
+}
+
+// check reports whether the live element e (nil when absent) is what a
+// conditional write expects: absent for a nil version, else holding it.
+func check(key string, e *list.Element, version core.Version) error {
+	switch {
+	case version == nil && e != nil:
+		return fmt.Errorf("memory: %q exists: %w", key, core.ErrConflict)
+	case version == nil:
+		return nil
+	case e == nil:
+		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	case !bytes.Equal(e.Value.(*entry).value, version):
+		return fmt.Errorf("memory: %q changed: %w", key, core.ErrConflict)
 	}
 	return nil
 }
@@ -182,7 +256,19 @@ func (s *Store) Len() int {
 	return n
 }
 
-// Close stops the sweeper. The store keeps working without it.
+// Purge removes expired keys now and reports how many it removed.
+func (s *Store) Purge(ctx context.Context) (int, error) {
+	n := 0
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		n += s.shards[i].purge(s.now())
+	}
+	return n, nil
+}
+
+// Close stops the background clean-up. The store keeps working without it.
 func (s *Store) Close() error {
 	s.sweeper.Stop()
 	return nil
@@ -208,16 +294,19 @@ func (sh *shard) remove(e *list.Element) {
 	sh.lru.Remove(e)
 }
 
-func (sh *shard) purge(now time.Time) {
+func (sh *shard) purge(now time.Time) int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	n := 0
 	for e := sh.lru.Front(); e != nil; {
 		next := e.Next()
 		if expired(e.Value.(*entry), now) {
 			sh.remove(e)
+			n++
 		}
 		e = next
 	}
+	return n
 }
 
 func (sh *shard) snapshot(prefix string, now time.Time) []string {

@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	ctx := context.Background()
-	s := memory.New(memory.Options{MaxEntries: 16, SweepInterval: -1}) // one key per shard
+	s := memory.New(memory.Options{MaxEntries: 16, CleanupInterval: -1}) // one key per shard
 	defer s.Close()
 	for i := range 1000 {
 		if err := s.Set(ctx, fmt.Sprint(i), []byte("v"), time.Hour); err != nil {
@@ -37,7 +37,7 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestSweeperRemovesExpired(t *testing.T) {
 	ctx := context.Background()
-	s := memory.New(memory.Options{SweepInterval: 10 * time.Millisecond})
+	s := memory.New(memory.Options{CleanupInterval: 10 * time.Millisecond})
 	defer s.Close()
 	_ = s.Set(ctx, "gone", []byte("v"), 20*time.Millisecond)
 	_ = s.Set(ctx, "kept", []byte("v"), time.Hour)
