@@ -22,6 +22,10 @@ var (
 	// ErrCookieTooLarge is returned when a cookie session would need a
 	// cookie larger than browsers keep.
 	ErrCookieTooLarge = errors.New("cloakroom: session too large for a cookie")
+	// ErrNilManager is what every adapter panics with, at construction,
+	// when given no Manager: a wiring mistake that must not look like
+	// requests without sessions.
+	ErrNilManager = errors.New("cloakroom: an adapter was given a nil *core.Manager")
 	// ErrNoBackend is returned by Load and Save on a Manager that keeps
 	// sessions in cookies.
 	ErrNoBackend = errors.New("cloakroom: sessions are kept in cookies; there is no backend")

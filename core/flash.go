@@ -1,5 +1,7 @@
 package core
 
+import "github.com/cloakroom/cloakroom/core/codec"
+
 // Flash is a one-time message for the next page the user sees, such as
 // "Saved!" after a form post.
 type Flash struct {
@@ -11,27 +13,20 @@ type Flash struct {
 // (category, message) tuples.
 const keyFlashes = "_flashes"
 
-// Flash adds a message to show on a later request. Flask's flash() uses the
-// category "message" when none is given.
-func (s *Session) Flash(category, message string) {
-	s.mu.Lock()
-	list, _ := s.data[keyFlashes].([]any)
-	s.data[keyFlashes] = append(list, Tuple{category, message})
-	s.unlockChanged(keyFlashes)
-}
-
 // Flashes removes and returns the pending messages, oldest first, as
 // Flask's get_flashed_messages(with_categories=True) does. Entries that are
 // not (category, message) pairs of strings are skipped.
 func (s *Session) Flashes() []Flash {
-	v, ok := s.Pop(keyFlashes)
-	if !ok {
+	s.mu.Lock()
+	list, _ := s.data[keyFlashes].([]any)
+	if len(list) == 0 {
+		s.mu.Unlock()
 		return nil
 	}
-	list, _ := v.([]any)
+	s.unlockChanged(op{kind: opTake, key: keyFlashes, value: list})
 	flashes := make([]Flash, 0, len(list))
 	for _, item := range list {
-		pair, _ := item.(Tuple)
+		pair, _ := item.(codec.Tuple)
 		if len(pair) != 2 {
 			continue
 		}

@@ -9,80 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// countingBackend is a memory backend that records the calls made to it and
-// can be told to fail.
-type countingBackend struct {
-	*memory.Store
-	mu    sync.Mutex
-	calls []string
-	err   error
-}
-
-func newCounting(t *testing.T) *countingBackend {
-	s := memory.New(memory.Options{CleanupInterval: -1})
-	t.Cleanup(func() { s.Close() })
-	return &countingBackend{Store: s}
-}
-
-func (b *countingBackend) record(op, key string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.calls = append(b.calls, op+" "+key)
-	return b.err
-}
-
-func (b *countingBackend) failWith(err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.err = err
-}
-
-func (b *countingBackend) take() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.calls
-	b.calls = nil
-	return c
-}
-
-func (b *countingBackend) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := b.record("get", key); err != nil {
-		return nil, err
-	}
-	return b.Store.Get(ctx, key)
-}
-
-func (b *countingBackend) Set(ctx context.Context, key string, v []byte, ttl time.Duration) error {
-	if err := b.record("set", key); err != nil {
-		return err
-	}
-	return b.Store.Set(ctx, key, v, ttl)
-}
-
-func (b *countingBackend) Delete(ctx context.Context, key string) error {
-	if err := b.record("delete", key); err != nil {
-		return err
-	}
-	return b.Store.Delete(ctx, key)
-}
-
-func (b *countingBackend) Touch(ctx context.Context, key string, ttl time.Duration) error {
-	if err := b.record("touch", key); err != nil {
-		return err
-	}
-	return b.Store.Touch(ctx, key, ttl)
-}
-
-// plainBackend hides the Toucher of the backend it wraps.
-type plainBackend struct{ core.Backend }
-
-func wantCalls(t *testing.T, b *countingBackend, want ...string) {
+func wantCalls(t *testing.T, b *backendtest.Recorder, want ...string) {
 	t.Helper()
-	if got := b.take(); !slices.Equal(got, want) {
+	if got := b.Calls(); !slices.Equal(got, want) {
 		t.Fatalf("backend calls = %q, want %q", got, want)
 	}
 }
@@ -131,6 +64,9 @@ func (c *clock) Advance(d time.Duration) {
 
 var errDown = errors.New("backend down")
 
+// newCounting returns a Recorder for one test.
+func newCounting(t *testing.T) *backendtest.Recorder { return backendtest.NewRecorder(t) }
+
 // serve runs one request through m with the given cookie and client
 // address, applying change to the session, and returns the exchange.
 func serve(t *testing.T, m *core.Manager, cookie, remote string, change func(*core.Session)) *exchange {
@@ -162,4 +98,14 @@ func stored(t *testing.T, m *core.Manager) *core.Session {
 		t.Fatalf("Save: %v", err)
 	}
 	return s
+}
+
+// reloaded loads s again through m, as the next request would.
+func reloaded(t *testing.T, m *core.Manager, s *core.Session) *core.Session {
+	t.Helper()
+	again, err := m.Load(context.Background(), s.ID())
+	if err != nil || again.IsNew() {
+		t.Fatalf("Load = new %v, %v", again != nil && again.IsNew(), err)
+	}
+	return again
 }

@@ -3,6 +3,8 @@ package core
 import (
 	"crypto/rand"
 	"encoding/base64"
+
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // IDGenerator makes session ids and recognises well-formed ones, so that the
@@ -46,7 +48,7 @@ type UUID4ID struct{}
 
 // NewID implements IDGenerator.
 func (UUID4ID) NewID() string {
-	var u UUID
+	var u codec.UUID
 	rand.Read(u[:])
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80

@@ -4,20 +4,35 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/cloakroom/cloakroom/core/signing"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // Manager runs the session lifecycle against a Backend. Create one with
-// NewManager, adjust its fields before first use, and share it between
-// goroutines; its fields must not change once requests are served.
+// NewManager (or a preset: NewQuartManager, NewDjangoManager,
+// NewCookieManager), adjust its fields before first use, and share it
+// between goroutines; its fields must not change once requests are served.
+//
+// # Concurrent requests
+//
+// Requests of one browser often overlap. When the Backend implements
+// Conditional (every backend in this module tree does), a save is a
+// conditional write that succeeds only if the stored session is still the
+// one the request loaded. If another request saved in between, the Manager
+// reads the session again, applies this request's changes (Set, Delete,
+// Clear, Flash, Update and Incr, whose function runs again) on top, and
+// retries a bounded number of times: keys changed only by the other request
+// survive and concurrent increments all count. If another request deleted
+// the session in between (logout, Regenerate, revocation, expiry), nothing
+// is written back, no cookie is sent, and the request gets an error
+// matching ErrInterrupted. With a Backend that is not Conditional, the
+// last save wins, as in most session libraries; the Manager logs that once.
 type Manager struct {
 	// Backend stores the session data.
 	Backend Backend
@@ -74,7 +89,9 @@ type Manager struct {
 
 	clock   func() time.Time // for tests; nil means time.Now
 	touches touchLog
-	sealer  *signing.TimedSerializer // set by NewCookieManager
+	via     carrier  // where sessions are kept between requests; nil means the Backend
+	locks   keyLocks // orders this process's saves of one session
+	warned  sync.Once
 }
 
 // IDSigner signs session ids for the cookie. signing.Signer implements it
@@ -96,9 +113,9 @@ type CookieOptions struct {
 
 // NewManager returns a Manager for backend with the documented defaults.
 func NewManager(backend Backend) *Manager {
-	return &Manager{
+	m := &Manager{
 		Backend:   backend,
-		Codec:     TaggedJSON{},
+		Codec:     codec.TaggedJSON{},
 		Cookie:    CookieOptions{Name: "session", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
 		Lifetime:  14 * 24 * time.Hour,
 		Permanent: true,
@@ -106,6 +123,7 @@ func NewManager(backend Backend) *Manager {
 		IDs:       RandomID{},
 		IsStatic:  func(path string) bool { return strings.HasPrefix(path, "/static/") },
 	}
+	return m
 }
 
 // Skip reports whether a request for path goes without a session, so that
@@ -123,34 +141,31 @@ func (m *Manager) New(ctx context.Context) *Session {
 // HTTP request to take it from: a websocket handler after the upgrade, a
 // background job. A malformed, unknown or expired id gives a new empty
 // session with a fresh id, never one with the id asked for. Save it with
-// Save.
+// Save. A Manager that keeps sessions in cookies returns ErrNoBackend.
 func (m *Manager) Load(ctx context.Context, id string) (*Session, error) {
-	if m.sealer != nil {
+	st, ok := m.carrier().(store)
+	if !ok {
 		return nil, ErrNoBackend
 	}
-	if !m.ids().Valid(id) {
-		return m.New(ctx), nil
+	return st.load(ctx, id)
+}
+
+// Save writes s to the backend if it needs writing: it was changed and holds
+// data, or it was emptied and must be deleted. Otherwise it costs nothing,
+// or one Touch when an idle timeout is due for extension. It reports whether
+// it wrote or deleted anything. When another request saved the same session
+// since s was loaded, Save applies s's changes on top of that request's;
+// when another request deleted it, Save writes nothing and returns an error
+// matching ErrInterrupted.
+func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
+	st, ok := m.carrier().(store)
+	if !ok {
+		return false, ErrNoBackend
 	}
-	b, err := m.Backend.Get(ctx, m.key(id))
-	if errors.Is(err, ErrNotFound) {
-		return m.New(ctx), nil
-	}
-	if err != nil {
-		return nil, backendError("load session", err)
-	}
-	data, err := m.Codec.Decode(b)
-	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
-		if !m.DiscardCorrupt {
-			return nil, err
-		}
-		m.report(ctx, err)
-		return m.fresh(ctx, id), nil
-	}
-	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
-		return m.fresh(ctx, id), nil
-	}
-	return newSession(m, ctx, id, data, true), nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, err := st.write(ctx, s)
+	return out != wroteNothing, err
 }
 
 // fresh returns a new session that replaces stale, a stored id that the
@@ -163,103 +178,9 @@ func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	if m.AbsoluteTimeout > 0 {
 		data[keyCreated] = m.now().Unix()
 	}
-	s := newSession(m, ctx, m.newID(), data, false)
-	s.oldID = stale
+	s := newSession(m, ctx, m.carrier().newID(), data, nil, false)
+	s.stale = stale
 	return s
-}
-
-// newID returns a fresh session id; cookie sessions have none.
-func (m *Manager) newID() string {
-	if m.sealer != nil {
-		return ""
-	}
-	return m.ids().NewID()
-}
-
-// outcome says what a save did, which decides the cookie.
-type outcome int
-
-const (
-	savedNothing  outcome = iota
-	savedData             // the session was written under its id
-	savedDeletion         // the session's stored data was deleted
-)
-
-// Save writes s to the backend if it needs writing: it was changed and holds
-// data, or it was emptied and must be deleted. Otherwise it costs nothing,
-// or one Touch when an idle timeout is due for extension. It reports whether
-// it wrote or deleted anything.
-func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
-	if m.sealer != nil {
-		return false, ErrNoBackend
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out, err := m.save(ctx, s)
-	return out != savedNothing, err
-}
-
-// save does Save's work; the caller holds s.mu.
-func (m *Manager) save(ctx context.Context, s *Session) (outcome, error) {
-	out := savedNothing
-	switch {
-	case s.modified && !s.empty():
-		b, err := m.Codec.Encode(s.data)
-		if err != nil {
-			return out, fmt.Errorf("cloakroom: encode session: %w", err)
-		}
-		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
-			return out, backendError("save session", err)
-		}
-		if m.IdleTimeout > 0 {
-			m.touches.record(s.id, m.now(), m.touchInterval())
-		}
-		s.stored, out = true, savedData
-	case s.modified && s.stored:
-		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
-			return out, backendError("delete session", err)
-		}
-		s.stored, out = false, savedDeletion
-	case s.stored && m.IdleTimeout > 0:
-		if err := m.touch(ctx, s); err != nil {
-			return out, err
-		}
-	}
-	if s.oldID != "" {
-		if err := m.Backend.Delete(ctx, m.key(s.oldID)); err != nil {
-			return out, backendError("delete replaced session", err)
-		}
-		s.oldID = ""
-		if out == savedNothing {
-			out = savedDeletion
-		}
-	}
-	s.modified = false
-	return out, nil
-}
-
-// touch extends an idle session's expiry if it was not extended within the
-// last TouchInterval. Backends that cannot Touch get the data rewritten.
-func (m *Manager) touch(ctx context.Context, s *Session) error {
-	now := m.now()
-	if !m.touches.due(s.id, now, m.touchInterval()) {
-		return nil
-	}
-	key, ttl := m.key(s.id), m.ttl(s.data)
-	var err error
-	if t, ok := m.Backend.(Toucher); ok {
-		err = t.Touch(ctx, key, ttl)
-	} else {
-		var b []byte
-		if b, err = m.Codec.Encode(s.data); err == nil {
-			err = m.Backend.Set(ctx, key, b, ttl)
-		}
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return backendError("extend idle session", err)
-	}
-	m.touches.record(s.id, now, m.touchInterval())
-	return nil
 }
 
 // key returns the backend key for id.
@@ -297,6 +218,23 @@ func (m *Manager) touchInterval() time.Duration {
 		return m.TouchInterval
 	}
 	return m.IdleTimeout / 10
+}
+
+// carrier returns where sessions are kept: the Backend, unless a
+// constructor such as NewCookieManager chose otherwise.
+func (m *Manager) carrier() carrier {
+	if m.via == nil {
+		return store{m}
+	}
+	return m.via
+}
+
+// codec returns the Codec, TaggedJSON when none is set.
+func (m *Manager) codec() Codec {
+	if m.Codec == nil {
+		return codec.TaggedJSON{}
+	}
+	return m.Codec
 }
 
 func (m *Manager) ids() IDGenerator {

@@ -1,6 +1,11 @@
 package core
 
-import "time"
+import (
+	"time"
+
+	"github.com/cloakroom/cloakroom/core/codec"
+	"github.com/cloakroom/cloakroom/core/signing"
+)
 
 // NewQuartManager returns a Manager that reads and writes sessions exactly
 // as Quart-Session does on Redis or Memcached, so that a Quart app and a Go
@@ -17,4 +22,45 @@ func NewQuartManager(backend Backend) *Manager {
 	m.IDs = UUID4ID{}
 	m.Lifetime = 31 * 24 * time.Hour
 	return m
+}
+
+// NewDjangoManager returns a Manager that shares sessions with a Django
+// project using database sessions: pass a backend over Django's
+// django_session table (backends/sql with its DjangoTable) and the
+// project's SECRET_KEY (then any SECRET_KEY_FALLBACKS). It uses Django's
+// cookie "sessionid", 32-character [a-z0-9] keys stored without a prefix,
+// and its two-week SESSION_COOKIE_AGE.
+func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
+	c, err := codec.NewDjango(signing.DjangoSessionStoreSalt, secrets...)
+	if err != nil {
+		return nil, err
+	}
+	m := NewManager(backend)
+	m.Codec = c
+	m.Cookie.Name = "sessionid"
+	m.IDs = DjangoID{}
+	m.KeyPrefix = ""
+	m.Lifetime = 14 * 24 * time.Hour
+	return m, nil
+}
+
+// NewCookieManager returns a Manager that keeps the whole session in a
+// signed cookie and nothing on the server, in the format of Quart's and
+// Flask's SecureCookieSessionInterface: a Go service and a Flask or Quart
+// app with the same SECRET_KEY read each other's sessions. The first secret
+// signs; all of them verify, for rotation. Sessions last 31 days, Flask's
+// PERMANENT_SESSION_LIFETIME default.
+//
+// The data is signed, not encrypted: the user can read it. A session that
+// would need a cookie over 4093 bytes fails to save with ErrCookieTooLarge.
+// IdleTimeout and Load/Save by id do not apply to cookie sessions.
+func NewCookieManager(secrets ...string) (*Manager, error) {
+	sealer, err := signing.NewCookieSerializer(secrets...)
+	if err != nil {
+		return nil, err
+	}
+	m := NewManager(nil)
+	m.Lifetime = 31 * 24 * time.Hour
+	m.via = cookies{m: m, sealer: sealer}
+	return m, nil
 }

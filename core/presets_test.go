@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 	"github.com/cloakroom/cloakroom/core/signing"
 )
 
-const interop = "../../shared/testdata/interop/"
+const interop = "../testdata/interop/"
 
 func readVectors(t *testing.T, name string, v any) {
 	t.Helper()
@@ -37,17 +38,17 @@ func TestQuartSessionLayout(t *testing.T) {
 
 	// As seen on a real Quart 0.18.3 + Quart-Session run against Redis.
 	sid := "ffa653e3-5b0c-4ec4-90d4-9172f5b92612"
-	b.Store.Set(ctx, "session:"+sid, []byte(`{"_permanent":true,"_addr":"127.0.0.1","foo":"bar"}`), 31*24*time.Hour)
+	b.Store().Set(ctx, "session:"+sid, []byte(`{"_permanent":true,"_addr":"127.0.0.1","foo":"bar"}`), 31*24*time.Hour)
 	ex := serve(t, m, sid, "127.0.0.1:5000", func(s *core.Session) {
 		if v, _ := s.GetString("foo"); v != "bar" || s.IsNew() {
 			t.Errorf("foo = %q (new %v): Quart's session not read", v, s.IsNew())
 		}
-		s.Set("cart", core.Tuple{int64(1), int64(2)})
+		s.Set("cart", codec.Tuple{int64(1), int64(2)})
 	})
 	if c := ex.setCookie("session"); c == nil || c.Value != sid || c.MaxAge != 31*24*3600 || !c.HttpOnly || c.Path != "/" {
 		t.Fatalf("cookie = %v, want Quart-Session's session=<sid>; HttpOnly; Path=/; 31 days", c)
 	}
-	raw, _ := b.Store.Get(ctx, "session:"+sid)
+	raw, _ := b.Store().Get(ctx, "session:"+sid)
 	if want := `{"_addr":"127.0.0.1","_permanent":true,"cart":{" t":[1,2]},"foo":"bar"}`; string(raw) != want {
 		t.Fatalf("stored %s, want %s", raw, want)
 	}
@@ -59,7 +60,7 @@ func TestQuartSessionLayout(t *testing.T) {
 	if c == nil || !(core.UUID4ID{}).Valid(c.Value) {
 		t.Fatalf("cookie %v: want a uuid4 sid", c)
 	}
-	raw, _ = b.Store.Get(ctx, "session:"+c.Value)
+	raw, _ = b.Store().Get(ctx, "session:"+c.Value)
 	if want := `{"_addr":"127.0.0.1","_permanent":true,"foo":"bar"}`; string(raw) != want {
 		t.Fatalf("stored %s, want %s", raw, want)
 	}
@@ -79,7 +80,7 @@ func TestQuartSessionSignedIDs(t *testing.T) {
 	}
 	m.Signer = signer
 	for _, vec := range v.Vectors {
-		b.Store.Set(context.Background(), "session:"+vec.Sid, []byte(`{"_permanent":true,"n":1}`), time.Hour)
+		b.Store().Set(context.Background(), "session:"+vec.Sid, []byte(`{"_permanent":true,"n":1}`), time.Hour)
 		ex := serve(t, m, vec.Signed, "127.0.0.1:1", func(s *core.Session) {
 			if s.IsNew() || s.ID() != vec.Sid {
 				t.Errorf("signed cookie %q: new %v id %q", vec.Signed, s.IsNew(), s.ID())
@@ -122,7 +123,7 @@ func TestCookieSessionsMatchFlask(t *testing.T) {
 	core.SetClock(m, clk.Now)
 
 	for _, vec := range v.Vectors {
-		want, err := core.TaggedJSON{}.Decode([]byte(vec.SessionJSON))
+		want, err := codec.TaggedJSON{}.Decode([]byte(vec.SessionJSON))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,27 +234,27 @@ func TestDjangoCodec(t *testing.T) {
 		Invalid []struct{ Name, Encoded string }
 	}
 	readVectors(t, "django_session.json", &v)
-	codec, err := core.NewDjangoCodec(v.Salt, v.Secret)
+	dj, err := codec.NewDjango(v.Salt, v.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, vec := range v.Vectors {
-		got, err := codec.Decode([]byte(vec.Encoded))
+		got, err := dj.Decode([]byte(vec.Encoded))
 		if err != nil {
 			t.Errorf("%s: %v", vec.Name, err)
 			continue
 		}
-		want, _ := core.JSON{}.Decode([]byte(vec.SessionJSON))
+		want, _ := codec.JSON{}.Decode([]byte(vec.SessionJSON))
 		for k, w := range want {
 			if !equalValue(got[k], w) {
 				t.Errorf("%s: %s = %#v, want %#v", vec.Name, k, got[k], w)
 			}
 		}
-		again, err := codec.Encode(got)
+		again, err := dj.Encode(got)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back, err := codec.Decode(again); err != nil || len(back) != len(got) {
+		if back, err := dj.Decode(again); err != nil || len(back) != len(got) {
 			t.Errorf("%s: round trip = %v, %v", vec.Name, back, err)
 		}
 		if strings.Contains(string(again), "_permanent") {
@@ -261,7 +262,7 @@ func TestDjangoCodec(t *testing.T) {
 		}
 	}
 	for _, vec := range v.Invalid {
-		if _, err := codec.Decode([]byte(vec.Encoded)); err == nil {
+		if _, err := dj.Decode([]byte(vec.Encoded)); err == nil {
 			t.Errorf("%s: accepted", vec.Name)
 		}
 	}
@@ -278,7 +279,7 @@ func TestDjangoManager(t *testing.T) {
 	if c == nil || !(core.DjangoID{}).Valid(c.Value) || c.MaxAge != 14*24*3600 {
 		t.Fatalf("cookie %v: want sessionid with a Django key for 14 days", c)
 	}
-	if calls := b.take(); len(calls) != 1 || calls[0] != "set "+c.Value {
+	if calls := b.Calls(); len(calls) != 1 || calls[0] != "set "+c.Value {
 		t.Fatalf("calls %q: Django keys carry no prefix", calls)
 	}
 	if _, err := core.NewDjangoManager(b); err == nil {
@@ -288,7 +289,7 @@ func TestDjangoManager(t *testing.T) {
 
 // equalValue compares decoded session values.
 func equalValue(a, b any) bool {
-	ja, err1 := core.MarshalTagged(a)
-	jb, err2 := core.MarshalTagged(b)
+	ja, err1 := codec.MarshalTagged(a)
+	jb, err2 := codec.MarshalTagged(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }

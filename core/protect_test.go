@@ -52,7 +52,7 @@ func TestProtection(t *testing.T) {
 		m.Protection = tc.mode
 		ex := serve(t, m, "", tc.from, func(s *core.Session) { s.Set("user", "alice") })
 		cookie := ex.setCookie("session").Value
-		b.take()
+		b.Calls()
 		var kept bool
 		ex = serve(t, m, cookie, tc.later, func(s *core.Session) {
 			v, _ := s.GetString("user")
@@ -63,7 +63,7 @@ func TestProtection(t *testing.T) {
 			continue
 		}
 		if !kept {
-			calls := b.take()
+			calls := b.Calls()
 			if len(calls) != 2 || calls[1] != "delete session:"+cookie {
 				t.Errorf("calls %q: the old session must be deleted", calls)
 			}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ type Exchange interface {
 // Request is one HTTP request's view of its session: it loads the session
 // on first use and commits it once. Adapters create one per request with
 // Begin and call Commit before the response's status line goes out.
+//
+// The whole lifecycle of a request is here; where the session is kept
+// between requests is its Manager's carrier: the Backend (store.go) or the
+// cookie itself (cookie.go).
 type Request struct {
 	m  *Manager
 	ex Exchange
@@ -60,21 +65,15 @@ func (r *Request) Session(ctx context.Context) (*Session, error) {
 	return r.s, r.err
 }
 
+// load opens the session the request's cookie carries and applies session
+// protection to it.
 func (r *Request) load(ctx context.Context) (*Session, error) {
 	m := r.m
 	value, ok := r.ex.Cookie(m.Cookie.Name)
 	r.hadCookie = ok && value != ""
-	var s *Session
-	if m.sealer != nil {
-		s = m.openCookie(ctx, value)
-	} else {
-		var err error
-		if s, err = m.Load(ctx, m.cookieID(value)); err != nil {
-			return nil, err
-		}
-	}
-	if m.Protection == ProtectionOff {
-		return s, nil
+	s, err := m.carrier().open(ctx, value)
+	if err != nil || m.Protection == ProtectionOff {
+		return s, err
 	}
 	client := m.ClientAddr(r.ex)
 	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
@@ -91,7 +90,8 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 // change made after it is reported to the ErrorHandler. It does nothing for
 // a request that never asked for its session or whose load failed. A failed
 // save is reported to the ErrorHandler and returned, so that the adapter
-// can answer with an error instead of the handler's response.
+// can answer with an error (HTTPStatus) instead of the handler's response;
+// no cookie is sent then.
 func (r *Request) Commit(ctx context.Context) error {
 	err := r.commit(ctx)
 	if err != nil {
@@ -114,28 +114,26 @@ func (r *Request) commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sealed = true
-	if r.m.sealer != nil {
-		return r.commitCookie(s)
-	}
-	return r.commitStored(ctx, s)
-}
-
-// commitStored saves a session kept in the backend and sets or expires the
-// cookie that carries its id. The caller holds s.mu.
-func (r *Request) commitStored(ctx context.Context, s *Session) error {
-	out, err := r.m.save(ctx, s)
+	action, value, err := r.m.carrier().save(ctx, s)
 	if err != nil {
 		return err
 	}
 	switch {
-	case out == savedData:
-		r.ex.AddResponseHeader("Set-Cookie", r.m.cookie(r.m.signedID(s.id), s))
-	case r.hadCookie && !s.stored:
-		// The client's id is gone or was never ours: stop it coming back.
+	case action == cookieSet:
+		c := r.m.cookie(value, s)
+		if len(c) > maxCookieSize {
+			return fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxCookieSize)
+		}
+		r.ex.AddResponseHeader("Set-Cookie", c)
+	case action == cookieDrop && r.hadCookie:
 		r.ex.AddResponseHeader("Set-Cookie", r.m.expiredCookie())
 	}
 	return nil
 }
+
+// maxCookieSize is the longest Set-Cookie value browsers are sure to keep,
+// the limit Flask warns at.
+const maxCookieSize = 4093
 
 // cookieID returns the id carried by a cookie value, or "" when its
 // signature does not verify.

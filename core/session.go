@@ -26,22 +26,28 @@ func internalKey(k string) bool {
 //
 // Changes are tracked by the methods that make them: a value taken out with
 // Get and then mutated in place (a map, a slice) is not seen as a change
-// until it is stored again with Set.
+// until it is stored again with Set. The session remembers each change as
+// an operation, so that when another request saved the same session in the
+// meantime the Manager can apply this request's changes on top of the other
+// one's instead of overwriting them (see Manager).
 type Session struct {
 	mu       sync.Mutex
 	m        *Manager
 	ctx      context.Context // the loading request's, for reports of late changes
 	id       string
 	data     map[string]any
-	isNew    bool   // no stored session was found when this one was loaded
-	stored   bool   // the backend holds data under id
-	modified bool   // data changed since load or the last save
-	oldID    string // a stored id to delete at the next save
-	sealed   bool   // the response is committed; changes can no longer be saved
+	ops      []op    // the changes since load or the last save, in order
+	version  Version // what the backend held when the session was read; nil when unknown
+	isNew    bool    // no stored session was found when this one was loaded
+	stored   bool    // the backend (or the client's cookie) holds data under id
+	modified bool    // data changed since load or the last save
+	prior    string  // the stored id that Regenerate or Destroy left, deleted at the next save
+	stale    string  // a stored id this session replaced (unknown owner), deleted at the next save
+	sealed   bool    // the response is committed; changes can no longer be saved
 }
 
-func newSession(m *Manager, ctx context.Context, id string, data map[string]any, stored bool) *Session {
-	return &Session{m: m, ctx: ctx, id: id, data: data, stored: stored, isNew: !stored}
+func newSession(m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
+	return &Session{m: m, ctx: ctx, id: id, data: data, version: version, stored: stored, isNew: !stored}
 }
 
 // ID returns the session id. It changes with Regenerate and Destroy.
@@ -76,9 +82,7 @@ func (s *Session) Get(key string) (any, bool) {
 
 // Set stores value under key.
 func (s *Session) Set(key string, value any) {
-	s.mu.Lock()
-	s.data[key] = value
-	s.unlockChanged(key)
+	s.change(op{kind: opSet, key: key, value: value})
 }
 
 // Delete removes key.
@@ -94,25 +98,14 @@ func (s *Session) Pop(key string) (any, bool) {
 		s.mu.Unlock()
 		return nil, false
 	}
-	delete(s.data, key)
-	s.unlockChanged(key)
+	s.unlockChanged(op{kind: opDelete, key: key})
 	return v, true
 }
 
 // Clear removes every key. A cleared session is deleted from the backend and
 // its cookie expired, unless new data is set before the response.
 func (s *Session) Clear() {
-	s.mu.Lock()
-	s.clear()
-	s.unlockChanged("")
-}
-
-func (s *Session) clear() {
-	for k := range s.data {
-		if !internalKey(k) {
-			delete(s.data, k)
-		}
-	}
+	s.change(op{kind: opClear})
 }
 
 // Keys returns the application's keys in sorted order.
@@ -173,30 +166,30 @@ func (s *Session) Permanent() bool {
 
 // SetPermanent sets whether the session's cookie carries an expiry.
 func (s *Session) SetPermanent(permanent bool) {
-	s.mu.Lock()
 	if permanent {
-		s.data[keyPermanent] = true
+		s.change(op{kind: opSet, key: keyPermanent, value: true})
 	} else {
-		delete(s.data, keyPermanent)
+		s.change(op{kind: opDelete, key: keyPermanent})
 	}
-	s.unlockChanged(keyPermanent)
 }
 
 // Regenerate moves the data to a new id; the old id is deleted when the
 // session is saved. Call it whenever privileges change, above all at login,
-// so that an id planted before login is worth nothing after.
+// so that an id planted before login is worth nothing after. If another
+// request deletes or regenerates the same session before this one is saved,
+// the save fails with ErrInterrupted instead of forking the session.
 func (s *Session) Regenerate() {
 	s.mu.Lock()
 	s.regenerate()
-	s.unlockChanged("")
+	s.unlockChanged(op{kind: opNone})
 }
 
 func (s *Session) regenerate() {
-	if s.stored && s.oldID == "" {
-		s.oldID = s.id
+	if s.stored && s.prior == "" {
+		s.prior = s.id
 	}
 	s.stored = false
-	s.id = s.m.newID()
+	s.id = s.m.carrier().newID()
 }
 
 // Destroy deletes the session: its data is removed from the backend and its
@@ -205,21 +198,48 @@ func (s *Session) regenerate() {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	s.regenerate()
-	s.clear()
-	s.unlockChanged("")
+	s.unlockChanged(op{kind: opClear})
 }
 
-// unlockChanged marks the session modified and releases s.mu, which the
-// caller holds; then it reports the change if it can no longer be saved.
-// The report comes after the unlock so that an ErrorHandler may use the
-// session.
-func (s *Session) unlockChanged(key string) {
+// change applies o to the data and records it.
+func (s *Session) change(o op) {
+	s.mu.Lock()
+	s.unlockChanged(o)
+}
+
+// unlockChanged applies o to the data, records it, marks the session
+// modified and releases s.mu, which the caller holds; then it reports the
+// change if it can no longer be saved. The report comes after the unlock so
+// that an ErrorHandler may use the session.
+func (s *Session) unlockChanged(o op) {
+	if o.kind != opNone {
+		o.apply(s.data)
+		s.ops = append(s.ops, o)
+	}
 	s.modified = true
 	late := s.sealed
 	s.mu.Unlock()
 	if late {
-		s.m.report(s.ctx, fmt.Errorf("%w (key %q)", ErrLateChange, key))
+		s.m.report(s.ctx, fmt.Errorf("%w (key %q)", ErrLateChange, o.key))
 	}
+}
+
+// replay rebuilds the data from fresh, what the backend holds now, by
+// applying this request's changes to it again.
+func (s *Session) replay(fresh map[string]any) error {
+	for _, o := range s.ops {
+		if err := o.reapply(fresh); err != nil {
+			return err
+		}
+	}
+	s.data = fresh
+	return nil
+}
+
+// saved forgets the changes that are now stored.
+func (s *Session) saved() {
+	s.ops = s.ops[:0]
+	s.modified = false
 }
 
 // empty reports whether the session holds nothing of the application's.

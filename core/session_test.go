@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 func TestTypedGetters(t *testing.T) {
@@ -90,7 +91,7 @@ func TestFlashesMatchFlask(t *testing.T) {
 	s.Flash("message", "Saved!")
 	s.Flash("error", "Oops")
 	v, _ := s.Get("_flashes")
-	b, err := core.MarshalTagged(v)
+	b, err := codec.MarshalTagged(v)
 	// The interop vector "flashes", as Flask writes _flashes.
 	if want := `[{" t":["message","Saved!"]},{" t":["error","Oops"]}]`; string(b) != want || err != nil {
 		t.Fatalf("_flashes = %s, %v; want %s", b, err, want)

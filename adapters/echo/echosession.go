@@ -15,10 +15,6 @@ import (
 const storeKey = "github.com/cloakroom/cloakroom/adapters/echo"
 
 var (
-	// ErrNoManager is what every request gets from middleware built with a
-	// Config whose Manager is nil, so that a wiring mistake shows as a 500
-	// rather than as sessions silently missing.
-	ErrNoManager = errors.New("echosession: Config.Manager is nil")
 	// ErrResponseDropped is returned by writes to a response that was
 	// replaced by an error because the session could not be saved. Handlers
 	// can test for it with errors.Is; Echo's default HTTPErrorHandler
@@ -44,16 +40,17 @@ func Middleware(m *core.Manager) echo.MiddlewareFunc {
 }
 
 // MiddlewareWithConfig is Middleware with a Skipper, for applications that
-// want to keep some routes (health checks, metrics) away from sessions.
+// want to keep some routes (health checks, metrics) away from sessions. It
+// panics with core.ErrNilManager when cfg.Manager is nil.
 func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 	m, skip := cfg.Manager, cfg.Skipper
 	if skip == nil {
 		skip = middleware.DefaultSkipper
 	}
+	if m == nil {
+		panic(core.ErrNilManager)
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		if m == nil {
-			return func(echo.Context) error { return ErrNoManager }
-		}
 		return func(c echo.Context) error {
 			if skip(c) || m.Skip(c.Request().URL.Path) {
 				return next(c)

@@ -82,7 +82,7 @@ func TestFailedSave(t *testing.T) {
 				writeErr = w.respond(c)
 				return writeErr
 			}))
-			f.backend.failWrites.Store(true)
+			f.backend.FailWrites(errBoom)
 			rec := f.do("/w", "")
 			wantReplaced(t, rec)
 			if !slices.ContainsFunc(f.errs(&f.reported), isBoom) {
@@ -139,7 +139,7 @@ func TestFailedSaveDetails(t *testing.T) {
 		writeErr = c.JSONBlob(200, []byte(`{"a":"b"}`))
 		return writeErr
 	}))
-	f.backend.failWrites.Store(true)
+	f.backend.FailWrites(errBoom)
 	rec := f.do("/w", "")
 	body := "session could not be saved\n"
 	if rec.Code != 503 || rec.Body.String() != body {
@@ -170,7 +170,7 @@ func TestFailedSaveDetails(t *testing.T) {
 func TestFailedSaveSilentHandler(t *testing.T) {
 	f := newFixture(t)
 	f.e.GET("/w", setThen(func(echo.Context) error { return nil }))
-	f.backend.failWrites.Store(true)
+	f.backend.FailWrites(errBoom)
 	wantReplaced(t, f.do("/w", ""))
 	h := f.errs(&f.handled)
 	var he *echo.HTTPError
@@ -184,7 +184,7 @@ func TestFailedSaveSilentHandler(t *testing.T) {
 func TestFailedSaveThroughGzip(t *testing.T) {
 	f := newFixture(t, middleware.Gzip())
 	f.e.GET("/w", setThen(func(c echo.Context) error { return c.String(200, strings.Repeat("x", 100)) }))
-	f.backend.failWrites.Store(true)
+	f.backend.FailWrites(errBoom)
 	rec := f.do("/w", "", "Accept-Encoding", "gzip")
 	if rec.Code != 503 || rec.Header().Get("Content-Encoding") != "gzip" {
 		t.Fatalf("response = %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))

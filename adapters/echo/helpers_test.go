@@ -6,38 +6,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	echosession "github.com/cloakroom/cloakroom/adapters/echo"
-	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
 var errBoom = errors.New("injected write failure")
-
-// flaky is a memory backend whose writes fail on demand.
-type flaky struct {
-	*memory.Store
-	failWrites atomic.Bool
-}
-
-func (f *flaky) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if f.failWrites.Load() {
-		return errBoom
-	}
-	return f.Store.Set(ctx, key, value, ttl)
-}
-
-func (f *flaky) Delete(ctx context.Context, key string) error {
-	if f.failWrites.Load() {
-		return errBoom
-	}
-	return f.Store.Delete(ctx, key)
-}
 
 // fixture is an Echo app with the session middleware, its backend, and the
 // errors reported to the Manager's ErrorHandler and to Echo's
@@ -46,7 +24,7 @@ type fixture struct {
 	t       *testing.T
 	e       *echo.Echo
 	m       *core.Manager
-	backend *flaky
+	backend *backendtest.Recorder
 
 	mu       sync.Mutex
 	reported []error // Manager.ErrorHandler
@@ -55,9 +33,7 @@ type fixture struct {
 
 // newFixture builds the app; outer middleware goes before the sessions'.
 func newFixture(t *testing.T, outer ...echo.MiddlewareFunc) *fixture {
-	store := memory.New(memory.Options{})
-	t.Cleanup(func() { store.Close() })
-	f := &fixture{t: t, e: echo.New(), backend: &flaky{Store: store}}
+	f := &fixture{t: t, e: echo.New(), backend: backendtest.NewRecorder(t)}
 	f.m = core.NewManager(f.backend)
 	f.m.ErrorHandler = func(_ context.Context, err error) { f.note(&f.reported, err) }
 	f.e.HTTPErrorHandler = func(err error, c echo.Context) {

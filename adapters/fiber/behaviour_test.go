@@ -230,15 +230,13 @@ func TestGetWithoutMiddleware(t *testing.T) {
 }
 
 func TestWithoutManager(t *testing.T) {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Use(fibersession.New())
-	app.Get("/", func(c *fiber.Ctx) error { return c.SendString("served") })
-	if r := call(t, app, "/"); r.status != 500 || !strings.Contains(r.body, "Manager") {
-		t.Errorf("no Manager: %d %q, want a 500 naming the missing Manager", r.status, r.body)
-	}
-	if !errors.Is(fibersession.ErrNoManager, core.ErrNoSession) {
-		t.Error("ErrNoManager does not wrap core.ErrNoSession")
-	}
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, core.ErrNilManager) {
+			t.Errorf("New without a Manager panicked with %v, want core.ErrNilManager", err)
+		}
+	}()
+	fibersession.New()
+	t.Error("New without a Manager did not panic")
 }
 
 // TestSetCookieLinesAreSeparate checks that fasthttp's Header.Add sends the

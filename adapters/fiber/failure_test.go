@@ -2,25 +2,17 @@ package fibersession_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	fibersession "github.com/cloakroom/cloakroom/adapters/fiber"
-	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
 var errDown = errors.New("test: backend down")
-
-// readOnly is a memory store whose writes fail.
-type readOnly struct{ *memory.Store }
-
-func (readOnly) Set(context.Context, string, []byte, time.Duration) error { return errDown }
-func (readOnly) Delete(context.Context, string) error                     { return errDown }
 
 func TestFailedCommitReplacesResponse(t *testing.T) {
 	handlers := map[string]fiber.Handler{
@@ -40,9 +32,9 @@ func TestFailedCommitReplacesResponse(t *testing.T) {
 	}
 	for name, h := range handlers {
 		t.Run(name, func(t *testing.T) {
-			store := memory.New(memory.Options{})
-			t.Cleanup(func() { store.Close() })
-			m := core.NewManager(readOnly{store})
+			store := backendtest.NewRecorder(t)
+			store.FailWrites(errDown)
+			m := core.NewManager(store)
 			rep := &reports{}
 			m.ErrorHandler = rep.handle
 			app := newApp(m, fiber.Config{})

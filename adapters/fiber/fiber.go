@@ -1,8 +1,6 @@
 package fibersession
 
 import (
-	"fmt"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cloakroom/cloakroom/core"
@@ -10,18 +8,14 @@ import (
 
 // Config configures the middleware returned by New.
 type Config struct {
-	// Manager runs the session lifecycle. Required: without it every
-	// request fails with ErrNoManager.
+	// Manager runs the session lifecycle. Required: New panics with
+	// core.ErrNilManager without it.
 	Manager *core.Manager
 	// Next, when it returns true, lets the request pass through without a
 	// session, as Fiber's own middlewares do; Get then returns
 	// core.ErrNoSession.
 	Next func(c *fiber.Ctx) bool
 }
-
-// ErrNoManager is the error every request gets when New was given no
-// Manager. It wraps core.ErrNoSession.
-var ErrNoManager = fmt.Errorf("fibersession: Config.Manager is nil: %w", core.ErrNoSession)
 
 // localsKey is the c.Locals key under which the request's *core.Request is
 // kept; being unexported, no other package can collide with it.
@@ -30,6 +24,7 @@ type localsKey struct{}
 // New returns middleware that gives every request that asks for it a
 // session managed by config's Manager. Requests that the Manager marks
 // static, and those for which Next returns true, pass through untouched.
+// It panics with core.ErrNilManager when the Config has no Manager.
 func New(config ...Config) fiber.Handler {
 	var cfg Config
 	if len(config) > 0 {
@@ -37,7 +32,7 @@ func New(config ...Config) fiber.Handler {
 	}
 	m := cfg.Manager
 	if m == nil {
-		return func(*fiber.Ctx) error { return ErrNoManager }
+		panic(core.ErrNilManager)
 	}
 	return func(c *fiber.Ctx) error {
 		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) {

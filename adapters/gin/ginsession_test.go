@@ -107,7 +107,7 @@ func TestFailedSave(t *testing.T) {
 	for _, tc := range commitCases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.store.failWrite = true
+			f.store.FailWrites(errDown)
 			var writeErr error
 			f.engine.Handle(tc.method, "/x", setting(t, func(c *gin.Context) {
 				tc.respond(c)
@@ -173,7 +173,7 @@ func TestPanicSavesNothing(t *testing.T) {
 	if res.StatusCode != 500 {
 		t.Errorf("status = %d, want Recovery's 500", res.StatusCode)
 	}
-	if len(res.Header.Values("Set-Cookie")) > 0 || f.store.Len() != 0 {
+	if len(res.Header.Values("Set-Cookie")) > 0 || f.store.Store().Len() != 0 {
 		t.Errorf("session saved for a handler that panicked: %v", res.Header)
 	}
 }
@@ -217,8 +217,8 @@ func TestHijack(t *testing.T) {
 	if got := body(t, res); got != "ok" {
 		t.Errorf("hijacked response body = %q", got)
 	}
-	if f.store.Len() != 1 {
-		t.Errorf("store holds %d sessions after the hijack, want 1", f.store.Len())
+	if f.store.Store().Len() != 1 {
+		t.Errorf("store holds %d sessions after the hijack, want 1", f.store.Store().Len())
 	}
 }
 
@@ -248,4 +248,14 @@ func TestStreamingOverNetwork(t *testing.T) {
 	if cookie := f.sessionCookie(res); cookie == "" || f.value(cookie, "k") != "v" {
 		t.Errorf("streamed response: cookie %q, want a saved session", cookie)
 	}
+}
+
+func TestNilManagerPanics(t *testing.T) {
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, core.ErrNilManager) {
+			t.Errorf("Middleware(nil) panicked with %v, want core.ErrNilManager", err)
+		}
+	}()
+	ginsession.Middleware(nil)
+	t.Error("Middleware(nil) did not panic")
 }

@@ -8,39 +8,21 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	ginsession "github.com/cloakroom/cloakroom/adapters/gin"
-	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 	"github.com/gin-gonic/gin"
 )
 
 var errDown = errors.New("test: backend down")
-
-// store is a memory backend whose writes can be made to fail.
-type store struct {
-	*memory.Store
-	mu        sync.Mutex
-	failWrite bool
-}
-
-func (s *store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	s.mu.Lock()
-	fail := s.failWrite
-	s.mu.Unlock()
-	if fail {
-		return errDown
-	}
-	return s.Store.Set(ctx, key, value, ttl)
-}
 
 // fixture is a gin engine with the session middleware, its store and the
 // errors its Manager reported.
 type fixture struct {
 	t      *testing.T
 	engine *gin.Engine
-	store  *store
+	store  *backendtest.Recorder
 	m      *core.Manager
 
 	mu       sync.Mutex
@@ -51,9 +33,7 @@ type fixture struct {
 // session middleware. A GET /get?k= route answers a session value.
 func newFixture(t *testing.T, before ...gin.HandlerFunc) *fixture {
 	t.Helper()
-	mem := memory.New(memory.Options{})
-	t.Cleanup(func() { mem.Close() })
-	f := &fixture{t: t, store: &store{Store: mem}, engine: gin.New()}
+	f := &fixture{t: t, store: backendtest.NewRecorder(t), engine: gin.New()}
 	f.m = core.NewManager(f.store)
 	f.m.ErrorHandler = func(_ context.Context, err error) {
 		f.mu.Lock()

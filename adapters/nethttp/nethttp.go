@@ -22,7 +22,11 @@ type contextKey struct{}
 
 // Middleware returns middleware that gives every request that asks for it a
 // session managed by m. Requests that m marks static pass through untouched.
+// It panics with core.ErrNilManager when m is nil.
 func Middleware(m *core.Manager) func(http.Handler) http.Handler {
+	if m == nil {
+		panic(core.ErrNilManager)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if m.Skip(r.URL.Path) {

@@ -1,6 +1,7 @@
 package nethttp_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -24,4 +25,14 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	})
+}
+
+func TestNilManagerPanics(t *testing.T) {
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, core.ErrNilManager) {
+			t.Errorf("Middleware(nil) panicked with %v, want core.ErrNilManager", err)
+		}
+	}()
+	nethttp.Middleware(nil)
+	t.Error("Middleware(nil) did not panic")
 }

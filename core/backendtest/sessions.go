@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // testSessions runs the session lifecycle over the backend: what the
@@ -20,7 +21,7 @@ func testSessions(t *testing.T, b core.Backend, prefix string) {
 	s := m.New(ctx)
 	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	s.Set("user", "alice")
-	s.Set("cart", core.Tuple{int64(1), int64(2)})
+	s.Set("cart", codec.Tuple{int64(1), int64(2)})
 	s.Set("raw", []byte{0, 1, 0xff})
 	s.Set("when", when)
 	if wrote, err := m.Save(ctx, s); err != nil || !wrote {
@@ -35,7 +36,7 @@ func testSessions(t *testing.T, b core.Backend, prefix string) {
 	if v, _ := loaded.GetString("user"); v != "alice" {
 		t.Errorf("user = %q", v)
 	}
-	if v, _ := loaded.Get("cart"); !equalTuple(v, core.Tuple{int64(1), int64(2)}) {
+	if v, _ := loaded.Get("cart"); !equalTuple(v, codec.Tuple{int64(1), int64(2)}) {
 		t.Errorf("cart = %#v", v)
 	}
 	if v, _ := loaded.GetBytes("raw"); string(v) != "\x00\x01\xff" {
@@ -68,8 +69,8 @@ func testSessions(t *testing.T, b core.Backend, prefix string) {
 	}
 }
 
-func equalTuple(v any, want core.Tuple) bool {
-	got, ok := v.(core.Tuple)
+func equalTuple(v any, want codec.Tuple) bool {
+	got, ok := v.(codec.Tuple)
 	if !ok || len(got) != len(want) {
 		return false
 	}

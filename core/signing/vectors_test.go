@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-const interopDir = "../../../shared/testdata/interop"
+const interopDir = "../../testdata/interop"
 
 func readVectors(t testing.TB, name string, v any) {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // maxBody bounds request bodies; a session value has no business being
@@ -103,7 +104,7 @@ func (a *app) show(s *core.Session, _ request) reply {
 	for k, v := range s.All() {
 		data[k] = v
 	}
-	b, err := core.MarshalTagged(data)
+	b, err := codec.MarshalTagged(data)
 	if err != nil {
 		return text(http.StatusInternalServerError, "session holds a value tagged JSON cannot write")
 	}
@@ -115,7 +116,7 @@ func (a *app) put(s *core.Session, r request, key string) reply {
 	if status != 0 {
 		return text(status, "request body too large")
 	}
-	v, err := core.UnmarshalTagged(body)
+	v, err := codec.UnmarshalTagged(body)
 	if err != nil {
 		return text(http.StatusBadRequest, "body is not a tagged-JSON value: "+err.Error())
 	}

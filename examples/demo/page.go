@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 //go:embed templates/index.html
@@ -61,7 +62,7 @@ func (a *app) index(ctx context.Context, r request) reply {
 			d.IDHint = id[:8] + "…"
 		}
 		for k, v := range s.All() {
-			b, err := core.MarshalTagged(v)
+			b, err := codec.MarshalTagged(v)
 			if err != nil {
 				b = []byte("(not representable)")
 			}

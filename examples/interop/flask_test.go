@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 const flaskSecret = "interop-flask-secret-key"
@@ -34,7 +34,7 @@ func TestFlaskToGo(t *testing.T) {
 	r = demo.mustCall(t, 200, "GET", "/api/session", "session", cookie, "")
 	got := decodeSession(t, r.body)
 	checkGoValues(t, got)
-	wantFlashes := []any{core.Tuple{"info", "Saved by Flask."}}
+	wantFlashes := []any{codec.Tuple{"info", "Saved by Flask."}}
 	if !reflect.DeepEqual(got["_flashes"], wantFlashes) {
 		t.Errorf("Go: _flashes = %#v, want %#v", got["_flashes"], wantFlashes)
 	}

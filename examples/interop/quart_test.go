@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/backends/redis"
-	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 const (
@@ -108,7 +108,7 @@ func (q *quartSetup) stored(t *testing.T, sid string) map[string]any {
 	if ttl > quartLifetime || ttl < quartLifetime-time.Minute {
 		t.Errorf("TTL of %s is %v, want Quart's lifetime %v", key, ttl, quartLifetime)
 	}
-	data, err := core.TaggedJSON{}.Decode(raw)
+	data, err := codec.TaggedJSON{}.Decode(raw)
 	if err != nil {
 		t.Fatalf("Redis %s holds no tagged JSON: %v: %s", key, err, raw)
 	}

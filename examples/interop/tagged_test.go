@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // typedValue is one value of a type tagged JSON tags, as the Python apps'
@@ -19,10 +19,10 @@ type typedValue struct {
 }
 
 var typedValues = []typedValue{
-	{"tuple", `{" t":[1,"two",3.5]}`, core.Tuple{int64(1), "two", 3.5}, `(1, 'two', 3.5)`},
+	{"tuple", `{" t":[1,"two",3.5]}`, codec.Tuple{int64(1), "two", 3.5}, `(1, 'two', 3.5)`},
 	{"bytes", `{" b":"AP9jbG9haw=="}`, []byte("\x00\xffcloak"), `b'\x00\xffcloak'`},
 	{"uuid", `{" u":"123456789abc4def8123456789abcdef"}`,
-		core.UUID{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef},
+		codec.UUID{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef},
 		`UUID('12345678-9abc-4def-8123-456789abcdef')`},
 	{"when", `{" d":"Tue, 02 Jan 2024 03:04:05 GMT"}`, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 		`datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)`},
@@ -32,7 +32,7 @@ var typedValues = []typedValue{
 // decodeSession decodes the demo's GET /api/session answer.
 func decodeSession(t *testing.T, body []byte) map[string]any {
 	t.Helper()
-	v, err := core.UnmarshalTagged(body)
+	v, err := codec.UnmarshalTagged(body)
 	if err != nil {
 		t.Fatalf("/api/session is not tagged JSON: %v: %s", err, body)
 	}

@@ -1,4 +1,4 @@
-package core_test
+package codec_test
 
 import (
 	"encoding/json"
@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 func TestJSONCodecDecode(t *testing.T) {
-	m, err := core.JSON{}.Decode([]byte(`{"i":42,"f":1.5,"big":99999999999999999999,"neg":-3,"e":1e3,` +
+	m, err := codec.JSON{}.Decode([]byte(`{"i":42,"f":1.5,"big":99999999999999999999,"neg":-3,"e":1e3,` +
 		`"l":[true,null,"s"],"o":{"k":"v"},"tag":{" t":[1]},"s":"\u00e9"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestJSONCodecDecode(t *testing.T) {
 		t.Fatalf("got  %#v\nwant %#v", m, want)
 	}
 	for _, s := range []string{`[1]`, `"x"`, `null`, `{"a":1`, `{"a":1}x`, ``} {
-		if m, err := (core.JSON{}).Decode([]byte(s)); err == nil {
+		if m, err := (codec.JSON{}).Decode([]byte(s)); err == nil {
 			t.Errorf("Decode(%q) = %#v, want an error", s, m)
 		}
 	}
@@ -42,7 +42,7 @@ func TestJSONCodecDecode(t *testing.T) {
 func TestJSONCodecEncode(t *testing.T) {
 	u := tjUUID("12345678-1234-5678-1234-567812345678")
 	data := map[string]any{
-		"tuple": core.Tuple{1, "a"},
+		"tuple": codec.Tuple{1, "a"},
 		"bytes": []byte("hi"),
 		"html":  template.HTML("<b>é</b>"),
 		"uuid":  u,
@@ -51,7 +51,7 @@ func TestJSONCodecEncode(t *testing.T) {
 		"nest":  map[string]any{" t": 1},
 		"n":     nil,
 	}
-	b, err := core.JSON{}.Encode(data)
+	b, err := codec.JSON{}.Encode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +60,10 @@ func TestJSONCodecEncode(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
-	if b, err := (core.JSON{}).Encode(nil); err != nil || string(b) != "{}" {
+	if b, err := (codec.JSON{}).Encode(nil); err != nil || string(b) != "{}" {
 		t.Errorf("Encode(nil) = %s, %v", b, err)
 	}
-	if _, err := (core.JSON{}).Encode(map[string]any{"x": math.NaN()}); err == nil {
+	if _, err := (codec.JSON{}).Encode(map[string]any{"x": math.NaN()}); err == nil {
 		t.Error("NaN encoded")
 	}
 }
@@ -71,7 +71,7 @@ func TestJSONCodecEncode(t *testing.T) {
 func TestGobRoundTrip(t *testing.T) {
 	when := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("", -5*3600))
 	data := map[string]any{
-		"tuple":  core.Tuple{int64(1), "two", core.Tuple{}},
+		"tuple":  codec.Tuple{int64(1), "two", codec.Tuple{}},
 		"uuid":   tjUUID("12345678-1234-5678-1234-567812345678"),
 		"bytes":  []byte{0, 1, 255},
 		"empty":  []byte{},
@@ -86,11 +86,11 @@ func TestGobRoundTrip(t *testing.T) {
 		"list":   []any{int64(1), []any{}, map[string]any{}},
 		"nested": map[string]any{"a": map[string]any{"b": []any{"c", map[string]any{" t": int64(1)}}}},
 	}
-	b, err := core.Gob{}.Encode(data)
+	b, err := codec.Gob{}.Encode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := core.Gob{}.Decode(b)
+	got, err := codec.Gob{}.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,33 +110,33 @@ func TestGobRoundTrip(t *testing.T) {
 		"strs": []string{"a"}, "ms": map[string]string{"k": "v"}, "ints": []int{1, 2},
 		"named": tjNamedUUID{1}, "struct": tjProfile{Name: "x", Since: time.Unix(0, 0).UTC()},
 	}
-	b, err = core.Gob{}.Encode(in)
+	b, err = codec.Gob{}.Encode(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = core.Gob{}.Decode(b)
+	got, err = codec.Gob{}.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
 		"int": int64(7), "u8": int64(3), "big": json.Number("18446744073709551615"), "f32": 0.5,
 		"strs": []any{"a"}, "ms": map[string]any{"k": "v"}, "ints": []any{int64(1), int64(2)},
-		"named":  core.UUID{1},
+		"named":  codec.UUID{1},
 		"struct": map[string]any{"name": "x", "age": int64(0), "since": "1970-01-01T00:00:00Z"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %#v\nwant %#v", got, want)
 	}
 
-	if b, err := (core.Gob{}).Encode(nil); err != nil {
+	if b, err := (codec.Gob{}).Encode(nil); err != nil {
 		t.Error(err)
-	} else if m, err := (core.Gob{}).Decode(b); err != nil || m == nil || len(m) != 0 {
+	} else if m, err := (codec.Gob{}).Decode(b); err != nil || m == nil || len(m) != 0 {
 		t.Errorf("nil map: %#v, %v", m, err)
 	}
 }
 
 func TestGobDecodeGarbage(t *testing.T) {
-	valid, err := core.Gob{}.Encode(map[string]any{"a": core.Tuple{int64(1)}, "b": []byte("x")})
+	valid, err := codec.Gob{}.Encode(map[string]any{"a": codec.Tuple{int64(1)}, "b": []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +150,14 @@ func TestGobDecodeGarbage(t *testing.T) {
 		inputs = append(inputs, b)
 	}
 	for _, in := range inputs {
-		_, _ = core.Gob{}.Decode(in) // must not panic
+		_, _ = codec.Gob{}.Decode(in) // must not panic
 	}
 	for _, in := range inputs[:5] {
-		if _, err := (core.Gob{}).Decode(in); err == nil {
+		if _, err := (codec.Gob{}).Decode(in); err == nil {
 			t.Errorf("Decode(%q) succeeded", in)
 		}
 	}
-	var c core.Gob
+	var c codec.Gob
 	b, err := c.Encode(map[string]any{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package core
+package codec
 
 import (
 	"encoding/base64"
@@ -297,9 +297,6 @@ func untagText[T string | []byte](d *decoder, at int, tag string, s T) (any, err
 		}
 		return u, nil
 	default: // tagDateTime
-		if t, ok := parseHTTPDate(string(s)); ok {
-			return t, nil
-		}
 		t, err := parseTime(string(s))
 		if err != nil {
 			return nil, bad("a date")

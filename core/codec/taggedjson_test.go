@@ -1,4 +1,4 @@
-package core_test
+package codec_test
 
 import (
 	"encoding/json"
@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
-const tjVectorsPath = "../../shared/testdata/interop/tagged_json.json"
+const tjVectorsPath = "../../testdata/interop/tagged_json.json"
 
 type tjVector struct {
 	Name    string `json:"name"`
@@ -39,8 +40,8 @@ func tjLoadVectors(t testing.TB) (vectors, decodeOnly []tjVector) {
 	return file.Vectors, file.DecodeOnly
 }
 
-func tjUUID(s string) core.UUID {
-	u, err := core.ParseUUID(s)
+func tjUUID(s string) codec.UUID {
+	u, err := codec.ParseUUID(s)
 	if err != nil {
 		panic(err)
 	}
@@ -61,7 +62,7 @@ var tjExpected = map[string]struct{ in, out any }{
 	"bool_true":    {in: true},
 	"null":         {in: nil},
 	"list":         {in: []any{int64(1), "two", nil}},
-	"tuple":        {in: core.Tuple{int64(1), "two"}},
+	"tuple":        {in: codec.Tuple{int64(1), "two"}},
 	"bytes":        {in: []byte("hi\x00\xff")},
 	"markup":       {in: template.HTML("<b>x</b>")},
 	"uuid":         {in: tjUUID("12345678-1234-5678-1234-567812345678")},
@@ -78,12 +79,12 @@ var tjExpected = map[string]struct{ in, out any }{
 	"nested_di":              {in: map[string]any{"k": map[string]any{" di": map[string]any{" t": int64(1)}}}},
 	"dict_two_keys_tag_like": {in: map[string]any{" t": int64(1), "x": int64(2)}},
 	"nested": {in: map[string]any{
-		"k": []any{int64(1), map[string]any{"t": core.Tuple{int64(2), []byte{1}}}},
+		"k": []any{int64(1), map[string]any{"t": codec.Tuple{int64(2), []byte{1}}}},
 	}},
 	"empty_dict": {in: map[string]any{}},
 	"flashes": {in: []any{
-		core.Tuple{"message", "Saved!"},
-		core.Tuple{"error", "Oops"},
+		codec.Tuple{"message", "Saved!"},
+		codec.Tuple{"error", "Oops"},
 	}},
 	"whole_session": {in: tjWholeSession()},
 	// decode_only
@@ -95,11 +96,11 @@ func tjWholeSession() map[string]any {
 		"_permanent": true,
 		"_addr":      "127.0.0.1",
 		"user_id":    int64(7),
-		"cart":       core.Tuple{int64(1), int64(2)},
+		"cart":       codec.Tuple{int64(1), int64(2)},
 		"token":      []byte{0, 1},
 		"when":       time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
 		"id":         tjUUID("00000000-0000-0000-0000-000000000001"),
-		"_flashes":   []any{core.Tuple{"message", "hi"}},
+		"_flashes":   []any{codec.Tuple{"message", "hi"}},
 	}
 }
 
@@ -118,7 +119,7 @@ func TestTaggedJSONVectors(t *testing.T) {
 			if exp.out != nil {
 				want = exp.out
 			}
-			got, err := core.UnmarshalTagged([]byte(v.Encoded))
+			got, err := codec.UnmarshalTagged([]byte(v.Encoded))
 			if err != nil {
 				t.Fatalf("decode %s: %v", v.Encoded, err)
 			}
@@ -126,7 +127,7 @@ func TestTaggedJSONVectors(t *testing.T) {
 				t.Fatalf("decode %s:\n got %#v\nwant %#v", v.Encoded, got, want)
 			}
 
-			enc, err := core.MarshalTagged(exp.in)
+			enc, err := codec.MarshalTagged(exp.in)
 			if err != nil {
 				t.Fatalf("encode %#v: %v", exp.in, err)
 			}
@@ -135,7 +136,7 @@ func TestTaggedJSONVectors(t *testing.T) {
 					t.Fatalf("encode %#v:\n got %s\nwant %s", exp.in, enc, v.Encoded)
 				}
 			}
-			back, err := core.UnmarshalTagged(enc)
+			back, err := codec.UnmarshalTagged(enc)
 			if err != nil {
 				t.Fatalf("decode own %s: %v", enc, err)
 			}
@@ -144,11 +145,11 @@ func TestTaggedJSONVectors(t *testing.T) {
 			}
 
 			if m, isDict := exp.in.(map[string]any); isDict {
-				enc, err := core.TaggedJSON{}.Encode(m)
+				enc, err := codec.TaggedJSON{}.Encode(m)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dec, err := core.TaggedJSON{}.Decode(enc)
+				dec, err := codec.TaggedJSON{}.Decode(enc)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -164,7 +165,7 @@ func TestTaggedJSONVectors(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expected Go value for vector %q (python %s)", v.Name, v.Python)
 			}
-			got, err := core.UnmarshalTagged([]byte(v.Encoded))
+			got, err := codec.UnmarshalTagged([]byte(v.Encoded))
 			if err != nil {
 				t.Fatalf("decode %s: %v", v.Encoded, err)
 			}
@@ -177,7 +178,7 @@ func TestTaggedJSONVectors(t *testing.T) {
 
 func tjMarshal(t *testing.T, v any) string {
 	t.Helper()
-	b, err := core.MarshalTagged(v)
+	b, err := codec.MarshalTagged(v)
 	if err != nil {
 		t.Fatalf("MarshalTagged(%#v): %v", v, err)
 	}
@@ -230,7 +231,7 @@ func TestTaggedJSONIntegers(t *testing.T) {
 		{"1e400", json.Number("1e400")},
 	}
 	for _, c := range decoded {
-		got, err := core.UnmarshalTagged([]byte(c.in))
+		got, err := codec.UnmarshalTagged([]byte(c.in))
 		if err != nil {
 			t.Errorf("%s: %v", c.in, err)
 			continue
@@ -239,7 +240,7 @@ func TestTaggedJSONIntegers(t *testing.T) {
 			t.Errorf("%s: got %#v, want %#v", c.in, got, c.want)
 		}
 	}
-	if _, err := core.MarshalTagged(json.Number("12abc")); err == nil {
+	if _, err := codec.MarshalTagged(json.Number("12abc")); err == nil {
 		t.Error("invalid json.Number encoded without error")
 	}
 }
@@ -279,7 +280,7 @@ func TestTaggedJSONFloats(t *testing.T) {
 		if got := tjMarshal(t, c.f); got != c.want {
 			t.Errorf("%v: got %s, want %s", c.f, got, c.want)
 		}
-		back, err := core.UnmarshalTagged([]byte(c.want))
+		back, err := codec.UnmarshalTagged([]byte(c.want))
 		if err != nil || back != any(c.f) {
 			t.Errorf("%s decoded to %#v, %v; want %v", c.want, back, err, c.f)
 		}
@@ -291,7 +292,7 @@ func TestTaggedJSONFloats(t *testing.T) {
 		t.Errorf("float32(2^24): got %s", got)
 	}
 	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		if b, err := core.MarshalTagged(f); err == nil {
+		if b, err := codec.MarshalTagged(f); err == nil {
 			t.Errorf("%v encoded as %s", f, b)
 		}
 	}
@@ -304,7 +305,7 @@ func TestTaggedJSONStrings(t *testing.T) {
 	if got := tjMarshal(t, in); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	back, err := core.UnmarshalTagged([]byte(want))
+	back, err := codec.UnmarshalTagged([]byte(want))
 	if err != nil || back != in {
 		t.Errorf("decoded %q, %v", back, err)
 	}
@@ -329,7 +330,7 @@ func TestTaggedJSONStrings(t *testing.T) {
 		{"\"\x7f\"", "\x7f"},
 	}
 	for _, c := range decoded {
-		got, err := core.UnmarshalTagged([]byte(c.in))
+		got, err := codec.UnmarshalTagged([]byte(c.in))
 		if err != nil || got != c.want {
 			t.Errorf("%s: got %q, %v; want %q", c.in, got, err, c.want)
 		}
@@ -372,7 +373,7 @@ func TestTaggedJSONOtherTypes(t *testing.T) {
 		{"nil pointer", nilPtr, `null`},
 		{"nil map", nilMap, `{}`},
 		{"nil slice", []any(nil), `[]`},
-		{"nil tuple", core.Tuple(nil), `{" t":[]}`},
+		{"nil tuple", codec.Tuple(nil), `{" t":[]}`},
 		{"nil bytes", []byte(nil), `{" b":""}`},
 		{"[]string", []string{"a", "b"}, `["a","b"]`},
 		{"[]int", []int{1, 2}, `[1,2]`},
@@ -399,7 +400,7 @@ func TestTaggedJSONOtherTypes(t *testing.T) {
 		}
 	}
 	for _, v := range []any{make(chan int), func() {}, complex(1, 2), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		if b, err := core.MarshalTagged(v); err == nil {
+		if b, err := codec.MarshalTagged(v); err == nil {
 			t.Errorf("%T encoded as %s", v, b)
 		}
 	}
@@ -410,23 +411,23 @@ func TestTaggedJSONDepth(t *testing.T) {
 	for range 600 {
 		v = []any{v}
 	}
-	if _, err := core.MarshalTagged(v); err == nil {
+	if _, err := codec.MarshalTagged(v); err == nil {
 		t.Error("600 nested lists encoded")
 	}
 	m := map[string]any{}
 	m["self"] = m
-	if _, err := core.MarshalTagged(m); err == nil {
+	if _, err := codec.MarshalTagged(m); err == nil {
 		t.Error("cyclic map encoded")
 	}
 	type loop *loop
 	var p loop
 	p = &p
-	if _, err := core.MarshalTagged(p); err == nil {
+	if _, err := codec.MarshalTagged(p); err == nil {
 		t.Error("pointer cycle encoded")
 	}
 
 	ok := strings.Repeat("[", 512) + strings.Repeat("]", 512)
-	if _, err := core.UnmarshalTagged([]byte(ok)); err != nil {
+	if _, err := codec.UnmarshalTagged([]byte(ok)); err != nil {
 		t.Errorf("512 levels: %v", err)
 	}
 	for _, s := range []string{
@@ -434,7 +435,7 @@ func TestTaggedJSONDepth(t *testing.T) {
 		strings.Repeat(`{"a":`, 513) + "1" + strings.Repeat("}", 513),
 		strings.Repeat("[", 1<<20),
 	} {
-		if _, err := core.UnmarshalTagged([]byte(s)); err == nil {
+		if _, err := codec.UnmarshalTagged([]byte(s)); err == nil {
 			t.Errorf("%.20s... (%d bytes) decoded", s, len(s))
 		}
 	}
@@ -455,12 +456,12 @@ func TestTaggedJSONMalformed(t *testing.T) {
 		`{" di":{"a":1}}`, `{" di":{"a__":1,"b__":2}}`, `{" di":{" t":[1]}}`,
 	}
 	for _, s := range bad {
-		if v, err := core.UnmarshalTagged([]byte(s)); err == nil {
+		if v, err := codec.UnmarshalTagged([]byte(s)); err == nil {
 			t.Errorf("%q decoded to %#v", s, v)
 		}
 	}
 	for _, s := range []string{`[1]`, `"x"`, `{" t":[1]}`, `{" di":{" t__":1}}`, `null`, `{`} {
-		if m, err := (core.TaggedJSON{}).Decode([]byte(s)); err == nil && s != `{" di":{" t__":1}}` {
+		if m, err := (codec.TaggedJSON{}).Decode([]byte(s)); err == nil && s != `{" di":{" t__":1}}` {
 			t.Errorf("Decode(%s) = %#v, want an error", s, m)
 		}
 	}
@@ -473,11 +474,11 @@ func TestTaggedJSONDecodeForms(t *testing.T) {
 	}{
 		{" \t\r\n{ \"a\" : [ 1 , 2 ] } \n", map[string]any{"a": []any{int64(1), int64(2)}}},
 		{`[]`, []any{}},
-		{`{" t":[]}`, core.Tuple{}},
+		{`{" t":[]}`, codec.Tuple{}},
 		{`{" b":""}`, []byte{}},
 		// Duplicate keys: the last wins and the object is then untagged,
 		// as Python's dict and object_hook do.
-		{`{" t":[1]," t":[2]}`, core.Tuple{int64(2)}},
+		{`{" t":[1]," t":[2]}`, codec.Tuple{int64(2)}},
 		{`{"a":1,"a":2}`, map[string]any{"a": int64(2)}},
 		{`{" t":[1],"x":2}`, map[string]any{" t": []any{int64(1)}, "x": int64(2)}},
 		{`{" di":{"x__":1}}`, map[string]any{"x": int64(1)}},
@@ -503,7 +504,7 @@ func TestTaggedJSONDecodeForms(t *testing.T) {
 		{`{" d":"Sat, 29 Feb 2020 23:59:59 GMT"}`, time.Date(2020, 2, 29, 23, 59, 59, 0, time.UTC)},
 	}
 	for _, c := range cases {
-		got, err := core.UnmarshalTagged([]byte(c.in))
+		got, err := codec.UnmarshalTagged([]byte(c.in))
 		if err != nil {
 			t.Errorf("%s: %v", c.in, err)
 			continue
@@ -519,20 +520,20 @@ func TestUUID(t *testing.T) {
 	if s := u.String(); s != "123e4567-e89b-12d3-a456-426614174000" {
 		t.Errorf("String() = %s", s)
 	}
-	if v, err := core.ParseUUID("123e4567e89b12d3a456426614174000"); err != nil || v != u {
+	if v, err := codec.ParseUUID("123e4567e89b12d3a456426614174000"); err != nil || v != u {
 		t.Errorf("32-digit form: %v, %v", v, err)
 	}
 	for _, s := range []string{"", "123e4567-e89b-12d3-a456-42661417400", "123e4567e89b12d3a45642661417400g",
 		"123e4567-e89b-12d3-a456_426614174000", "{123e4567-e89b-12d3-a456-426614174000}"} {
-		if _, err := core.ParseUUID(s); err == nil {
+		if _, err := codec.ParseUUID(s); err == nil {
 			t.Errorf("ParseUUID(%q) succeeded", s)
 		}
 	}
-	b, err := json.Marshal(struct{ ID core.UUID }{u})
+	b, err := json.Marshal(struct{ ID codec.UUID }{u})
 	if err != nil || string(b) != `{"ID":"123e4567-e89b-12d3-a456-426614174000"}` {
 		t.Errorf("json.Marshal: %s, %v", b, err)
 	}
-	var back struct{ ID core.UUID }
+	var back struct{ ID codec.UUID }
 	if err := json.Unmarshal(b, &back); err != nil || back.ID != u {
 		t.Errorf("json.Unmarshal: %v, %v", back.ID, err)
 	}
@@ -550,8 +551,8 @@ func tjTruncateTimes(v any) any {
 			out[i] = tjTruncateTimes(e)
 		}
 		return out
-	case core.Tuple:
-		out := make(core.Tuple, len(x))
+	case codec.Tuple:
+		out := make(codec.Tuple, len(x))
 		for i, e := range x {
 			out[i] = tjTruncateTimes(e)
 		}
@@ -579,22 +580,22 @@ func FuzzTaggedJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v1, err := core.UnmarshalTagged(data)
+		v1, err := codec.UnmarshalTagged(data)
 		if err != nil {
 			return
 		}
-		b1, err := core.MarshalTagged(v1)
+		b1, err := codec.MarshalTagged(v1)
 		if err != nil {
 			t.Fatalf("decoded %q to %#v, which does not encode: %v", data, v1, err)
 		}
-		v2, err := core.UnmarshalTagged(b1)
+		v2, err := codec.UnmarshalTagged(b1)
 		if err != nil {
 			t.Fatalf("re-encoded %q as %q, which does not decode: %v", data, b1, err)
 		}
 		if !reflect.DeepEqual(tjTruncateTimes(v1), v2) {
 			t.Fatalf("%q decoded to\n%#v\nbut after re-encoding as %q to\n%#v", data, v1, b1, v2)
 		}
-		b2, err := core.MarshalTagged(v2)
+		b2, err := codec.MarshalTagged(v2)
 		if err != nil || string(b1) != string(b2) {
 			t.Fatalf("encoding is not stable: %q then %q (%v)", b1, b2, err)
 		}
@@ -614,7 +615,7 @@ func tjBenchSession(b *testing.B) (map[string]any, []byte) {
 
 func BenchmarkTaggedJSONEncode(b *testing.B) {
 	session, _ := tjBenchSession(b)
-	var c core.TaggedJSON
+	var c codec.TaggedJSON
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Encode(session); err != nil {
@@ -625,7 +626,7 @@ func BenchmarkTaggedJSONEncode(b *testing.B) {
 
 func BenchmarkTaggedJSONDecode(b *testing.B) {
 	_, data := tjBenchSession(b)
-	var c core.TaggedJSON
+	var c codec.TaggedJSON
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Decode(data); err != nil {
@@ -661,13 +662,13 @@ func BenchmarkEncodingJSONUnmarshal(b *testing.B) {
 }
 
 func ExampleMarshalTagged() {
-	b, err := core.MarshalTagged(core.Tuple{"message", "Saved!"})
+	b, err := codec.MarshalTagged(codec.Tuple{"message", "Saved!"})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(string(b))
 
-	v, err := core.UnmarshalTagged([]byte(`{" b":"aGkA/w=="}`))
+	v, err := codec.UnmarshalTagged([]byte(`{" b":"aGkA/w=="}`))
 	if err != nil {
 		panic(err)
 	}
@@ -678,11 +679,11 @@ func ExampleMarshalTagged() {
 }
 
 func ExampleTaggedJSON() {
-	var codec core.Codec = core.TaggedJSON{}
-	b, err := codec.Encode(map[string]any{
+	var c core.Codec = codec.TaggedJSON{}
+	b, err := c.Encode(map[string]any{
 		"_permanent": true,
 		"user_id":    7,
-		"_flashes":   []any{core.Tuple{"message", "Saved!"}},
+		"_flashes":   []any{codec.Tuple{"message", "Saved!"}},
 		"since":      time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
 	})
 	if err != nil {
@@ -690,7 +691,7 @@ func ExampleTaggedJSON() {
 	}
 	fmt.Println(string(b))
 
-	session, err := codec.Decode(b)
+	session, err := c.Decode(b)
 	if err != nil {
 		panic(err)
 	}
@@ -699,5 +700,5 @@ func ExampleTaggedJSON() {
 	// Output:
 	// {"_flashes":[{" t":["message","Saved!"]}],"_permanent":true,"since":{" d":"Mon, 06 May 2024 07:08:09 GMT"},"user_id":7}
 	// int64 7
-	// core.Tuple [[message Saved!]]
+	// codec.Tuple [[message Saved!]]
 }

@@ -1,0 +1,26 @@
+package core
+
+import "context"
+
+// carrier is where a Manager keeps sessions between requests: the Backend
+// (store.go) or the cookie itself (cookie.go). The request lifecycle in
+// request.go is the same for both.
+type carrier interface {
+	// open returns the session that a cookie value carries, or a new one
+	// when it carries none that is valid.
+	open(ctx context.Context, value string) (*Session, error)
+	// save stores s if it needs it and says what to do with the cookie,
+	// whose new value it returns for cookieSet. The caller holds s.mu.
+	save(ctx context.Context, s *Session) (cookieAction, string, error)
+	// newID returns an id for a new session.
+	newID() string
+}
+
+// cookieAction is what a commit does with the session cookie.
+type cookieAction int
+
+const (
+	cookieKeep cookieAction = iota // send nothing
+	cookieSet                      // send the new value
+	cookieDrop                     // expire the client's cookie, if it sent one
+)

@@ -1,0 +1,154 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+
+	"github.com/cloakroom/cloakroom/core/codec"
+)
+
+var (
+	// ErrNotInteger is returned by Incr when the key holds something other
+	// than an integer.
+	ErrNotInteger = errors.New("cloakroom: session value is not an integer")
+	// ErrOverflow is returned by Incr when the result does not fit in an
+	// int64.
+	ErrOverflow = errors.New("cloakroom: integer overflow")
+)
+
+// opKind names one kind of change a request makes to its session.
+type opKind uint8
+
+const (
+	opNone   opKind = iota // Regenerate: no change to the data
+	opSet                  // data[key] = value
+	opDelete               // delete(data, key)
+	opClear                // every application key removed
+	opUpdate               // data[key] = fn(data[key])
+	opFlash                // value appended to the flashes
+	opTake                 // the first n flashes consumed
+)
+
+// op is one recorded change. The Manager applies a request's ops again, in
+// order, to what another request saved in the meantime, so that neither
+// request's changes are lost.
+type op struct {
+	kind  opKind
+	key   string
+	value any
+	fn    func(old any) (any, error) // opUpdate
+	n     int                        // opTake
+}
+
+// apply makes the change on data, the first time, when it cannot fail.
+func (o op) apply(data map[string]any) {
+	_ = o.reapply(data)
+}
+
+// reapply makes the change on data; only an update's function can fail.
+func (o op) reapply(data map[string]any) error {
+	switch o.kind {
+	case opSet:
+		data[o.key] = o.value
+	case opDelete:
+		delete(data, o.key)
+	case opClear:
+		for k := range data {
+			if !internalKey(k) {
+				delete(data, k)
+			}
+		}
+	case opUpdate:
+		v, err := o.fn(data[o.key])
+		if err != nil {
+			return fmt.Errorf("cloakroom: update of key %q: %w", o.key, err)
+		}
+		data[o.key] = v
+	case opFlash:
+		list, _ := data[keyFlashes].([]any)
+		data[keyFlashes] = append(list, o.value)
+	case opTake:
+		takeFlashes(data, o.value.([]any))
+	}
+	return nil
+}
+
+// takeFlashes removes from data's flashes the ones in taken, each once, and
+// keeps any that another request added since.
+func takeFlashes(data map[string]any, taken []any) {
+	list, _ := data[keyFlashes].([]any)
+	var kept []any
+	for _, f := range list {
+		if i := indexFlash(taken, f); i >= 0 {
+			taken = append(taken[:i:i], taken[i+1:]...)
+			continue
+		}
+		kept = append(kept, f)
+	}
+	if len(kept) == 0 {
+		delete(data, keyFlashes)
+		return
+	}
+	data[keyFlashes] = kept
+}
+
+func indexFlash(list []any, f any) int {
+	for i, g := range list {
+		if reflect.DeepEqual(f, g) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Update replaces the value under key with fn's result and returns it. fn
+// gets the current value, nil when the key is absent. If another request
+// saved the session meanwhile, fn runs again on that request's value when
+// this one is saved, so read-modify-write changes such as counters compose
+// instead of overwriting each other: fn must depend on nothing but old. When
+// fn fails, nothing changes and its error is returned; when it fails on the
+// re-run, the save fails with that error.
+func (s *Session) Update(key string, fn func(old any) (any, error)) (any, error) {
+	s.mu.Lock()
+	v, err := fn(s.data[key])
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("cloakroom: update of key %q: %w", key, err)
+	}
+	s.unlockChanged(op{kind: opUpdate, key: key, fn: fn, value: v})
+	return v, nil
+}
+
+// Incr adds delta to the integer under key (zero when absent) and returns
+// the sum. Concurrent increments of one session by several requests all
+// count. It fails with ErrNotInteger or ErrOverflow and changes nothing when
+// the key holds another type or the sum does not fit in an int64.
+func (s *Session) Incr(key string, delta int64) (int64, error) {
+	v, err := s.Update(key, func(old any) (any, error) { return add(old, delta) })
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+func add(old any, delta int64) (int64, error) {
+	n := int64(0)
+	if old != nil {
+		var ok bool
+		if n, ok = asInt(old); !ok {
+			return 0, ErrNotInteger
+		}
+	}
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, ErrOverflow
+	}
+	return n + delta, nil
+}
+
+// Flash adds a message to show on a later request. Flask's flash() uses the
+// category "message" when none is given.
+func (s *Session) Flash(category, message string) {
+	s.change(op{kind: opFlash, key: keyFlashes, value: codec.Tuple{category, message}})
+}

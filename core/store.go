@@ -1,0 +1,339 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// ErrInterrupted is returned when a session was deleted by another request
+// (logout, Regenerate, revocation, expiry) while this request was using it:
+// its changes are not written back, so that the deleted session stays
+// deleted. Django calls it SessionInterrupted.
+var ErrInterrupted = errors.New("cloakroom: session was deleted by another request")
+
+// maxAttempts bounds the conditional writes of one save. Saves of one
+// session by this process take turns (keyLocks), so a conflict needs
+// another process; a few attempts settle all but a storm.
+const maxAttempts = 16
+
+// store keeps sessions in the Manager's Backend, the cookie holding only
+// the id.
+type store struct{ m *Manager }
+
+func (st store) newID() string { return st.m.ids().NewID() }
+
+func (st store) open(ctx context.Context, value string) (*Session, error) {
+	return st.load(ctx, st.m.cookieID(value))
+}
+
+// load reads the session stored under id, with one backend call.
+func (st store) load(ctx context.Context, id string) (*Session, error) {
+	m := st.m
+	if !m.ids().Valid(id) {
+		return m.New(ctx), nil
+	}
+	b, version, err := st.get(ctx, m.key(id))
+	if errors.Is(err, ErrNotFound) {
+		return m.New(ctx), nil
+	}
+	if err != nil {
+		return nil, backendError("load session", err)
+	}
+	data, err := m.codec().Decode(b)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		if !m.DiscardCorrupt {
+			return nil, err
+		}
+		m.report(ctx, err)
+		return m.fresh(ctx, id), nil
+	}
+	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
+		return m.fresh(ctx, id), nil
+	}
+	return newSession(m, ctx, id, data, version, true), nil
+}
+
+// get reads key, with its version when the backend can give one.
+func (st store) get(ctx context.Context, key string) ([]byte, Version, error) {
+	if c, ok := st.m.Backend.(Conditional); ok {
+		return c.GetVersion(ctx, key)
+	}
+	b, err := st.m.Backend.Get(ctx, key)
+	return b, nil, err
+}
+
+// outcome says what a save did to the backend.
+type outcome int
+
+const (
+	wroteNothing  outcome = iota
+	wroteData             // the session was written under its id
+	wroteDeletion         // stored data was deleted
+)
+
+func (st store) save(ctx context.Context, s *Session) (cookieAction, string, error) {
+	out, err := st.write(ctx, s)
+	switch {
+	case err != nil:
+		return cookieKeep, "", err
+	case out == wroteData:
+		return cookieSet, st.m.signedID(s.id), nil
+	case !s.stored:
+		// The client's id is gone or was never ours: stop it coming back.
+		return cookieDrop, "", nil
+	}
+	return cookieKeep, "", nil
+}
+
+// write saves s, conditionally when the backend allows. The caller holds
+// s.mu.
+func (st store) write(ctx context.Context, s *Session) (outcome, error) {
+	c, ok := st.m.Backend.(Conditional)
+	if !ok {
+		st.m.warned.Do(func() {
+			st.m.report(ctx, fmt.Errorf("cloakroom: backend %T is not Conditional: concurrent requests on one session may overwrite each other", st.m.Backend))
+		})
+		return st.writeBlind(ctx, s)
+	}
+	lock := st.m.locks.of(s.lockID())
+	for attempt := 1; ; attempt++ {
+		if err := lock.acquire(ctx); err != nil {
+			return wroteNothing, err
+		}
+		out, err := st.writeOnce(ctx, c, s)
+		lock.release()
+		if !errors.Is(err, ErrConflict) {
+			return out, err
+		}
+		if attempt == maxAttempts {
+			return out, backendError("save session", fmt.Errorf("gave up after %d attempts: %w", attempt, err))
+		}
+		s.version = nil // read it again
+		if err := pause(ctx, attempt); err != nil {
+			return out, err
+		}
+	}
+}
+
+// writeOnce makes one attempt at a conditional save: it deletes the id that
+// Regenerate or Destroy left, then writes or deletes the session under its
+// id. Each step fails with ErrConflict when another request got there
+// first, and the whole attempt is then made again on fresh data.
+func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outcome, error) {
+	m := st.m
+	if err := st.refresh(ctx, c, s); err != nil {
+		return wroteNothing, err
+	}
+	out := st.dropStale(ctx, s)
+	if s.prior != "" {
+		if err := c.DeleteIf(ctx, m.key(s.prior), s.version); err != nil {
+			return out, conditionalError("delete replaced session", err)
+		}
+		s.prior, s.version, out = "", nil, wroteDeletion
+	}
+	switch {
+	case s.modified && !s.empty():
+		return st.put(ctx, c, s)
+	case s.modified && s.stored:
+		err := c.DeleteIf(ctx, m.key(s.id), s.version)
+		if err != nil && !errors.Is(err, ErrNotFound) { // gone is what we wanted
+			return out, conditionalError("delete session", err)
+		}
+		s.stored, s.version, out = false, nil, wroteDeletion
+	case s.stored && m.IdleTimeout > 0:
+		if err := st.touch(ctx, s); err != nil {
+			return out, err
+		}
+	}
+	s.saved()
+	return out, nil
+}
+
+// put writes the session's data under its id: over the version it was read
+// with, or, for a new id, only if the id is free.
+func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, error) {
+	m := st.m
+	b, err := m.codec().Encode(s.data)
+	if err != nil {
+		return wroteNothing, fmt.Errorf("cloakroom: encode session: %w", err)
+	}
+	version := s.version
+	if !s.stored {
+		version = nil
+	}
+	err = c.SetIf(ctx, m.key(s.id), version, b, m.ttl(s.data))
+	for !s.stored && errors.Is(err, ErrConflict) {
+		s.id = st.newID() // a new id that is taken: take another
+		err = c.SetIf(ctx, m.key(s.id), nil, b, m.ttl(s.data))
+	}
+	if err != nil {
+		return wroteNothing, conditionalError("save session", err)
+	}
+	st.wrote(s)
+	return wroteData, nil
+}
+
+// refresh reads the session again after a conflict, and applies this
+// request's changes to what it finds.
+func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
+	from := s.prior
+	if from == "" {
+		if !s.stored {
+			return nil // a new session: nothing stored to compete with
+		}
+		from = s.id
+	}
+	if s.version != nil {
+		return nil
+	}
+	b, version, err := c.GetVersion(ctx, st.m.key(from))
+	if err != nil {
+		return conditionalError("reload session", err)
+	}
+	fresh, err := st.m.codec().Decode(b)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if err := s.replay(fresh); err != nil {
+		return err
+	}
+	s.version = version
+	return nil
+}
+
+// writeBlind saves s over whatever is stored, for backends that are not
+// Conditional.
+func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
+	m := st.m
+	out := st.dropStale(ctx, s)
+	if s.prior != "" {
+		if err := m.Backend.Delete(ctx, m.key(s.prior)); err != nil {
+			return out, backendError("delete replaced session", err)
+		}
+		s.prior, out = "", wroteDeletion
+	}
+	switch {
+	case s.modified && !s.empty():
+		b, err := m.codec().Encode(s.data)
+		if err != nil {
+			return out, fmt.Errorf("cloakroom: encode session: %w", err)
+		}
+		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
+			return out, backendError("save session", err)
+		}
+		st.wrote(s)
+		return wroteData, nil
+	case s.modified && s.stored:
+		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
+			return out, backendError("delete session", err)
+		}
+		s.stored, out = false, wroteDeletion
+	case s.stored && m.IdleTimeout > 0:
+		if err := st.touch(ctx, s); err != nil {
+			return out, err
+		}
+	}
+	s.saved()
+	return out, nil
+}
+
+// dropStale deletes the stored session that s replaced because it was not
+// to be trusted (unknown after expiry, another client's address, corrupt).
+// Failing to is not worth failing the request: the data is unreachable
+// through s, and the backend's expiry removes it in the end.
+func (st store) dropStale(ctx context.Context, s *Session) outcome {
+	if s.stale == "" {
+		return wroteNothing
+	}
+	if err := st.m.Backend.Delete(ctx, st.m.key(s.stale)); err != nil {
+		st.m.report(ctx, backendError("delete replaced session", err))
+	}
+	s.stale = ""
+	return wroteDeletion
+}
+
+// wrote notes that s is now stored under its id.
+func (st store) wrote(s *Session) {
+	if st.m.IdleTimeout > 0 {
+		st.m.touches.record(s.id, st.m.now(), st.m.touchInterval())
+	}
+	s.stored, s.version = true, nil // the new version is the backend's to know
+	s.saved()
+}
+
+// touch extends an idle session's expiry if it was not extended within the
+// last TouchInterval. Backends that cannot Touch get the data rewritten.
+func (st store) touch(ctx context.Context, s *Session) error {
+	m := st.m
+	now := m.now()
+	if !m.touches.due(s.id, now, m.touchInterval()) {
+		return nil
+	}
+	key, ttl := m.key(s.id), m.ttl(s.data)
+	var err error
+	if t, ok := m.Backend.(Toucher); ok {
+		err = t.Touch(ctx, key, ttl)
+	} else {
+		var b []byte
+		if b, err = m.codec().Encode(s.data); err == nil {
+			err = st.rewrite(ctx, key, s.version, b, ttl)
+		}
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+		return backendError("extend idle session", err)
+	}
+	m.touches.record(s.id, now, m.touchInterval())
+	return nil
+}
+
+// rewrite stores unchanged data again to extend its expiry. On a
+// Conditional backend it never overwrites another request's write (which
+// extended the expiry anyway) nor revives a deleted session.
+func (st store) rewrite(ctx context.Context, key string, version Version, b []byte, ttl time.Duration) error {
+	if c, ok := st.m.Backend.(Conditional); ok && version != nil {
+		return c.SetIf(ctx, key, version, b, ttl)
+	}
+	return st.m.Backend.Set(ctx, key, b, ttl)
+}
+
+// conditionalError classifies a failed conditional step: a conflict is
+// retried by the caller, a missing session means another request deleted
+// it, anything else is the backend failing.
+func conditionalError(op string, err error) error {
+	switch {
+	case errors.Is(err, ErrConflict):
+		return err
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w (%s)", ErrInterrupted, op)
+	}
+	return backendError(op, err)
+}
+
+// pause waits a little before another attempt, longer after each, with
+// jitter so that competing processes do not collide again in step.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 1 {
+		return nil // the first conflict is usually this process's own turn-taking
+	}
+	ceiling := min(time.Millisecond<<attempt, 100*time.Millisecond)
+	t := time.NewTimer(rand.N(ceiling))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cloakroom: save session: %w", ctx.Err())
+	}
+}
+
+// lockID names the stored session s competes for.
+func (s *Session) lockID() string {
+	if s.prior != "" {
+		return s.prior
+	}
+	return s.id
+}
