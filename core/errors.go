@@ -44,10 +44,15 @@ func (e *backendErr) Error() string   { return "cloakroom: " + e.op + ": " + e.e
 func (e *backendErr) Unwrap() []error { return []error{ErrBackend, e.err} }
 
 // HTTPStatus is the status to answer a request whose session failed with
-// err: 503 Service Unavailable when the backend failed, so that clients and
-// load balancers retry, and 500 otherwise.
+// err: 409 Conflict when another request deleted the session meanwhile
+// (ErrInterrupted: the client's request was not applied and should not be
+// repeated blindly), 503 Service Unavailable when the backend failed, so
+// that clients and load balancers retry, and 500 otherwise.
 func HTTPStatus(err error) int {
-	if errors.Is(err, ErrBackend) {
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		return http.StatusConflict
+	case errors.Is(err, ErrBackend):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

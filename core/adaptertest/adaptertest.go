@@ -174,6 +174,10 @@ func Run(t *testing.T, h Harness) {
 		{"CorruptDataIsNotOverwritten", testCorrupt},
 		{"RequestContextReachesBackend", testContext},
 		{"ConcurrentSessions", testConcurrent},
+		{"ConcurrentIncrementsAllCount", testConcurrentIncrements},
+		{"ConcurrentKeysAllSurvive", testConcurrentKeys},
+		{"LogoutWhileWritingRevivesNothing", testEndWhileWriting("/destroy")},
+		{"LoginWhileWritingRevivesNothing", testEndWhileWriting("/regenerate")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, start(t, h))

@@ -72,6 +72,10 @@ func Serve(ctx context.Context, path string, query url.Values, session func() (*
 		val, _ := s.GetString(k)
 		w.WriteHeader(200)
 		fmt.Fprint(w, val)
+	case "/get-int":
+		n, _ := s.GetInt(k)
+		w.WriteHeader(200)
+		fmt.Fprint(w, n)
 	case "/set":
 		s.Set(k, v)
 		w.WriteHeader(200)
@@ -85,10 +89,14 @@ func Serve(ctx context.Context, path string, query url.Values, session func() (*
 	case "/set-silent":
 		s.Set(k, v) // writes no response at all
 	case "/incr":
-		n, _ := s.GetInt("n")
-		s.Set("n", n+1)
+		n, err := s.Incr("n", 1)
+		if err != nil {
+			w.WriteHeader(400)
+			fmt.Fprint(w, err)
+			return
+		}
 		w.WriteHeader(200)
-		fmt.Fprint(w, strconv.FormatInt(n+1, 10))
+		fmt.Fprint(w, strconv.FormatInt(n, 10))
 	case "/clear":
 		s.Clear()
 		w.WriteHeader(204)

@@ -90,6 +90,16 @@ func Run(t *testing.T, b core.Backend) {
 		}
 		runConditional(t, cb, key)
 	})
+	t.Run("Concurrency", func(t *testing.T) {
+		if _, ok := b.(core.Conditional); !ok {
+			t.Skip("backend does not implement core.Conditional: the last save wins")
+		}
+		RunConcurrency(t, func() *core.Manager {
+			m := core.NewManager(b)
+			m.KeyPrefix = prefix + "concurrency:"
+			return m
+		})
+	})
 }
 
 func randomHex(n int) string {

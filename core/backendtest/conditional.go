@@ -236,7 +236,7 @@ func testCondRaceDelete(t *testing.T, b core.Conditional, key string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for range 100_000 {
 				err := increment(ctx, b, key)
 				if errors.Is(err, core.ErrNotFound) {
 					return // deleted: the writer must give up
@@ -246,6 +246,7 @@ func testCondRaceDelete(t *testing.T, b core.Conditional, key string) {
 					return
 				}
 			}
+			errs <- errors.New("a writer kept writing a deleted key")
 		}()
 	}
 	wg.Add(1)
