@@ -19,7 +19,7 @@ const benchKey = "cloakroombench:session"
 func benchSetup(b *testing.B) (*Store, *memcache.Client) {
 	addr := serverAddrs()[0]
 	requireServers(b, []string{addr})
-	s, err := New(addr)
+	s, err := Open(context.Background(), addr, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,6 +69,35 @@ func BenchmarkRawSet(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := raw.Set(&memcache.Item{Key: benchKey, Value: benchValue, Expiration: 3600}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetVersion is the Manager's read: one gets, like BenchmarkGet.
+func BenchmarkGetVersion(b *testing.B) {
+	s, _ := benchSetup(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.GetVersion(ctx, benchKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadSetIf is a read and a conditional save, two round trips;
+// compare it with BenchmarkRawGet plus BenchmarkRawSet.
+func BenchmarkReadSetIf(b *testing.B) {
+	s, _ := benchSetup(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, v, err := s.GetVersion(ctx, benchKey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SetIf(ctx, benchKey, v, benchValue, time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}

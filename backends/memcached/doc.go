@@ -8,6 +8,14 @@
 // server selector (a CRC-32 of the key modulo the number of servers): adding
 // or removing a server moves most keys, which then read as absent.
 //
+// # Making a Store
+//
+// Open takes a comma-separated server list ("host:port" or a Unix socket
+// path, optionally prefixed with memcached://), builds a client it owns and
+// pings every server within the context before it returns. New wraps a
+// gomemcache client you configured yourself (TLS, timeouts, a custom server
+// selector) and leaves it yours: Close does not close it.
+//
 // # Expiry
 //
 // memcached expires keys itself. A ttl is sent in whole seconds, rounded up
@@ -18,7 +26,43 @@
 // sent as an absolute Unix time (memcached's rule), computed from this
 // machine's clock, so clocks must roughly agree. A ttl of zero or less stores
 // the key without expiry; it may still be evicted when the server runs out
-// of memory.
+// of memory. Set, SetIf and Touch follow the same rules.
+//
+// # Conditional writes
+//
+// Store implements core.Conditional with memcached's own check-and-set, one
+// round trip each, so the session manager's concurrent saves lose nothing
+// and a logout is never undone by a request in flight:
+//
+//   - GetVersion is one gets; the Version is the item's CAS id (8 bytes,
+//     big-endian). memcached gives an item a new CAS id on every write,
+//     whoever makes it, so a peer's blind set (a Python app sharing the keys)
+//     is detected even when it writes the same bytes. The stored bytes are
+//     the value alone, as before.
+//   - SetIf with a nil version is add (stores only if the key is absent or
+//     expired); with a version it is cas. NOT_FOUND gives core.ErrNotFound,
+//     EXISTS core.ErrConflict. A NOT_STORED answer to cas (the server could
+//     not store it) also gives core.ErrConflict: the caller reads again and
+//     learns whether the key is still there, whereas a wrong ErrNotFound
+//     would make it drop a live session.
+//   - DeleteIf: memcached's delete command takes no CAS id, and a gets then
+//     delete would race. DeleteIf is therefore a cas with the version's CAS
+//     id, an empty value and a negative expiration, which memcached stores
+//     as already expired: in one atomic step the item stops being readable,
+//     addable over and casable, exactly like a deleted one, and the server
+//     reclaims its few bytes later. A racing SetIf with the old version gets
+//     core.ErrNotFound.
+//
+// memcached's touch keeps an item's CAS id, so a Touch (by this or another
+// process) between GetVersion and SetIf is not a conflict; it changes no
+// value, so no update can be lost that way.
+//
+// A server started with -C hands out no CAS ids; GetVersion then fails
+// with ErrCASDisabled. CAS ids count up from 1 per server process, so a
+// version read before a server restart, or before a change of the server
+// list moved the key, could in theory equal the CAS id of a later item
+// under the same key. That needs the restart, a rewrite of the key and the
+// very same count, all while one request holds the version it read.
 //
 // # Limits
 //
@@ -27,9 +71,9 @@
 // Values larger than the server's item size limit (about 1 MiB by default,
 // memcached's -I flag) fail with an error wrapping ErrValueTooLarge.
 //
-// Store implements core.Backend and core.Toucher (memcached's touch
-// command). It does not implement core.Lister: memcached cannot enumerate
-// its keys.
+// Store implements core.Backend, core.Toucher (memcached's touch command)
+// and core.Conditional. It does not implement core.Lister: memcached cannot
+// enumerate its keys.
 //
 // # Contexts
 //
@@ -38,8 +82,9 @@
 // the client's Timeout (once to connect, once for the exchange); when the
 // context's deadline comes sooner than that bound, the call runs on its own
 // goroutine and the Store returns as soon as the context ends. The abandoned
-// call then finishes in the background within the client's Timeout, so a Set
-// or Delete reported as failed with a context error may still have reached
-// the server. A context that is canceled without a deadline is checked
-// before the call only.
+// call then finishes in the background within the client's Timeout, so a
+// Set, SetIf, Delete or DeleteIf reported as failed with a context error may
+// still have reached the server. A context that is canceled without a
+// deadline is checked before the call only. Open's ping always runs on its
+// own goroutine, so any context ends it.
 package memcached

@@ -26,3 +26,8 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// ErrCASDisabled is wrapped by the error of a GetVersion on a server
+// started with -C, which hands out no CAS ids: conditional writes cannot
+// work there (every cas would fail), so the Store refuses to make versions.
+var ErrCASDisabled = errors.New("memcached: the server has CAS disabled (-C)")

@@ -3,7 +3,6 @@ package memcached
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -41,36 +40,38 @@ func requireServers(t testing.TB, addrs []string) {
 	}
 }
 
-// newTestStore returns a Store over every test server.
+// newTestStore returns a Store opened over every test server.
 func newTestStore(t testing.TB) *Store {
 	t.Helper()
-	addrs := serverAddrs()
+	return openTestStore(t, serverAddrs())
+}
+
+// openTestStore returns a Store opened over addrs, closed with the test.
+func openTestStore(t testing.TB, addrs []string) *Store {
+	t.Helper()
 	requireServers(t, addrs)
-	s, err := New(addrs...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := Open(ctx, strings.Join(addrs, ","), Options{})
 	if err != nil {
-		t.Fatalf("New(%q): %v", addrs, err)
+		t.Fatalf("Open(%q): %v", addrs, err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-// closedAddr returns a loopback address on which nothing listens.
-func closedAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
-// storeWithTimeout returns a Store over addrs whose client times out after d.
-func storeWithTimeout(addrs []string, d time.Duration) *Store {
+// storeWithTimeout returns a Store made by New over addrs whose client
+// times out after d. The test owns the client and closes it at the end.
+func storeWithTimeout(t testing.TB, addrs []string, d time.Duration) *Store {
 	c := memcache.New(addrs...)
 	c.Timeout = d
-	return NewFromClient(c)
+	t.Cleanup(func() { _ = c.Close() })
+	return New(c, Options{})
+}
+
+// uniqueKey returns a key no other test or run uses.
+func uniqueKey(name string) string {
+	return "cloakroomtest:" + name + ":" + time.Now().Format("150405.000000000")
 }
 
 // isContextErr reports whether err comes from a context.

@@ -21,19 +21,22 @@ import (
 
 // ownServer is a memcached process started by a test on a port of its own.
 type ownServer struct {
-	t    *testing.T
-	bin  string
-	addr string
-	cmd  *exec.Cmd
+	t     *testing.T
+	bin   string
+	addr  string
+	extra []string // more memcached flags, such as -C
+	cmd   *exec.Cmd
 }
 
-func startOwnServer(t *testing.T) *ownServer {
+// startOwnServer starts memcached on a free port with extra flags and
+// kills it when the test ends.
+func startOwnServer(t *testing.T, extra ...string) *ownServer {
 	t.Helper()
 	bin, err := exec.LookPath("memcached")
 	if err != nil {
 		backendtest.Unavailable(t, "the memcached binary (Debian package memcached)", err)
 	}
-	srv := &ownServer{t: t, bin: bin, addr: closedAddr(t)}
+	srv := &ownServer{t: t, bin: bin, addr: backendtest.ClosedAddr(t), extra: extra}
 	srv.start()
 	t.Cleanup(srv.kill)
 	return srv
@@ -42,7 +45,8 @@ func startOwnServer(t *testing.T) *ownServer {
 func (srv *ownServer) start() {
 	srv.t.Helper()
 	port := srv.addr[strings.LastIndexByte(srv.addr, ':')+1:]
-	srv.cmd = exec.Command(srv.bin, "-p", port, "-l", "127.0.0.1", "-U", "0", "-u", "root", "-m", "16")
+	args := append([]string{"-p", port, "-l", "127.0.0.1", "-U", "0", "-u", "root", "-m", "16"}, srv.extra...)
+	srv.cmd = exec.Command(srv.bin, args...)
 	if err := srv.cmd.Start(); err != nil {
 		srv.t.Fatalf("start memcached: %v", err)
 	}
@@ -118,8 +122,7 @@ func (srv *ownServer) kill() {
 
 func TestServerRestart(t *testing.T) {
 	srv := startOwnServer(t)
-	s := storeWithTimeout([]string{srv.addr}, 300*time.Millisecond)
-	t.Cleanup(func() { _ = s.Close() })
+	s := storeWithTimeout(t, []string{srv.addr}, 300*time.Millisecond)
 	ctx := context.Background()
 	if err := s.Set(ctx, "k", []byte("before"), time.Minute); err != nil {
 		t.Fatalf("Set on a fresh server: %v", err)
@@ -155,10 +158,13 @@ func TestServerRestart(t *testing.T) {
 // that a context deadline shorter than the client timeout still ends them.
 func TestDeadlineBeforeTimeout(t *testing.T) {
 	srv := startOwnServer(t)
-	s := storeWithTimeout([]string{srv.addr}, 5*time.Second)
-	t.Cleanup(func() { _ = s.Close() })
+	s := storeWithTimeout(t, []string{srv.addr}, 5*time.Second)
 	if err := s.Set(context.Background(), "k", []byte("v"), time.Minute); err != nil {
 		t.Fatalf("Set: %v", err)
+	}
+	_, version, err := s.GetVersion(context.Background(), "k")
+	if err != nil {
+		t.Fatalf("GetVersion: %v", err)
 	}
 	srv.signal(syscall.SIGSTOP)
 	value := []byte("frozen")
@@ -167,6 +173,13 @@ func TestDeadlineBeforeTimeout(t *testing.T) {
 		"Set":    func(ctx context.Context) error { return s.Set(ctx, "k", value, time.Minute) },
 		"Delete": func(ctx context.Context) error { return s.Delete(ctx, "k") },
 		"Touch":  func(ctx context.Context) error { return s.Touch(ctx, "k", time.Minute) },
+		"GetVersion": func(ctx context.Context) error {
+			_, _, err := s.GetVersion(ctx, "k")
+			return err
+		},
+		"SetIf(nil)": func(ctx context.Context) error { return s.SetIf(ctx, "k", nil, value, time.Minute) },
+		"SetIf":      func(ctx context.Context) error { return s.SetIf(ctx, "k", version, value, time.Minute) },
+		"DeleteIf":   func(ctx context.Context) error { return s.DeleteIf(ctx, "k", version) },
 	}
 	for op, call := range calls {
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
@@ -181,7 +194,7 @@ func TestDeadlineBeforeTimeout(t *testing.T) {
 			t.Errorf("%s on a frozen server took %v with a 150ms deadline", op, took)
 		}
 	}
-	copy(value, "XXXXXX") // Set must have kept its own copy for the abandoned call
+	copy(value, "XXXXXX") // Set and SetIf must have kept their own copy for the abandoned calls
 	srv.signal(syscall.SIGCONT)
 	got, err := s.Get(context.Background(), "k")
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -193,11 +206,12 @@ func TestDeadlineBeforeTimeout(t *testing.T) {
 }
 
 func TestCanceledContextNoIO(t *testing.T) {
-	s := storeWithTimeout([]string{closedAddr(t)}, 200*time.Millisecond)
+	s := storeWithTimeout(t, []string{backendtest.ClosedAddr(t)}, 200*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := s.Get(ctx, "k")
-	if !isContextErr(err) {
-		t.Fatalf("Get with a canceled context: err = %v, want context.Canceled", err)
+	for op, err := range everyCall(ctx, s, "k") {
+		if !isContextErr(err) {
+			t.Errorf("%s with a canceled context: err = %v, want context.Canceled", op, err)
+		}
 	}
 }

@@ -12,57 +12,113 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
-// DefaultMaxIdleConns is how many idle connections per server a Store made
-// by New keeps. gomemcache's own default of 2 makes a busy web server dial a
-// new connection on most concurrent requests.
+// DefaultMaxIdleConns is how many idle connections per server the client
+// of a Store made by Open keeps. gomemcache's own default of 2 makes a busy
+// web server dial a new connection on most concurrent requests.
 const DefaultMaxIdleConns = 16
 
-// Store is a core.Backend and core.Toucher over memcached. It is safe for
-// concurrent use. Make one with New, or with NewFromClient to configure the
-// gomemcache client yourself (TLS, timeouts, a custom server selector).
+// Options configures a Store.
+type Options struct {
+	// Timeout bounds each connect and each exchange of the client that Open
+	// builds. Zero means gomemcache's default, memcache.DefaultTimeout
+	// (500 ms); a negative value is an error. New ignores it and uses the
+	// Timeout of the client it is given.
+	Timeout time.Duration
+}
+
+// Store is a core.Backend, core.Toucher and core.Conditional over
+// memcached. It is safe for concurrent use. Make one with Open from a list
+// of servers, or with New around a gomemcache client you configured
+// yourself (TLS, timeouts, a custom server selector).
 type Store struct {
 	client  *memcache.Client
 	timeout time.Duration // the client's I/O timeout, cached at construction
+	owned   bool          // made by Open: Close closes the client
 }
 
 var (
-	_ core.Backend = (*Store)(nil)
-	_ core.Toucher = (*Store)(nil)
+	_ core.Backend     = (*Store)(nil)
+	_ core.Toucher     = (*Store)(nil)
+	_ core.Conditional = (*Store)(nil)
 )
 
-// New returns a Store over the given servers ("host:port", or a path for a
-// Unix socket). Keys are spread over the servers by gomemcache's default
-// selector. Addresses are resolved now, but no connection is made until the
-// first call. The client uses gomemcache's default 500 ms timeout and keeps
-// DefaultMaxIdleConns idle connections per server.
-func New(servers ...string) (*Store, error) {
-	if len(servers) == 0 {
-		return nil, errors.New("memcached: no servers given")
+// New returns a Store that uses client, which the caller keeps owning:
+// Close leaves it open. Set client.Timeout before calling New: the Store
+// reads it once, to know how long a call may block. New does no I/O.
+// No field of Options applies to New today; it is there so that New and
+// Open take the same settings as they grow.
+func New(client *memcache.Client, opts Options) *Store {
+	if client == nil {
+		panic("memcached: New with a nil client")
 	}
-	list := new(memcache.ServerList)
-	if err := list.SetServers(servers...); err != nil {
-		return nil, fmt.Errorf("memcached: servers %q: %w", servers, err)
-	}
-	c := memcache.NewFromSelector(list)
-	c.MaxIdleConns = DefaultMaxIdleConns
-	return NewFromClient(c), nil
+	return &Store{client: client, timeout: clientTimeout(client.Timeout)}
 }
 
-// NewFromClient returns a Store that uses c. Set c.Timeout before calling
-// it: the Store reads it once, to know how long a call may block.
-func NewFromClient(c *memcache.Client) *Store {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = memcache.DefaultTimeout
+// Open builds a client for servers, a comma-separated list of "host:port"
+// addresses or Unix socket paths, each optionally prefixed with
+// "memcached://" (one prefix on the whole list also works), and checks that
+// every server answers a ping within ctx. Keys are spread over the servers
+// by gomemcache's default selector; the client keeps DefaultMaxIdleConns
+// idle connections per server and uses opts.Timeout. The Store owns the
+// client: Close closes it. If a server does not answer, Open closes the
+// client and returns the error.
+func Open(ctx context.Context, servers string, opts Options) (*Store, error) {
+	addrs, err := parseServers(servers)
+	if err != nil {
+		return nil, fmt.Errorf("memcached: open: %w", err)
 	}
-	return &Store{client: c, timeout: timeout}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("memcached: open: negative Timeout %v", opts.Timeout)
+	}
+	list := new(memcache.ServerList)
+	if err := list.SetServers(addrs...); err != nil {
+		return nil, fmt.Errorf("memcached: open %q: %w", addrs, err)
+	}
+	client := memcache.NewFromSelector(list)
+	client.Timeout = clientTimeout(opts.Timeout)
+	client.MaxIdleConns = DefaultMaxIdleConns
+	s := &Store{client: client, timeout: client.Timeout, owned: true}
+	if err := s.ping(ctx); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("memcached: open %q: ping: %w", addrs, err)
+	}
+	return s, nil
+}
+
+// clientTimeout is the timeout a gomemcache client with Timeout d uses.
+func clientTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return memcache.DefaultTimeout
+	}
+	return d
+}
+
+// ping asks every server for its version, one after the other. It always
+// runs detached: with several servers the client's own bound is a multiple
+// of its timeout, and Open happens once.
+func (s *Store) ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := run(ctx, noValue(s.client.Ping))
+	return classify(err)
 }
 
 // Get implements core.Backend. An absent or expired key gives an error
 // wrapping core.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	item, err := s.fetch(ctx, "get", key)
+	if err != nil {
+		return nil, err
+	}
+	return item.Value, nil
+}
+
+// fetch reads key's item with memcached's gets, which returns the CAS id
+// along with the value, and words its errors for op.
+func (s *Store) fetch(ctx context.Context, op, key string) (*memcache.Item, error) {
 	if err := checkKey(key); err != nil {
-		return nil, fmt.Errorf("memcached: get %s: %w", quoted(key), err)
+		return nil, fmt.Errorf("memcached: %s %s: %w", op, quoted(key), err)
 	}
 	detached, err := s.detach(ctx)
 	var item *memcache.Item
@@ -71,11 +127,11 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	switch {
 	case errors.Is(err, memcache.ErrCacheMiss):
-		return nil, fmt.Errorf("memcached: get %s: %w", quoted(key), core.ErrNotFound)
+		return nil, fmt.Errorf("memcached: %s %s: %w", op, quoted(key), core.ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("memcached: get %s: %w", quoted(key), err)
+		return nil, fmt.Errorf("memcached: %s %s: %w", op, quoted(key), err)
 	}
-	return item.Value, nil
+	return item, nil
 }
 
 // get fetches key directly or, when detached, through run. The detached
@@ -95,17 +151,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("memcached: set %s: %w", quoted(key), err)
 	}
-	detached, err := s.detach(ctx)
-	if err == nil {
-		item := &memcache.Item{Key: key, Value: value, Expiration: expiration(time.Now(), ttl)}
-		if detached {
-			item.Value = bytes.Clone(value) // the caller may reuse value once run returns
-			_, err = run(ctx, noValue(func() error { return s.client.Set(item) }))
-		} else {
-			err = s.client.Set(item)
-		}
-		err = classify(err)
-	}
+	item := &memcache.Item{Key: key, Value: value, Expiration: expiration(time.Now(), ttl)}
+	err := s.store(ctx, (*memcache.Client).Set, item)
 	switch {
 	case errors.Is(err, ErrValueTooLarge):
 		return fmt.Errorf("memcached: set %s (%d bytes): %w", quoted(key), len(value), err)
@@ -113,6 +160,23 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		return fmt.Errorf("memcached: set %s: %w", quoted(key), err)
 	}
 	return nil
+}
+
+// store sends item with write (set, add or cas), directly or, when ctx's
+// deadline is nearer than the client's bound, through run. A detached write
+// gets its own copy of the value: the caller may reuse the slice once run
+// returns while the abandoned write is still sending it.
+func (s *Store) store(ctx context.Context, write func(*memcache.Client, *memcache.Item) error, item *memcache.Item) error {
+	detached, err := s.detach(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !detached:
+		return classify(write(s.client, item))
+	}
+	item.Value = bytes.Clone(item.Value)
+	_, err = run(ctx, noValue(func() error { return write(s.client, item) }))
+	return classify(err)
 }
 
 // Delete implements core.Backend. Deleting an absent key is not an error.
@@ -136,8 +200,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // Touch implements core.Toucher with memcached's touch command: it gives key
-// a new ttl without rewriting its value. An absent key gives an error
-// wrapping core.ErrNotFound.
+// a new ttl without rewriting its value. memcached keeps the item's CAS id,
+// so a Touch between GetVersion and SetIf is no conflict (the value did not
+// change). An absent key gives an error wrapping core.ErrNotFound.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("memcached: touch %s: %w", quoted(key), err)
@@ -161,9 +226,14 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	return nil
 }
 
-// Close closes the client's idle connections. The Store stays usable; later
-// calls open new connections.
+// Close closes the idle connections of the client that Open built; calls
+// in flight keep theirs until they finish. gomemcache lets a closed client
+// dial again, so a call after Close still works on new connections. For a
+// Store made by New, Close does nothing: the caller owns the client.
 func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("memcached: close: %w", err)
 	}

@@ -13,15 +13,27 @@ import (
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
+// TestConformance runs the kit, Conditional included, against a Store over
+// every test server at once, so that keys (and their CAS ids) live on both.
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, newTestStore(t))
+}
+
+// TestConformanceEachServer runs the kit against each server alone.
+func TestConformanceEachServer(t *testing.T) {
+	for _, addr := range serverAddrs() {
+		t.Run(addr, func(t *testing.T) {
+			backendtest.Run(t, openTestStore(t, []string{addr}))
+		})
+	}
 }
 
 func TestLongTTLIsReadable(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
-	key := "cloakroomtest:longttl:" + time.Now().Format("150405.000000000")
-	if err := s.Set(ctx, key, []byte("forty days"), 40*24*time.Hour); err != nil {
+	key := uniqueKey("longttl")
+	const forty = 40 * 24 * time.Hour
+	if err := s.Set(ctx, key, []byte("forty days"), forty); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Delete(ctx, key) })
@@ -29,11 +41,29 @@ func TestLongTTLIsReadable(t *testing.T) {
 	if err != nil || string(got) != "forty days" {
 		t.Fatalf("Get after a 40-day Set = %q, %v; want the value (ttl read as a past Unix time?)", got, err)
 	}
-	if err := s.Touch(ctx, key, 40*24*time.Hour); err != nil {
+	if err := s.Touch(ctx, key, forty); err != nil {
 		t.Fatalf("Touch with a 40-day ttl: %v", err)
 	}
 	if _, err := s.Get(ctx, key); err != nil {
 		t.Fatalf("Get after a 40-day Touch: %v", err)
+	}
+	_, v, err := s.GetVersion(ctx, key)
+	if err != nil {
+		t.Fatalf("GetVersion: %v", err)
+	}
+	if err := s.SetIf(ctx, key, v, []byte("swapped"), forty); err != nil {
+		t.Fatalf("SetIf with a 40-day ttl: %v", err)
+	}
+	if got, err := s.Get(ctx, key); err != nil || string(got) != "swapped" {
+		t.Fatalf("Get after a 40-day SetIf = %q, %v; want \"swapped\"", got, err)
+	}
+	created := key + ":created"
+	if err := s.SetIf(ctx, created, nil, []byte("new"), forty); err != nil {
+		t.Fatalf("SetIf(nil) with a 40-day ttl: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Delete(ctx, created) })
+	if _, err := s.Get(ctx, created); err != nil {
+		t.Fatalf("Get after a 40-day SetIf(nil): %v", err)
 	}
 }
 
@@ -44,7 +74,7 @@ func TestShortTTLNotExpiredAtOnce(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	key := "cloakroomtest:shortttl:" + time.Now().Format("150405.000000000")
+	key := uniqueKey("shortttl")
 	t.Cleanup(func() { _ = s.Delete(ctx, key) })
 	for end := time.Now().Add(2100 * time.Millisecond); time.Now().Before(end); {
 		if err := s.Set(ctx, key, []byte("v"), time.Second); err != nil {
@@ -61,7 +91,7 @@ func TestSubSecondTTLExpires(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	key := "cloakroomtest:subsecond:" + time.Now().Format("150405.000000000")
+	key := uniqueKey("subsecond")
 	if err := s.Set(ctx, key, []byte("v"), 10*time.Millisecond); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -75,22 +105,52 @@ func TestSubSecondTTLExpires(t *testing.T) {
 func TestValueTooLarge(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
-	key := "cloakroomtest:huge:" + time.Now().Format("150405.000000000")
-	err := s.Set(ctx, key, bytes.Repeat([]byte("x"), 2<<20), time.Minute)
-	if !errors.Is(err, ErrValueTooLarge) {
+	key := uniqueKey("huge")
+	huge := bytes.Repeat([]byte("x"), 2<<20)
+	if err := s.Set(ctx, key, huge, time.Minute); !errors.Is(err, ErrValueTooLarge) {
 		t.Fatalf("Set of 2 MiB: err = %v, want ErrValueTooLarge", err)
+	}
+	if err := s.SetIf(ctx, key, nil, huge, time.Minute); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetIf(nil) of 2 MiB: err = %v, want ErrValueTooLarge", err)
 	}
 	// The connection that carried the refusal must not poison the next call.
 	if err := s.Set(ctx, key, []byte("small"), time.Minute); err != nil {
 		t.Fatalf("Set after a refused value: %v", err)
 	}
-	_ = s.Delete(ctx, key)
+	t.Cleanup(func() { _ = s.Delete(ctx, key) })
+	_, v, err := s.GetVersion(ctx, key)
+	if err != nil {
+		t.Fatalf("GetVersion: %v", err)
+	}
+	if err := s.SetIf(ctx, key, v, huge, time.Minute); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetIf of 2 MiB: err = %v, want ErrValueTooLarge", err)
+	}
+	if got, err := s.Get(ctx, key); err != nil || string(got) != "small" {
+		t.Fatalf("Get after a refused SetIf = %q, %v; want \"small\"", got, err)
+	}
+}
+
+// everyCall runs each method of a Store once on key, returning their errors
+// by name.
+func everyCall(ctx context.Context, s *Store, key string) map[string]error {
+	_, getErr := s.Get(ctx, key)
+	_, _, getVersionErr := s.GetVersion(ctx, key)
+	version := core.Version{0, 0, 0, 0, 0, 0, 0, 1}
+	return map[string]error{
+		"Get":        getErr,
+		"Set":        s.Set(ctx, key, []byte("v"), time.Minute),
+		"Delete":     s.Delete(ctx, key),
+		"Touch":      s.Touch(ctx, key, time.Minute),
+		"GetVersion": getVersionErr,
+		"SetIf(nil)": s.SetIf(ctx, key, nil, []byte("v"), time.Minute),
+		"SetIf":      s.SetIf(ctx, key, version, []byte("v"), time.Minute),
+		"DeleteIf":   s.DeleteIf(ctx, key, version),
+	}
 }
 
 func TestInvalidKeysNoIO(t *testing.T) {
 	// Nothing listens on the address: any I/O would give a network error.
-	s := storeWithTimeout([]string{closedAddr(t)}, 200*time.Millisecond)
-	ctx := context.Background()
+	s := storeWithTimeout(t, []string{backendtest.ClosedAddr(t)}, 200*time.Millisecond)
 	keys := map[string]string{
 		"empty":      "",
 		"too long":   strings.Repeat("k", MaxKeyLength+1),
@@ -102,14 +162,7 @@ func TestInvalidKeysNoIO(t *testing.T) {
 	}
 	for name, key := range keys {
 		t.Run(name, func(t *testing.T) {
-			_, getErr := s.Get(ctx, key)
-			errs := map[string]error{
-				"Get":    getErr,
-				"Set":    s.Set(ctx, key, []byte("v"), time.Minute),
-				"Delete": s.Delete(ctx, key),
-				"Touch":  s.Touch(ctx, key, time.Minute),
-			}
-			for op, err := range errs {
+			for op, err := range everyCall(context.Background(), s, key) {
 				if !errors.Is(err, ErrInvalidKey) {
 					t.Errorf("%s: err = %v, want ErrInvalidKey", op, err)
 				}
@@ -128,49 +181,32 @@ func TestInvalidKeysNoIO(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	s := storeWithTimeout([]string{closedAddr(t)}, 200*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	s := storeWithTimeout(t, []string{backendtest.ClosedAddr(t)}, 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, getErr := s.Get(ctx, "cloakroomtest:unreachable")
-	errs := map[string]error{
-		"Get":    getErr,
-		"Set":    s.Set(ctx, "cloakroomtest:unreachable", []byte("v"), time.Minute),
-		"Delete": s.Delete(ctx, "cloakroomtest:unreachable"),
-		"Touch":  s.Touch(ctx, "cloakroomtest:unreachable", time.Minute),
-	}
-	for op, err := range errs {
-		if err == nil || errors.Is(err, core.ErrNotFound) {
+	for op, err := range everyCall(ctx, s, "cloakroomtest:unreachable") {
+		switch {
+		case err == nil, errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict):
 			t.Errorf("%s on a closed port: err = %v, want a connection error", op, err)
-		} else if !strings.HasPrefix(err.Error(), "memcached: ") {
+		case !strings.HasPrefix(err.Error(), "memcached: "):
 			t.Errorf("%s: error %q does not name the backend", op, err)
 		}
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("four calls on a closed port took %v", d)
-	}
-}
-
-func TestNew(t *testing.T) {
-	if _, err := New(); err == nil {
-		t.Error("New() with no servers succeeded")
-	}
-	if _, err := New("127.0.0.1:notaport"); err == nil {
-		t.Error("New with a bad address succeeded")
-	}
-	s, err := New("127.0.0.1:11211", "/tmp/memcached.sock")
-	if err != nil {
-		t.Fatalf("New with a TCP and a Unix address: %v", err)
-	}
-	if s.timeout <= 0 {
-		t.Errorf("timeout = %v, want the client default", s.timeout)
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("eight calls on a closed port took %v", d)
 	}
 }
 
 func TestErrorNamesKeyAndOperation(t *testing.T) {
 	s := newTestStore(t)
-	_, err := s.Get(context.Background(), "cloakroomtest:absent:"+fmt.Sprint(time.Now().UnixNano()))
+	key := "cloakroomtest:absent:" + fmt.Sprint(time.Now().UnixNano())
+	_, err := s.Get(context.Background(), key)
 	if err == nil || !strings.HasPrefix(err.Error(), "memcached: get \"cloakroomtest:absent:") {
 		t.Fatalf("Get of an absent key: err = %v, want it to name the operation and key", err)
+	}
+	_, _, err = s.GetVersion(context.Background(), key)
+	if err == nil || !strings.HasPrefix(err.Error(), "memcached: getversion \"cloakroomtest:absent:") {
+		t.Fatalf("GetVersion of an absent key: err = %v, want it to name the operation and key", err)
 	}
 }
