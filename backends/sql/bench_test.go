@@ -122,3 +122,40 @@ func TestRawSQLMatchesStore(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSetIf swaps the value between two of the same size, each call
+// conditioned on the other: the cost of a conditional write over a blind
+// one (BenchmarkSet).
+func BenchmarkSetIf(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			s := benchStore(b, d)
+			ctx := context.Background()
+			values := [2][]byte{benchValue, bytes.ToUpper(benchValue)}
+			values[1][0] = 'X'
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := s.SetIf(ctx, benchKey, values[i%2], values[(i+1)%2], time.Hour); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkGetVersion(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			s := benchStore(b, d)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.GetVersion(ctx, benchKey); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

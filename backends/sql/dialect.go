@@ -13,7 +13,7 @@ import (
 type Dialect int
 
 // The supported dialects. Pass the one that matches the *sql.DB's driver to
-// New, or let Open and ParseDSN pick it.
+// New or OpenDB; the sub-packages postgres, mysql and sqlite pass their own.
 const (
 	// Postgres is PostgreSQL, through github.com/jackc/pgx/v5/stdlib
 	// (driver name "pgx") or any other PostgreSQL driver.
@@ -39,8 +39,9 @@ func (d Dialect) String() string {
 	return "Dialect(" + strconv.Itoa(int(d)) + ")"
 }
 
-// DriverName returns the database/sql driver name that Open uses for d:
-// "pgx", "mysql" or "sqlite".
+// DriverName returns the name under which the driver that d's sub-package
+// uses registers with database/sql once imported: "pgx", "mysql" or
+// "sqlite", for sql.Open.
 func (d Dialect) DriverName() string {
 	switch d {
 	case Postgres:

@@ -5,15 +5,25 @@
 // shares its users' logins with a Django application through Django's own
 // django_session table (see DjangoTable).
 //
-// A Store works on any *sql.DB given the Dialect that matches its driver
-// (New); Open opens one of the three drivers this module depends on
-// (github.com/jackc/pgx/v5/stdlib, github.com/go-sql-driver/mysql and the
-// pure-Go modernc.org/sqlite). CreateTable creates the table when it is
-// absent.
+// This package imports no SQL driver. Open a Store from a DSN with the
+// sub-package of your database, which links only its own driver:
+//
+//   - postgres.Open (github.com/jackc/pgx/v5),
+//   - mysql.Open (github.com/go-sql-driver/mysql; also takes mysql:// URLs),
+//   - sqlite.Open (the pure-Go modernc.org/sqlite).
+//
+// New wraps a *sql.DB that you opened and own, given the Dialect that
+// matches its driver; OpenDB is New for a *sql.DB the Store should own.
+// CreateTable creates the table when it is absent.
+//
+// A Store implements core.Conditional: GetVersion, SetIf and DeleteIf
+// compare the stored data itself with the value read, so concurrent
+// requests lose no update and a blind write by a peer (Django) is seen.
+// Each is one statement when it succeeds.
 //
 // Databases have no native expiry: a Store keeps each key's absolute expiry
 // time (UTC) in a column, never returns an expired row, and deletes expired
-// rows on demand (Purge) or periodically (Options.PurgeInterval).
+// rows on demand (Purge) and periodically (Options.CleanupInterval).
 //
 // The package is named sqlstore so that it does not shadow database/sql.
 package sqlstore

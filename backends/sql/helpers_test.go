@@ -5,118 +5,73 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"net/url"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // registers "sqlite"; sqltest registers "pgx" and "mysql"
 
+	"github.com/cloakroom/cloakroom/backends/sql/internal/sqltest"
 	"github.com/cloakroom/cloakroom/core/backendtest"
-)
-
-const (
-	postgresEnv     = "CLOAKROOM_POSTGRES_DSN"
-	postgresDefault = "postgres://postgres@127.0.0.1:5432/cloakroom_test?sslmode=disable"
-	mysqlEnv        = "CLOAKROOM_MYSQL_DSN"
-	mysqlDefault    = "root@tcp(127.0.0.1:3306)/cloakroom_test?parseTime=true&loc=UTC"
 )
 
 // dialects lists the dialects every test runs against.
 var dialects = []Dialect{Postgres, MySQL, SQLite}
 
-// testDB returns a database of dialect d for the test, creating the test
-// database on the server when absent; it skips (or fails under
-// CLOAKROOM_REQUIRE_SERVICES=1) when the server is unreachable.
-func testDB(t testing.TB, d Dialect) *sql.DB {
+// sqlitePragmas are the settings the sqlite sub-package's Open adds (this
+// package's tests cannot import it), so that concurrent tests wait for
+// each other's locks.
+const sqlitePragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+
+// testDSN returns the DSN of a test database of dialect d: the shared
+// server's test database, or a new SQLite file.
+func testDSN(t testing.TB, d Dialect) string {
 	t.Helper()
-	var dsn, what string
-	var err error
 	switch d {
 	case Postgres:
-		dsn, what = backendtest.Env(postgresEnv, postgresDefault), "PostgreSQL (set "+postgresEnv+")"
-		err = ensurePostgresDB(dsn)
+		return sqltest.PostgresDSN(t)
 	case MySQL:
-		dsn, what = backendtest.Env(mysqlEnv, mysqlDefault), "MariaDB/MySQL (set "+mysqlEnv+")"
-		err = ensureMySQLDB(dsn)
-	default:
-		dsn = sqliteDefaults(filepath.Join(t.TempDir(), "sessions.db"))
+		return sqltest.MySQLDSN(t)
 	}
-	if err != nil {
-		backendtest.Unavailable(t, what, err)
-	}
+	return filepath.Join(t.TempDir(), "sessions.db") + sqlitePragmas
+}
+
+// testDB returns a database of dialect d for the test; it skips (or fails
+// under CLOAKROOM_REQUIRE_SERVICES=1) when the server is unreachable.
+func testDB(t testing.TB, d Dialect) *sql.DB {
+	t.Helper()
+	return openDB(t, d, testDSN(t, d))
+}
+
+// openDB opens dsn with d's driver, closed when the test ends.
+func openDB(t testing.TB, d Dialect, dsn string) *sql.DB {
+	t.Helper()
 	db, err := sql.Open(d.DriverName(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := ping(db); err != nil {
-		backendtest.Unavailable(t, what, err)
-	}
-	return db
-}
-
-func ping(db *sql.DB) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return db.PingContext(ctx)
-}
-
-// ensurePostgresDB creates the DSN's database through the server's
-// "postgres" database when it does not exist.
-func ensurePostgresDB(dsn string) error {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return err
+	if err := db.PingContext(ctx); err != nil {
+		backendtest.Unavailable(t, d.String(), err)
 	}
-	name := u.Path[1:]
-	u.Path = "/postgres"
-	admin, err := sql.Open("pgx", u.String())
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if err := ping(admin); err != nil {
-		return err
-	}
-	var n int
-	if err := admin.QueryRow("SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	if _, err := admin.Exec("CREATE DATABASE " + Postgres.quote(name)); err != nil {
-		// Another test process may have created it meanwhile.
-		if err2 := admin.QueryRow("SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err2 != nil || n == 0 {
-			return err
-		}
-	}
-	return nil
-}
-
-// ensureMySQLDB creates the DSN's database when it does not exist.
-func ensureMySQLDB(dsn string) error {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return err
-	}
-	name := cfg.DBName
-	cfg.DBName = ""
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if err := ping(admin); err != nil {
-		return err
-	}
-	_, err = admin.Exec("CREATE DATABASE IF NOT EXISTS " + MySQL.quote(name) + " CHARACTER SET utf8mb4")
-	return err
+	return db
 }
 
 // testStore returns a Store on a fresh database connection with its table
 // created.
 func testStore(t testing.TB, d Dialect, opts Options) *Store {
 	t.Helper()
-	s, err := New(testDB(t, d), d, opts)
+	return storeOn(t, testDB(t, d), d, opts)
+}
+
+// storeOn returns a Store on db with its table created, closed when the
+// test ends.
+func storeOn(t testing.TB, db *sql.DB, d Dialect, opts Options) *Store {
+	t.Helper()
+	s, err := New(db, d, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,15 +83,25 @@ func testStore(t testing.TB, d Dialect, opts Options) *Store {
 }
 
 // scratchTable returns a Table with a unique name, dropped when the test
-// ends, for tests that count rows.
+// ends, for tests that count rows or change the clock.
 func scratchTable(t testing.TB, d Dialect, base Table) Table {
 	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	base.Name = "cloakroom_t_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		db := testDB(t, d)
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + d.quote(base.Name))
-	})
+	if d != SQLite { // a SQLite test's file goes with its directory
+		t.Cleanup(func() {
+			db := testDB(t, d)
+			_, _ = db.Exec("DROP TABLE IF EXISTS " + d.quote(base.Name))
+		})
+	}
 	return base
+}
+
+// counting makes s count the statements it runs; the returned function
+// reads and resets the count.
+func counting(s *Store) func() int {
+	var n atomic.Int32
+	s.observe = func(string) { n.Add(1) }
+	return func() int { return int(n.Swap(0)) }
 }

@@ -16,13 +16,19 @@ const likeEscape = '!'
 // statements holds the SQL of every operation, built once per Store.
 type statements struct {
 	get, set, del, touch, exists, keys, purge lazyStmt
+	// The conditional writes (conditional.go).
+	swap, create, deleteIf lazyStmt
+	// MySQL only: does the live row hold this data and expiry? And replace
+	// an expired row, for create.
+	holds, replaceExpired lazyStmt
 }
 
 func buildStatements(d Dialect, t Table) *statements {
 	tbl := d.quote(t.Name)
 	k, v, e := d.quote(t.KeyColumn), d.quote(t.DataColumn), d.quote(t.ExpiryColumn)
 	live := func(p string) string { return fmt.Sprintf("(%s IS NULL OR %s > %s)", e, e, p) }
-	p := d.placeholders(4)
+	expired := func(p string) string { return fmt.Sprintf("%s IS NOT NULL AND %s <= %s", e, e, p) }
+	p := d.placeholders(5)
 	s := &statements{}
 	s.get.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s", v, tbl, k, p[0], live(p[1]))
 	s.exists.query = fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND %s", tbl, k, p[0], live(p[1]))
@@ -32,7 +38,41 @@ func buildStatements(d Dialect, t Table) *statements {
 	s.keys.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s LIKE %s ESCAPE '%c' AND %s >= %s AND %s ORDER BY %s LIMIT %s",
 		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, p[3])
 	s.purge.query = fmt.Sprintf("DELETE FROM %s WHERE %s <= %s", tbl, e, p[0])
+
+	// Arguments: data, expiry, key, version, now.
+	s.swap.query = fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s AND %s",
+		tbl, v, p[0], e, p[1], k, p[2], d.holdsBytes(v, p[3]), live(p[4]))
+	// Arguments: key, version, now.
+	s.deleteIf.query = fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s AND %s",
+		tbl, k, p[0], d.holdsBytes(v, p[1]), live(p[2]))
+	insert := fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, %s, %s)", tbl, k, v, e, p[0], p[1], p[2])
+	if d == MySQL {
+		// Arguments: key, data, expiry.
+		s.create.query = insert
+		// Arguments: data, expiry, key, now.
+		s.replaceExpired.query = fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s",
+			tbl, v, p[0], e, p[1], k, p[2], expired(p[3]))
+		s.holds.query = fmt.Sprintf("SELECT %s AND %s <=> %s FROM %s WHERE %s = %s AND %s",
+			d.holdsBytes(v, p[0]), e, p[1], tbl, k, p[2], live(p[3]))
+	} else {
+		// Arguments: key, data, expiry, now. The existing row is named by
+		// its table, the proposed one by EXCLUDED.
+		s.create.query = fmt.Sprintf("%s ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s WHERE %s.%s IS NOT NULL AND %s.%s <= %s",
+			insert, k, v, v, e, e, tbl, e, tbl, e, p[3])
+	}
 	return s
+}
+
+// holdsBytes is the condition that column col holds exactly the bytes of
+// parameter p. MySQL compares text by its collation, which commonly ignores
+// case and trailing spaces: compare as binary strings instead. PostgreSQL's
+// deterministic collations and SQLite's default BINARY one already compare
+// bytes.
+func (d Dialect) holdsBytes(col, p string) string {
+	if d == MySQL {
+		return fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", col, p)
+	}
+	return fmt.Sprintf("%s = %s", col, p)
 }
 
 // upsert returns the dialect's insert-or-replace of one row.
@@ -49,7 +89,8 @@ func upsert(d Dialect, tbl, k, v, e string, p []string) string {
 }
 
 func (s *statements) all() []*lazyStmt {
-	return []*lazyStmt{&s.get, &s.set, &s.del, &s.touch, &s.exists, &s.keys, &s.purge}
+	return []*lazyStmt{&s.get, &s.set, &s.del, &s.touch, &s.exists, &s.keys, &s.purge,
+		&s.swap, &s.create, &s.deleteIf, &s.holds, &s.replaceExpired}
 }
 
 // likePrefix returns the LIKE pattern matching every string that starts with

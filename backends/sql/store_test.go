@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +78,67 @@ func TestPurge(t *testing.T) {
 	}
 }
 
+func TestCleanupInterval(t *testing.T) {
+	db := testDB(t, SQLite)
+	for _, c := range []struct {
+		opt, want time.Duration
+	}{{0, DefaultCleanupInterval}, {-1, 0}, {time.Second, time.Second}} {
+		s, err := New(db, SQLite, Options{CleanupInterval: c.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.cleanupInterval != c.want || (s.cleaner != nil) != (c.want > 0) {
+			t.Errorf("CleanupInterval %v: runs every %v (loop %v), want %v", c.opt, s.cleanupInterval, s.cleaner != nil, c.want)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// lockedBuffer is a log destination that the test reads while the
+// clean-up goroutine writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestCleanupFailureLogged: a failing background clean-up (here, the
+// table was never created) is reported to Options.Logger.
+func TestCleanupFailureLogged(t *testing.T) {
+	var logs lockedBuffer
+	s, err := New(testDB(t, SQLite), SQLite, Options{
+		CleanupInterval: 10 * time.Millisecond,
+		Logger:          slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "background clean-up failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failure logged; logs: %q", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "no such table") {
+		t.Errorf("the log does not carry the error: %q", logs.String())
+	}
+}
+
 func TestBackgroundPurge(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.String(), func(t *testing.T) {
@@ -85,7 +149,7 @@ func TestBackgroundPurge(t *testing.T) {
 			if err := writer.Set(context.Background(), "live", []byte("v"), time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(writer.db, d, Options{Table: table, PurgeInterval: 20 * time.Millisecond})
+			s, err := New(writer.db, d, Options{Table: table, CleanupInterval: 20 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -357,35 +421,6 @@ func TestTextEncoding(t *testing.T) {
 	}
 }
 
-func TestParseDSN(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		d    Dialect
-		want string
-	}{
-		{"postgres://u@h:5432/db?sslmode=disable", Postgres, "postgres://u@h:5432/db?sslmode=disable"},
-		{"postgresql://h/db", Postgres, "postgresql://h/db"},
-		{"mysql://root:pw@127.0.0.1:3307/app?parseTime=true", MySQL, "root:pw@tcp(127.0.0.1:3307)/app?parseTime=true"},
-		{"mysql://root@localhost/app", MySQL, "root@tcp(localhost:3306)/app"},
-		{"root@tcp(127.0.0.1:3306)/app?loc=UTC", MySQL, "root@tcp(127.0.0.1:3306)/app?loc=UTC"},
-		{"sqlite:///tmp/s.db", SQLite, "/tmp/s.db"},
-		{"sqlite:s.db", SQLite, "s.db"},
-		{"file:s.db?mode=rwc", SQLite, "file:s.db?mode=rwc"},
-		{"./data/sessions.db", SQLite, "./data/sessions.db"},
-		{":memory:", SQLite, ":memory:"},
-	} {
-		d, dsn, err := ParseDSN(c.in)
-		if err != nil || d != c.d || dsn != c.want {
-			t.Errorf("ParseDSN(%q) = %v, %q, %v; want %v, %q", c.in, d, dsn, err, c.d, c.want)
-		}
-	}
-	for _, bad := range []string{"", "redis://h:6379", "mysql://%zz"} {
-		if _, _, err := ParseDSN(bad); err == nil {
-			t.Errorf("ParseDSN(%q) succeeded", bad)
-		}
-	}
-}
-
 func TestParseDialect(t *testing.T) {
 	for name, want := range map[string]Dialect{"postgres": Postgres, "PostgreSQL": Postgres, "mysql": MySQL, "mariadb": MySQL, "sqlite": SQLite, "sqlite3": SQLite} {
 		if d, err := ParseDialect(name); err != nil || d != want {
@@ -400,20 +435,46 @@ func TestParseDialect(t *testing.T) {
 	}
 }
 
-func TestOpenSQLiteMemory(t *testing.T) {
-	s, err := Open(SQLite, ":memory:", Options{})
+// TestOpenDB: a Store made by OpenDB owns the pool, and closes it when it
+// cannot be made.
+func TestOpenDB(t *testing.T) {
+	ctx := context.Background()
+	dsn := testDSN(t, SQLite)
+	open := func() *sql.DB {
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	if _, err := OpenDB(ctx, nil, SQLite, Options{}); err == nil {
+		t.Error("OpenDB accepted a nil *sql.DB")
+	}
+	db := open()
+	if _, err := OpenDB(ctx, db, SQLite, Options{Table: Table{Name: "bad name"}}); err == nil {
+		t.Error("OpenDB accepted an invalid table name")
+	}
+	if err := db.Ping(); err == nil {
+		t.Error("OpenDB left the pool open after refusing the options")
+	}
+	db = open()
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := OpenDB(canceled, db, SQLite, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("OpenDB with a canceled context: err = %v, want context.Canceled", err)
+	}
+	if err := db.Ping(); err == nil {
+		t.Error("OpenDB left the pool open after a failed ping")
+	}
+	db = open()
+	s, err := OpenDB(ctx, db, SQLite, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	ctx := context.Background()
-	if err := s.CreateTable(ctx); err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Get(ctx, "k"); err != nil || string(got) != "v" {
-		t.Fatalf("Get = %q, %v", got, err)
+	if err := db.Ping(); err == nil {
+		t.Error("Close left the pool of OpenDB open")
 	}
 }

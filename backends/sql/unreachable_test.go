@@ -2,95 +2,73 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"net"
-	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/cloakroom/cloakroom/backends/sql/internal/sqltest"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// closedAddr returns a loopback address on which nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
-// withAddr returns the test DSN of dialect d pointed at addr.
-func withAddr(t *testing.T, d Dialect, addr string) string {
+// atAddr returns the test DSN of dialect d pointed at addr.
+func atAddr(t *testing.T, d Dialect, addr string) string {
 	t.Helper()
 	if d == Postgres {
-		u, err := url.Parse(backendtest.Env(postgresEnv, postgresDefault))
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Host = addr
-		q := u.Query()
-		q.Set("connect_timeout", "2")
-		u.RawQuery = q.Encode()
-		return u.String()
+		return sqltest.PostgresAt(t, addr, "")
 	}
-	cfg, err := mysql.ParseDSN(backendtest.Env(mysqlEnv, mysqlDefault))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Net, cfg.Addr, cfg.Timeout = "tcp", addr, 2*time.Second
-	return cfg.FormatDSN()
+	return sqltest.MySQLAt(t, addr, "")
 }
 
+// TestUnreachable has a Store whose server does not answer: every call
+// fails promptly with the connection error, never one that says the key is
+// absent or changed.
 func TestUnreachable(t *testing.T) {
 	for _, d := range []Dialect{Postgres, MySQL} {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
-			s, err := Open(d, withAddr(t, d, closedAddr(t)), Options{})
+			db, err := sql.Open(d.DriverName(), atAddr(t, d, backendtest.ClosedAddr(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(db, d, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
+			defer db.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			start := time.Now()
 			_, err = s.Get(ctx, "k")
-			if err == nil || errors.Is(err, core.ErrNotFound) {
-				t.Fatalf("Get from a closed port: err = %v, want a connection error", err)
-			}
+			wantConnError(t, "Get", err)
 			if took := time.Since(start); took > 2*time.Second {
 				t.Fatalf("Get took %v, past its 1s deadline", took)
 			}
 			t.Logf("Get: %v", err)
-			if err := s.Set(ctx, "k", []byte("v"), time.Minute); err == nil {
-				t.Fatal("Set to a closed port succeeded")
-			}
-			if err := s.CreateTable(ctx); err == nil {
-				t.Fatal("CreateTable on a closed port succeeded")
-			}
+			_, _, err = s.GetVersion(ctx, "k")
+			wantConnError(t, "GetVersion", err)
+			wantConnError(t, "Set", s.Set(ctx, "k", []byte("v"), time.Minute))
+			wantConnError(t, "SetIf(nil)", s.SetIf(ctx, "k", nil, []byte("v"), time.Minute))
+			wantConnError(t, "SetIf", s.SetIf(ctx, "k", core.Version("v"), []byte("w"), time.Minute))
+			wantConnError(t, "DeleteIf", s.DeleteIf(ctx, "k", core.Version("v")))
+			wantConnError(t, "Touch", s.Touch(ctx, "k", time.Minute))
+			_, err = s.Purge(ctx)
+			wantConnError(t, "Purge", err)
+			wantConnError(t, "CreateTable", s.CreateTable(ctx))
 		})
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		s, err := Open(SQLite, filepath.Join(t.TempDir(), "missing", "dir", "s.db"), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.CreateTable(context.Background()); err == nil {
-			t.Fatal("CreateTable in a missing directory succeeded")
-		} else {
-			t.Logf("CreateTable: %v", err)
-		}
-	})
+}
+
+func wantConnError(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil || errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrConflict) {
+		t.Errorf("%s with the server unreachable: err = %v, want a connection error", what, err)
+	}
 }
 
 // TestReconnect puts a TCP proxy that the test controls between the Store
@@ -101,27 +79,18 @@ func TestReconnect(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
 			_ = testDB(t, d) // skips when the server is unreachable
-			target := serverAddr(t, d)
-			p := startProxy(t, target)
-			s, err := Open(d, withAddr(t, d, p.addr), Options{Table: scratchTable(t, d, Table{})})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			p := startProxy(t, serverAddr(t, d))
+			s := storeOn(t, openDB(t, d, atAddr(t, d, p.addr)), d, Options{Table: scratchTable(t, d, Table{})})
 			ctx := context.Background()
-			if err := s.CreateTable(ctx); err != nil {
-				t.Fatal(err)
-			}
 			if err := s.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
 				t.Fatal(err)
 			}
 			p.down()
 			short, cancel := context.WithTimeout(ctx, time.Second)
-			_, err = s.Get(short, "k")
+			_, err := s.Get(short, "k")
+			wantConnError(t, "Get with the server gone", err)
+			wantConnError(t, "SetIf with the server gone", s.SetIf(short, "k", core.Version("v"), []byte("w"), time.Hour))
 			cancel()
-			if err == nil || errors.Is(err, core.ErrNotFound) {
-				t.Fatalf("Get with the server gone: err = %v, want a connection error", err)
-			}
 			p.up(t)
 			deadline := time.Now().Add(10 * time.Second)
 			for {
@@ -134,24 +103,22 @@ func TestReconnect(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+			_, v, err := s.GetVersion(ctx, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetIf(ctx, "k", v, []byte("w"), time.Hour); err != nil {
+				t.Fatalf("SetIf after the server came back: %v", err)
+			}
 		})
 	}
 }
 
 func serverAddr(t *testing.T, d Dialect) string {
-	t.Helper()
 	if d == Postgres {
-		u, err := url.Parse(backendtest.Env(postgresEnv, postgresDefault))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u.Host
+		return sqltest.PostgresAddr(t)
 	}
-	cfg, err := mysql.ParseDSN(backendtest.Env(mysqlEnv, mysqlDefault))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.Addr
+	return sqltest.MySQLAddr(t)
 }
 
 // proxy forwards a loopback port to target until down, which also cuts
@@ -164,7 +131,7 @@ type proxy struct {
 }
 
 func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{addr: closedAddr(t), target: target, conns: map[net.Conn]struct{}{}}
+	p := &proxy{addr: backendtest.ClosedAddr(t), target: target, conns: map[net.Conn]struct{}{}}
 	p.up(t)
 	t.Cleanup(p.down)
 	return p
