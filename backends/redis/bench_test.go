@@ -15,7 +15,7 @@ var benchValue = bytes.Repeat([]byte("s"), 200)
 
 func BenchmarkGet(b *testing.B) {
 	client := standaloneClient(b)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(b, client, "bench-get")
 	if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
@@ -46,7 +46,7 @@ func BenchmarkRawGet(b *testing.B) {
 
 func BenchmarkSet(b *testing.B) {
 	client := standaloneClient(b)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(b, client, "bench-set")
 	b.ReportAllocs()
@@ -66,5 +66,41 @@ func BenchmarkRawSet(b *testing.B) {
 		if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkGetVersion(b *testing.B) {
+	client := standaloneClient(b)
+	store := New(client, Options{})
+	ctx := context.Background()
+	key := testKey(b, client, "bench-getversion")
+	if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := store.GetVersion(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSetIf is a save of a session that changed since it was read: one
+// EVALSHA that compares digests and SETs, alternating between two values.
+func BenchmarkSetIf(b *testing.B) {
+	client := standaloneClient(b)
+	store := New(client, Options{})
+	ctx := context.Background()
+	key := testKey(b, client, "bench-setif")
+	current, next := benchValue, bytes.Repeat([]byte("t"), len(benchValue))
+	if err := client.Set(ctx, key, current, time.Hour).Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := store.SetIf(ctx, key, current, next, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		current, next = next, current
 	}
 }

@@ -1,15 +1,39 @@
 // Package redis stores cloakroom sessions in Redis through go-redis v9.
 //
-// A Store wraps any goredis.UniversalClient, so one code path serves a single
-// server, a Sentinel-managed master (goredis.NewFailoverClient) and a Redis
-// Cluster (goredis.NewClusterClient). Each read is one GET and each write one
-// SET, with the expiry carried by the SET itself (PX in milliseconds, or EX
-// when the lifetime is a whole number of seconds), so Redis expires sessions
-// on its own and no sweeper runs in the application. Values are stored as
-// they are given, which keeps the keys readable by other programs sharing the
-// server, such as a Quart-Session application using the same key prefix and
-// serialisation.
+// New wraps any goredis.UniversalClient the application owns, so one code
+// path serves a single server, a Sentinel-managed master
+// (goredis.NewFailoverClient) and a Redis Cluster
+// (goredis.NewClusterClient). Open builds the client from a URL instead
+// (redis://, rediss://, unix://, redis+cluster://, redis+sentinel://),
+// checks with one PING that the server answers, and owns the client:
+// Store.Close closes it.
 //
-// Store implements core.Backend, core.Toucher (PEXPIRE) and core.Lister
-// (SCAN on every master).
+// Each read is one GET and each write one SET, with the expiry carried by
+// the SET itself (PX in milliseconds, or EX when the lifetime is a whole
+// number of seconds), so Redis expires sessions on its own and no sweeper
+// runs in the application. Values are stored as they are given, which keeps
+// the keys readable by other programs sharing the server, such as a
+// Quart-Session application using the same key prefix and serialisation.
+//
+// Store implements core.Backend, core.Toucher (PEXPIRE), core.Lister (SCAN
+// on every master) and core.Conditional, which lets the Manager save a
+// session only if no one changed it since the request read it:
+//
+//   - GetVersion is one GET; the version is the value read.
+//   - SetIf with a nil version (a new session) is SET NX, which fails with
+//     core.ErrConflict when the key exists.
+//   - SetIf and DeleteIf with a version are one Lua script on the one key
+//     (so they run on Cluster too): it compares the stored value with the
+//     version, through SHA-1 digests so the old value does not travel
+//     again, and writes or deletes only on a match. It fails with
+//     core.ErrNotFound when the key is gone (deleted or expired), which the
+//     Manager never undoes, and with core.ErrConflict when it holds other
+//     bytes.
+//
+// Because the check compares the stored bytes themselves, with no counter
+// kept beside the key, a Python peer that writes the key with a plain SETEX
+// needs no change, and its write is detected: a conditional write that
+// follows it fails with core.ErrConflict, and the Manager re-reads the
+// peer's value instead of overwriting it. A peer that writes back the very
+// bytes that were read is not a conflict, as nothing would be lost.
 package redis

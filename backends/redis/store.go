@@ -15,17 +15,23 @@ import (
 // use, as the client is.
 type Store struct {
 	client goredis.UniversalClient
-	owned  bool // Close closes client: NewFromURL built it
+	owned  bool // Close closes client: Open built it
 }
+
+// Options configures a Store. It has no fields today: everything that can be
+// tuned (addresses, pool, timeouts, TLS) belongs to the go-redis client. It
+// exists so that New and Open keep their signatures when options come.
+type Options struct{}
 
 var errNoClient = errors.New("redis: store has no client")
 
 // New returns a Store that uses client: a *goredis.Client, a Sentinel
 // failover client, a *goredis.ClusterClient or a *goredis.Ring. The caller
-// keeps ownership of client; Store.Close leaves it open. Set
-// ContextTimeoutEnabled in the client's options so that context deadlines
-// also bound reads and writes on an established connection.
-func New(client goredis.UniversalClient) *Store {
+// keeps ownership of client; Store.Close leaves it open. New does no I/O.
+// Set ContextTimeoutEnabled in the client's options so that context
+// deadlines also bound reads and writes on an established connection.
+func New(client goredis.UniversalClient, opts Options) *Store {
+	_ = opts // no options yet
 	return &Store{client: client}
 }
 
@@ -33,8 +39,8 @@ func New(client goredis.UniversalClient) *Store {
 // application's own.
 func (s *Store) Client() goredis.UniversalClient { return s.client }
 
-// Close closes the client when the Store built it (NewFromURL), and does
-// nothing for a client passed to New.
+// Close closes the client when the Store built it (Open), and does nothing
+// for a client passed to New.
 func (s *Store) Close() error {
 	if !s.owned || s.client == nil {
 		return nil

@@ -23,15 +23,15 @@ var (
 )
 
 func TestConformanceStandalone(t *testing.T) {
-	backendtest.Run(t, New(standaloneClient(t)))
+	backendtest.Run(t, New(standaloneClient(t), Options{}))
 }
 
 func TestConformanceCluster(t *testing.T) {
-	backendtest.Run(t, New(clusterClient(t)))
+	backendtest.Run(t, New(clusterClient(t), Options{}))
 }
 
 func TestConformanceSentinel(t *testing.T) {
-	backendtest.Run(t, New(sentinelClient(t)))
+	backendtest.Run(t, New(sentinelClient(t), Options{}))
 }
 
 // TestConformanceUniversal builds the client the way an application that
@@ -47,14 +47,14 @@ func TestConformanceUniversal(t *testing.T) {
 	if _, ok := client.(*goredis.ClusterClient); !ok {
 		t.Fatalf("NewUniversalClient gave %T, want a cluster client", client)
 	}
-	backendtest.Run(t, New(client))
+	backendtest.Run(t, New(client, Options{}))
 }
 
 // TestClusterSpreadsKeys shows that keys land on several masters and that
 // Keys finds them on all of them.
 func TestClusterSpreadsKeys(t *testing.T) {
 	client := clusterClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	prefix := testKey(t, client, "spread") + ":"
 	const n = 50
@@ -121,7 +121,7 @@ func collect(t *testing.T, store *Store, prefix string) []string {
 // the master Sentinel names, whose replica then holds the value too.
 func TestSentinelWritesReachReplica(t *testing.T) {
 	client := sentinelClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(t, client, "replicated")
 	if err := store.Set(ctx, key, []byte("copied"), time.Minute); err != nil {
@@ -150,7 +150,7 @@ func TestSentinelWritesReachReplica(t *testing.T) {
 // milliseconds rounded up, and a plain SET that drops an earlier expiry.
 func TestSetExpiry(t *testing.T) {
 	client := standaloneClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(t, client, "ttl")
 	if err := store.Set(ctx, key, []byte("v"), 1500*time.Millisecond+time.Microsecond); err != nil {
@@ -176,7 +176,7 @@ func TestSetExpiry(t *testing.T) {
 // writes it (SETEX in seconds) and writes one a SETEX reader gets back.
 func TestQuartSessionInterop(t *testing.T) {
 	client := standaloneClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(t, client, "session:abc")
 	payload := []byte("\x80\x04\x95payload from python")
@@ -200,7 +200,7 @@ func TestQuartSessionInterop(t *testing.T) {
 
 func TestTouch(t *testing.T) {
 	client := standaloneClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	key := testKey(t, client, "touch")
 	if err := store.Set(ctx, key, []byte("v"), time.Hour); err != nil {
@@ -233,7 +233,7 @@ func TestTouch(t *testing.T) {
 // themselves.
 func TestKeysEscapesGlob(t *testing.T) {
 	client := standaloneClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	base := testKey(t, client, "glob")
 	prefix := base + `:a*b?c[d]e\f:`
@@ -252,7 +252,7 @@ func TestKeysEscapesGlob(t *testing.T) {
 
 func TestKeysStopsEarly(t *testing.T) {
 	client := standaloneClient(t)
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 	prefix := testKey(t, client, "early") + ":"
 	for i := range 5 {
@@ -291,7 +291,7 @@ func TestEscapeGlob(t *testing.T) {
 
 // TestNilClient checks that a Store without a client fails cleanly.
 func TestNilClient(t *testing.T) {
-	store := New(nil)
+	store := New(nil, Options{})
 	ctx := context.Background()
 	if _, err := store.Get(ctx, "k"); err == nil || errors.Is(err, core.ErrNotFound) {
 		t.Errorf("Get: %v", err)
@@ -305,6 +305,15 @@ func TestNilClient(t *testing.T) {
 	if err := store.Touch(ctx, "k", time.Second); err == nil {
 		t.Error("Touch succeeded")
 	}
+	if _, _, err := store.GetVersion(ctx, "k"); err == nil || errors.Is(err, core.ErrNotFound) {
+		t.Errorf("GetVersion: %v", err)
+	}
+	if err := store.SetIf(ctx, "k", nil, nil, 0); err == nil {
+		t.Error("SetIf succeeded")
+	}
+	if err := store.DeleteIf(ctx, "k", core.Version("v")); err == nil {
+		t.Error("DeleteIf succeeded")
+	}
 	for _, err := range store.Keys(ctx, "") {
 		if err == nil {
 			t.Error("Keys yielded no error")
@@ -317,7 +326,7 @@ func TestNilClient(t *testing.T) {
 
 func TestCloseLeavesCallersClientOpen(t *testing.T) {
 	client := standaloneClient(t)
-	if err := New(client).Close(); err != nil {
+	if err := New(client, Options{}).Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := client.Ping(context.Background()).Err(); err != nil {

@@ -15,18 +15,6 @@ import (
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 // wantDown checks that every operation of store fails promptly with an
 // error naming the backend, never ErrNotFound.
 func wantDown(t *testing.T, store *Store) {
@@ -56,6 +44,12 @@ func wantDown(t *testing.T, store *Store) {
 	check("Set", func(ctx context.Context) error { return store.Set(ctx, "k", []byte("v"), time.Minute) })
 	check("Delete", func(ctx context.Context) error { return store.Delete(ctx, "k") })
 	check("Touch", func(ctx context.Context) error { return store.Touch(ctx, "k", time.Minute) })
+	check("GetVersion", func(ctx context.Context) error { _, _, err := store.GetVersion(ctx, "k"); return err })
+	check("SetIf(nil)", func(ctx context.Context) error { return store.SetIf(ctx, "k", nil, []byte("v"), time.Minute) })
+	check("SetIf", func(ctx context.Context) error {
+		return store.SetIf(ctx, "k", core.Version("v"), []byte("w"), time.Minute)
+	})
+	check("DeleteIf", func(ctx context.Context) error { return store.DeleteIf(ctx, "k", core.Version("v")) })
 	check("Keys", func(ctx context.Context) error {
 		for _, err := range store.Keys(ctx, "k") {
 			if err != nil {
@@ -68,41 +62,89 @@ func wantDown(t *testing.T, store *Store) {
 
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
-	addr := closedPort(t)
+	addr := backendtest.ClosedAddr(t)
 	client := goredis.NewClient(&goredis.Options{
 		Addr:                  addr,
 		DialTimeout:           200 * time.Millisecond,
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	wantDown(t, New(client))
+	wantDown(t, New(client, Options{}))
 	var opErr *net.OpError
-	_, err := New(client).Get(context.Background(), "k")
+	_, err := New(client, Options{}).Get(context.Background(), "k")
 	if !errors.As(err, &opErr) {
 		t.Errorf("Get error %v does not expose the *net.OpError", err)
 	}
 	t.Logf("error seen: %v", err)
 }
 
-func TestUnreachableFromURL(t *testing.T) {
+// TestOpenUnreachable checks that Open gives up within its context's
+// deadline when nothing answers, with an error that names the backend and
+// hides the password.
+func TestOpenUnreachable(t *testing.T) {
 	t.Parallel()
-	store, err := NewFromURL("redis://" + closedPort(t) + "/0?dial_timeout=200ms")
-	if err != nil {
-		t.Fatal(err)
+	const limit = 2 * time.Second
+	for name, raw := range map[string]string{
+		"standalone": "redis://:hunter2@" + backendtest.ClosedAddr(t) + "/0",
+		"cluster":    "redis+cluster://:hunter2@" + backendtest.ClosedAddr(t) + "," + backendtest.ClosedAddr(t),
+		"sentinel":   "redis+sentinel://:hunter2@" + backendtest.ClosedAddr(t) + "?master_name=m&password=hunter2",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), limit)
+			defer cancel()
+			start := time.Now()
+			store, err := Open(ctx, raw, Options{})
+			took := time.Since(start)
+			if err == nil {
+				_ = store.Close()
+				t.Fatal("Open of a dead server succeeded")
+			}
+			if !strings.HasPrefix(err.Error(), "redis: open ") {
+				t.Errorf("error %q does not name the backend and the operation", err)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the password", err)
+			}
+			if took > limit+500*time.Millisecond {
+				t.Errorf("Open took %v, past its %v deadline", took, limit)
+			}
+			t.Logf("Open failed after %v: %v", took.Round(time.Millisecond), err)
+		})
 	}
-	defer store.Close()
-	wantDown(t, store)
+}
+
+// TestOpenClosesClientOnFailure checks that the client Open built is closed
+// when the server does not answer, so no pool or goroutine is left behind.
+func TestOpenClosesClientOnFailure(t *testing.T) {
+	t.Parallel()
+	client := goredis.NewClient(&goredis.Options{Addr: backendtest.ClosedAddr(t), DialTimeout: 200 * time.Millisecond})
+	if _, err := own(context.Background(), client, Options{}); err == nil {
+		t.Fatal("own succeeded against a dead server")
+	}
+	// The close runs in the background.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := client.Ping(context.Background()).Err()
+		if errors.Is(err, goredis.ErrClosed) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ping 5s after the failed open = %v, want %v", err, goredis.ErrClosed)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestUnreachableCluster(t *testing.T) {
 	t.Parallel()
 	client := goredis.NewClusterClient(&goredis.ClusterOptions{
-		Addrs:                 []string{closedPort(t), closedPort(t)},
+		Addrs:                 []string{backendtest.ClosedAddr(t), backendtest.ClosedAddr(t)},
 		DialTimeout:           200 * time.Millisecond,
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	wantDown(t, New(client))
+	wantDown(t, New(client, Options{}))
 }
 
 // TestServerRestart runs its own redis-server, kills it, checks the errors
@@ -114,7 +156,7 @@ func TestServerRestart(t *testing.T) {
 	if err != nil {
 		backendtest.Unavailable(t, "redis-server binary (apt-get install redis-server)", err)
 	}
-	addr := closedPort(t)
+	addr := backendtest.ClosedAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	client := goredis.NewClient(&goredis.Options{
@@ -123,7 +165,7 @@ func TestServerRestart(t *testing.T) {
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	store := New(client)
+	store := New(client, Options{})
 	ctx := context.Background()
 
 	stop := startRedis(t, bin, port, dir)
@@ -151,7 +193,15 @@ func TestServerRestart(t *testing.T) {
 	if err := store.Set(ctx, "k", []byte("after"), time.Minute); err != nil {
 		t.Fatalf("Set after restart: %v", err)
 	}
-	if got, err := store.Get(ctx, "k"); err != nil || string(got) != "after" {
+	// The new server has no script cached: SetIf falls back to EVAL.
+	_, version, err := store.GetVersion(ctx, "k")
+	if err != nil {
+		t.Fatalf("GetVersion after restart: %v", err)
+	}
+	if err := store.SetIf(ctx, "k", version, []byte("swapped"), time.Minute); err != nil {
+		t.Fatalf("SetIf after restart: %v", err)
+	}
+	if got, err := store.Get(ctx, "k"); err != nil || string(got) != "swapped" {
 		t.Fatalf("Get after restart = %q, %v", got, err)
 	}
 }

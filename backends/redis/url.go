@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,9 +11,12 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// NewFromURL builds a client from rawURL, the way Quart-Session's
-// SESSION_URI names a server, and returns a Store that owns it (Store.Close
-// closes it). Accepted forms:
+// Open builds a client from rawURL, the way Quart-Session's SESSION_URI
+// names a server, checks with one PING bounded by ctx that the server
+// answers, and returns a Store that owns the client (Store.Close closes it).
+// When the URL is invalid or the server does not answer, Open returns an
+// error, which never shows a password, and closes the client it built.
+// Accepted forms:
 //
 //	redis://[[user]:password@]host[:port][/db][?option=value...]  one server
 //	rediss://...                                                  the same over TLS
@@ -29,12 +33,31 @@ import (
 // goes in the password parameter. Unless the URL says
 // context_timeout_enabled=false, the client honours context deadlines on
 // reads and writes.
-func NewFromURL(rawURL string) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	client, err := clientFromURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis: url %s: %w", redact(rawURL), err)
+		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
 	}
-	return &Store{client: client, owned: true}, nil
+	store, err := own(ctx, client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
+	}
+	return store, nil
+}
+
+// own pings client and returns a Store that owns it, or closes client and
+// returns the ping's error. The close runs in the background: a go-redis
+// Sentinel client's Close waits for a master lookup still in flight, which
+// ctx does not bound (it retries up to the client's DialTimeout), and Open
+// must return by ctx's deadline.
+func own(ctx context.Context, client goredis.UniversalClient, opts Options) (*Store, error) {
+	if err := client.Ping(ctx).Err(); err != nil {
+		go func() { _ = client.Close() }()
+		return nil, fmt.Errorf("ping: %w", err)
+	}
+	store := New(client, opts)
+	store.owned = true
+	return store, nil
 }
 
 func clientFromURL(rawURL string) (goredis.UniversalClient, error) {
@@ -120,11 +143,24 @@ func takeContextTimeouts(u *url.URL) (bool, error) {
 	return on, nil
 }
 
-// redact hides a password in rawURL for error messages.
+// redact hides the passwords in rawURL, for error messages: the one in the
+// user information and any query parameter whose name mentions a password
+// (a Sentinel URL carries the master's in password=).
 func redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "(unparsable)"
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" {
+		// Rebuilt from the parsed form, which also drops any malformed
+		// pair that might hold a password.
+		q := u.Query()
+		for name := range q {
+			if strings.Contains(strings.ToLower(name), "password") {
+				q[name] = []string{"xxxxx"}
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

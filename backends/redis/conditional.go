@@ -1,0 +1,159 @@
+package redis
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+// A Store's version of a value is the value itself: the conditional writes
+// compare what Redis holds now with what GetVersion read. Nothing else is
+// stored (no counter beside the key), so the keys stay exactly what a
+// Python peer reads and writes, and a peer's blind SET of different bytes
+// makes the next conditional write fail with core.ErrConflict. A peer that
+// rewrites the very bytes that were read changes nothing a request could
+// lose, so that is not a conflict.
+//
+// The scripts receive a SHA-1 hex digest of the expected value, computed
+// here, and compare it with redis.sha1hex of the stored one, rather than the
+// expected value itself. That keeps every conditional write at one copy of
+// the session on the wire instead of two (old and new), whatever the
+// session's size; on the server both ways cost about the same, since copying
+// the stored value into Lua dominates either way (measured on Redis 7.0
+// from 200 B to 1 MiB). The digest is only an equality test: two different
+// values with one SHA-1 exist only when crafted on purpose, and the worst
+// such a pair could do is let a conditional write replace the other crafted
+// value, a lost update and nothing more.
+
+// Replies of the conditional scripts. The Lua sources below spell them out
+// as literals.
+const (
+	scriptDone     = 0 // the key held the expected value and was written
+	scriptNotFound = 1 // the key is absent or expired
+	scriptConflict = 2 // the key holds another value
+)
+
+// setIfScript stores ARGV[2] under KEYS[1] if the key holds the value whose
+// SHA-1 hex digest is ARGV[1], with a lifetime of ARGV[3] milliseconds, or
+// none (dropping an earlier expiry) when ARGV[3] is 0. It touches only
+// KEYS[1], so it runs on Cluster.
+var setIfScript = goredis.NewScript(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 1 end
+if redis.sha1hex(current) ~= ARGV[1] then return 2 end
+if tonumber(ARGV[3]) > 0 then
+	redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+	redis.call('SET', KEYS[1], ARGV[2])
+end
+return 0`)
+
+// deleteIfScript deletes KEYS[1] if it holds the value whose SHA-1 hex
+// digest is ARGV[1].
+var deleteIfScript = goredis.NewScript(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 1 end
+if redis.sha1hex(current) ~= ARGV[1] then return 2 end
+redis.call('DEL', KEYS[1])
+return 0`)
+
+// GetVersion implements core.Conditional with one GET. The version is a
+// copy of the value, so the caller may modify the value it gets without
+// changing the version.
+func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, nil, fmt.Errorf("redis: get %q: %w", key, err)
+	}
+	value, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, nil, fmt.Errorf("redis: get %q: %w", key, core.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: get %q: %w", key, err)
+	}
+	// A copy, not the same slice: a caller that decodes or decrypts the
+	// value in place must not turn its own version into a conflict. It is
+	// never nil, as nil would mean "absent" to SetIf.
+	version := make(core.Version, len(value))
+	copy(version, value)
+	return value, version, nil
+}
+
+// SetIf implements core.Conditional. With a nil version it sends
+// SET key value NX PX ms (SET NX without expiry when ttl <= 0); otherwise
+// one script (EVALSHA, or EVAL the first time a server sees it) that checks
+// the stored value and SETs the new one, dropping any earlier expiry when
+// ttl <= 0.
+func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
+	if err := s.ready(ctx); err != nil {
+		return fmt.Errorf("redis: set-if %q: %w", key, err)
+	}
+	if version == nil {
+		return s.create(ctx, key, value, ttl)
+	}
+	code, err := setIfScript.Run(ctx, s.client, []string{key},
+		digest(version), value, lifetime(ttl).Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("redis: set-if %q: %w", key, err)
+	}
+	return scriptResult("set-if", key, code)
+}
+
+// create stores value under key only if the key is absent.
+func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	stored, err := s.client.SetNX(ctx, key, value, lifetime(ttl)).Result()
+	if err != nil {
+		return fmt.Errorf("redis: set-if %q: %w", key, err)
+	}
+	if !stored {
+		return fmt.Errorf("redis: set-if %q: %w", key, core.ErrConflict)
+	}
+	return nil
+}
+
+// DeleteIf implements core.Conditional with one script (EVALSHA, or EVAL
+// the first time a server sees it) that checks the stored value and DELs
+// the key. A nil version, which stands for an absent key, deletes nothing:
+// the reply is ErrNotFound or ErrConflict.
+func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
+	if err := s.ready(ctx); err != nil {
+		return fmt.Errorf("redis: delete-if %q: %w", key, err)
+	}
+	want := "" // no SHA-1 digest is empty, so nothing matches
+	if version != nil {
+		want = digest(version)
+	}
+	code, err := deleteIfScript.Run(ctx, s.client, []string{key}, want).Int()
+	if err != nil {
+		return fmt.Errorf("redis: delete-if %q: %w", key, err)
+	}
+	return scriptResult("delete-if", key, code)
+}
+
+// scriptResult turns a conditional script's reply into the error core
+// expects.
+func scriptResult(op, key string, code int) error {
+	switch code {
+	case scriptDone:
+		return nil
+	case scriptNotFound:
+		return fmt.Errorf("redis: %s %q: %w", op, key, core.ErrNotFound)
+	case scriptConflict:
+		return fmt.Errorf("redis: %s %q: %w", op, key, core.ErrConflict)
+	default:
+		return fmt.Errorf("redis: %s %q: unexpected script reply %d", op, key, code)
+	}
+}
+
+// digest returns the SHA-1 hex digest of version, as redis.sha1hex gives it.
+func digest(version core.Version) string {
+	sum := sha1.Sum(version)
+	return hex.EncodeToString(sum[:])
+}
