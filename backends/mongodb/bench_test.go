@@ -38,6 +38,38 @@ func BenchmarkSet(b *testing.B) {
 	}
 }
 
+func BenchmarkGetVersion(b *testing.B) {
+	s := newTestStore(b, Options{})
+	ctx := context.Background()
+	if err := s.Set(ctx, "bench", benchValue, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.GetVersion(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSetIf saves with the version of the value stored just before,
+// which is that value itself, so no read is needed between saves.
+func BenchmarkSetIf(b *testing.B) {
+	s := newTestStore(b, Options{})
+	ctx := context.Background()
+	cur, next := benchValue, bytes.Repeat([]byte("9876543210"), 20)
+	if err := s.SetIf(ctx, "bench", nil, cur, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.SetIf(ctx, "bench", cur, next, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		cur, next = next, cur
+	}
+}
+
 // BenchmarkRawGet is the driver alone doing the same read: FindOne by _id
 // with the same projection, the value taken from the raw document.
 func BenchmarkRawGet(b *testing.B) {

@@ -6,12 +6,28 @@
 // Use it when several application instances must share sessions and
 // MongoDB is already part of the deployment. The store creates a TTL index on
 // expires_at so that MongoDB deletes expired documents itself; because the
-// server's TTL monitor runs only about once a minute, every read also
-// filters out documents whose expires_at has passed, so an expired session
-// is never returned. Servers that speak the MongoDB protocol but cannot
-// build TTL indexes (FerretDB 1.x, for one) get a plain index instead and a
-// background sweep run by the store.
+// server's TTL monitor runs only about once a minute, every read and every
+// conditional write also treats a document whose expires_at has passed as
+// absent, so an expired session is never returned or brought back. Servers that speak the MongoDB
+// protocol but cannot build TTL indexes (FerretDB 1.x, for one) get a plain
+// index instead and a background clean-up run by the store every
+// Options.CleanupInterval; Purge runs one on demand.
 //
-// New wraps a *mongo.Collection the application already has; Open connects
-// from a URI and owns the client it creates.
+// Besides core.Backend the Store implements core.Toucher, core.Lister and
+// core.Conditional. A conditional write is one filtered write: UpdateOne or
+// DeleteOne on {_id, data: <the bytes read>, live}, or InsertOne for a
+// create. The version is the stored value itself, so a blind write by a peer
+// that shares the collection is detected as well. Only a write that matched
+// nothing costs a second command, which tells core.ErrConflict from
+// core.ErrNotFound.
+//
+// FerretDB 1.x does not apply a filtered write atomically (it reads the
+// document, then writes it back by _id), so on it the store serializes its
+// own writes to each key: conditional writes are then safe within one
+// application instance, not between instances. New detects FerretDB with
+// one buildInfo and logs a warning.
+//
+// New wraps a *mongo.Collection the application already has and leaves its
+// client connected on Close; Open connects from a URI, pings the server and
+// owns the client it creates.
 package mongodb

@@ -18,10 +18,30 @@ const (
 // server's TTL monitor runs about once a minute, so documents past their
 // expiry may still be stored.
 func live(filter bson.D, now time.Time) bson.D {
-	return append(filter, bson.E{Key: "$or", Value: bson.A{
+	return append(filter, bson.E{Key: "$or", Value: liveAlternatives(now)})
+}
+
+// liveAlternatives are the two ways a document is live at now: an
+// expires_at later than now, or none at all.
+func liveAlternatives(now time.Time) bson.A {
+	return bson.A{
 		bson.D{{Key: fieldExpires, Value: bson.D{{Key: "$gt", Value: now}}}},
 		bson.D{{Key: fieldExpires, Value: bson.D{{Key: "$exists", Value: false}}}},
-	}})
+	}
+}
+
+// holding matches the document of key if it is live at now and its data is
+// exactly version's bytes: the condition of SetIf and DeleteIf.
+func holding(key string, version []byte, now time.Time) bson.D {
+	return live(bson.D{{Key: fieldID, Value: key}, {Key: fieldData, Value: version}}, now)
+}
+
+// expired extends filter so that it matches only documents that live
+// would not match at now: those with an expires_at that is not a date
+// later than now. It is live's exact complement, so that a document is
+// always one or the other.
+func expired(filter bson.D, now time.Time) bson.D {
+	return append(filter, bson.E{Key: "$nor", Value: liveAlternatives(now)})
 }
 
 // isLive is the live filter applied to a fetched document: no expires_at,

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +62,13 @@ func freshCollection(t testing.TB, client *mongo.Client) *mongo.Collection {
 // newTestStore returns a Store on a fresh collection.
 func newTestStore(t testing.TB, opts Options) *Store {
 	t.Helper()
-	coll := freshCollection(t, testClient(t))
+	return newTestStoreOn(t, freshCollection(t, testClient(t)), opts)
+}
+
+// newTestStoreOn returns a Store on coll, closed when the test ends, that
+// logs nowhere unless opts names a Logger.
+func newTestStoreOn(t testing.TB, coll *mongo.Collection, opts Options) *Store {
+	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -81,16 +86,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }

@@ -23,7 +23,7 @@ const (
 // ensureIndex creates the TTL index on expires_at, or accepts the one that
 // already exists with the same definition. When the server does not
 // implement TTL indexes it creates a plain index instead, which keeps the
-// expiry filters and the sweep fast, and reports ttl false.
+// expiry filters and Purge fast, and reports ttl false.
 func ensureIndex(ctx context.Context, coll *mongo.Collection) (ttl bool, err error) {
 	keys := bson.D{{Key: fieldExpires, Value: 1}}
 	_, err = coll.Indexes().CreateOne(ctx, mongo.IndexModel{

@@ -13,34 +13,50 @@ import (
 )
 
 // Get implements core.Backend. An expired document still waiting for the
-// TTL monitor counts as absent. Get looks the document up by _id alone and
-// checks expires_at itself, which matches the live filter that Touch and
-// Keys send but keeps the query the cheapest the server has.
+// TTL monitor counts as absent.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, s.findOpts).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("mongodb: get %q: %w", key, core.ErrNotFound)
-	}
+	data, err := s.find(ctx, "get", key)
 	if err != nil {
-		return nil, fmt.Errorf("mongodb: get %q: %w", key, err)
-	}
-	if !isLive(raw, s.now()) {
-		return nil, fmt.Errorf("mongodb: get %q: %w", key, core.ErrNotFound)
-	}
-	_, data, ok := raw.Lookup(fieldData).BinaryOK()
-	if !ok {
-		return nil, fmt.Errorf("mongodb: get %q: field %q is not binary data", key, fieldData)
+		return nil, err
 	}
 	return bytes.Clone(data), nil
 }
 
+// find reads the value of key with one query and returns it as a view into
+// the driver's buffer, which the caller copies. It looks the document up by
+// _id alone and checks expires_at itself, which matches the live filter
+// that the writes send but keeps the query the cheapest the server has. op
+// names the caller in errors.
+func (s *Store) find(ctx context.Context, op, key string) ([]byte, error) {
+	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, s.findOpts).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, err)
+	}
+	if !isLive(raw, s.now()) {
+		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
+	}
+	_, data, ok := raw.Lookup(fieldData).BinaryOK()
+	if !ok {
+		return nil, fmt.Errorf("mongodb: %s %q: field %q is not binary data", op, key, fieldData)
+	}
+	return data, nil
+}
+
 // Set implements core.Backend with one upsert.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("mongodb: set %q: %w", key, err)
+	}
+	defer unlock()
 	if value == nil {
 		value = []byte{} // store empty binary data, not null
 	}
 	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, s.now(), ttl)
-	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: fieldID, Value: key}}, update, s.upsertOpts)
+	_, err = s.coll.UpdateOne(ctx, bson.D{{Key: fieldID, Value: key}}, update, s.upsertOpts)
 	if err != nil {
 		return fmt.Errorf("mongodb: set %q: %w", key, err)
 	}
@@ -49,6 +65,11 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // Delete implements core.Backend.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("mongodb: delete %q: %w", key, err)
+	}
+	defer unlock()
 	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: fieldID, Value: key}}); err != nil {
 		return fmt.Errorf("mongodb: delete %q: %w", key, err)
 	}
@@ -58,6 +79,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Touch implements core.Toucher: it rewrites only expires_at, and only
 // when the document exists and has not expired.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("mongodb: touch %q: %w", key, err)
+	}
+	defer unlock()
 	now := s.now()
 	filter := live(bson.D{{Key: fieldID, Value: key}}, now)
 	res, err := s.coll.UpdateOne(ctx, filter, expiryUpdate(nil, now, ttl))

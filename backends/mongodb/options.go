@@ -14,8 +14,9 @@ const (
 	DefaultCollection = "sessions"
 )
 
-// defaultSweepInterval matches MongoDB's own TTL monitor period.
-const defaultSweepInterval = time.Minute
+// defaultCleanupInterval is the CleanupInterval used when none is given. It
+// matches the period of MongoDB's own TTL monitor.
+const defaultCleanupInterval = time.Minute
 
 // Options configure a Store. The zero value gives the defaults.
 type Options struct {
@@ -37,13 +38,16 @@ type Options struct {
 	// itself: {expires_at: 1} with expireAfterSeconds 0. Reads stay correct
 	// without it; only the removal of expired documents depends on it.
 	SkipIndexes bool
-	// SweepInterval is how often the store deletes expired documents itself
-	// when the server refused the TTL index (servers that implement the
-	// MongoDB protocol without TTL indexes). Zero means one minute; a
-	// negative value disables the sweep. It has no effect when the TTL
-	// index exists or SkipIndexes is set.
-	SweepInterval time.Duration
-	// Logger receives warnings: a missing TTL index, failed sweeps. Nil
-	// means slog.Default().
+	// CleanupInterval is how often the store deletes expired documents
+	// itself when the server refused the TTL index (servers that implement
+	// the MongoDB protocol without TTL indexes, such as FerretDB 1.x). Zero
+	// means one minute; a negative value disables the clean-up, leaving it
+	// to Purge. It has no effect when the TTL index exists
+	// (MongoDB then removes expired documents itself) or SkipIndexes is set
+	// (the deployment's own TTL index is expected to).
+	CleanupInterval time.Duration
+	// Logger receives warnings: a missing TTL index, a server whose writes
+	// the store has to serialize (FerretDB 1.x), every failed background
+	// clean-up. Nil means slog.Default().
 	Logger *slog.Logger
 }

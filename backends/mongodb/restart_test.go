@@ -62,7 +62,7 @@ func TestServerRestart(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		backendtest.Unavailable(t, "the FerretDB binary (scripts/services/mongodb.sh start builds it)", err)
 	}
-	addr, dir := closedPort(t), t.TempDir()
+	addr, dir := backendtest.ClosedAddr(t), t.TempDir()
 	kill := startFerretDB(t, bin, addr, dir)
 
 	var s *Store
@@ -101,5 +101,15 @@ func TestServerRestart(t *testing.T) {
 	})
 	if err := s.Set(ctx, "new", []byte("after"), time.Hour); err != nil {
 		t.Fatalf("Set after restart: %v", err)
+	}
+	_, v, err := s.GetVersion(ctx, "kept")
+	if err != nil {
+		t.Fatalf("GetVersion after restart: %v", err)
+	}
+	if err := s.SetIf(ctx, "kept", v, []byte("saved"), time.Hour); err != nil {
+		t.Fatalf("SetIf after restart: %v", err)
+	}
+	if err := s.SetIf(ctx, "kept", v, []byte("stale"), time.Hour); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("stale SetIf after restart: err = %v, want ErrConflict", err)
 	}
 }

@@ -23,41 +23,45 @@ import (
 const closeTimeout = 10 * time.Second
 
 // Store is a core.Backend on a MongoDB collection. It also implements
-// core.Toucher and core.Lister, and is safe for concurrent use.
+// core.Toucher, core.Lister and core.Conditional, and is safe for
+// concurrent use.
 type Store struct {
 	coll   *mongo.Collection
 	client *mongo.Client // set only when Open created it; Close disconnects it
 	log    *slog.Logger
 	now    func() time.Time
 
-	ttlIndex bool // the server removes expired documents itself
+	ttlIndex bool        // the server removes expired documents itself
+	locks    *writeLocks // nil unless the server's filtered writes are not atomic (FerretDB 1.x)
 
-	findOpts   *options.FindOneOptionsBuilder
+	findOpts   *options.FindOneOptionsBuilder // data and expiry, for reads
+	expiryOpts *options.FindOneOptionsBuilder // expiry alone, for classifying a failed conditional write
 	upsertOpts *options.UpdateOneOptionsBuilder
 
-	sweeper   *background.Loop // nil when no sweeper runs
+	cleanup   *background.Loop // nil when the store runs no clean-up
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // New returns a Store on coll, a collection the application configured
-// itself (its client, read and write concerns are used as they are). Unless
-// opts.SkipIndexes is set it creates the expiry index, idempotently, and so
-// needs the server to be reachable within ctx. Close does not disconnect
-// coll's client.
+// itself (its client, read and write concerns are used as they are). It
+// asks the server what it is (one buildInfo) and, unless opts.SkipIndexes
+// is set, creates the expiry index, idempotently; so it needs the server
+// to answer within ctx. Close does not disconnect coll's client.
 func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, error) {
 	if coll == nil {
 		return nil, errors.New("mongodb: New: nil collection")
 	}
-	s := &Store{
-		coll:       coll,
-		log:        opts.Logger,
-		now:        time.Now,
-		findOpts:   options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
-		upsertOpts: options.UpdateOne().SetUpsert(true),
+	s := newStore(coll, opts)
+	serial, err := needsWriteLocks(ctx, coll.Database())
+	if err != nil {
+		return nil, err
 	}
-	if s.log == nil {
-		s.log = slog.Default()
+	if serial {
+		s.locks = newWriteLocks()
+		s.log.Warn("mongodb: the server is FerretDB 1.x, whose filtered writes are not atomic; "+
+			"the store serializes its own writes per key, but not against other processes",
+			"collection", s.namespace())
 	}
 	if opts.SkipIndexes {
 		return s, nil
@@ -69,10 +73,22 @@ func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, err
 	s.ttlIndex = ttl
 	if !ttl {
 		s.log.Warn("mongodb: the server refused a TTL index on expires_at; the store deletes expired sessions itself",
-			"collection", coll.Database().Name()+"."+coll.Name())
-		s.startSweeper(opts.SweepInterval)
+			"collection", s.namespace())
+		s.startCleanup(opts.CleanupInterval)
 	}
 	return s, nil
+}
+
+// newStore is the part of New that sends nothing to the server.
+func newStore(coll *mongo.Collection, opts Options) *Store {
+	return &Store{
+		coll:       coll,
+		log:        cmp.Or(opts.Logger, slog.Default()),
+		now:        time.Now,
+		findOpts:   options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
+		expiryOpts: expiryProjection(),
+		upsertOpts: options.UpdateOne().SetUpsert(true),
+	}
 }
 
 // Open connects to the MongoDB deployment at uri (a standard mongodb:// or
@@ -130,13 +146,18 @@ func redact(uri string) string {
 // (indexes, statistics) and tests.
 func (s *Store) Collection() *mongo.Collection { return s.coll }
 
-// Close stops the expiry sweep, if one runs, and disconnects the client
-// when Open created it; a Store from New leaves its collection's client
-// connected. It waits at most ten seconds for the driver. Calling Close
+// namespace names the store's collection in logs: "database.collection".
+func (s *Store) namespace() string {
+	return s.coll.Database().Name() + "." + s.coll.Name()
+}
+
+// Close stops the background clean-up, if one runs, and disconnects the
+// client when Open created it; a Store from New leaves its collection's
+// client connected. It waits at most ten seconds for the driver. Calling Close
 // more than once is harmless.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.sweeper.Stop()
+		s.cleanup.Stop()
 		if s.client != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 			defer cancel()

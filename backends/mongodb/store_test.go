@@ -68,14 +68,14 @@ func TestIndexCreated(t *testing.T) {
 	case !s.ttlIndex && spec.ExpireAfterSeconds != nil:
 		t.Errorf("store reports no TTL index but the index has expireAfterSeconds %d", *spec.ExpireAfterSeconds)
 	case !s.ttlIndex:
-		t.Logf("the server refused TTL indexes (FerretDB 1.x does): plain index and sweeper in use")
-		if s.sweeper == nil {
-			t.Error("no sweeper runs although the server has no TTL index")
+		t.Logf("the server refused TTL indexes (FerretDB 1.x does): plain index and clean-up in use")
+		if s.cleanup == nil {
+			t.Error("no clean-up runs although the server has no TTL index")
 		}
 	}
 
 	// A second store on the same collection accepts the existing index.
-	again, err := New(context.Background(), s.coll, Options{SweepInterval: -1})
+	again, err := New(context.Background(), s.coll, Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatalf("New on a collection that has the index: %v", err)
 	}
@@ -91,15 +91,15 @@ func TestSkipIndexes(t *testing.T) {
 	if spec := indexOn(t, s.coll); spec != nil {
 		t.Fatalf("index %s created despite SkipIndexes", IndexName)
 	}
-	if s.sweeper != nil {
-		t.Error("sweeper started despite SkipIndexes")
+	if s.cleanup != nil {
+		t.Error("clean-up started despite SkipIndexes")
 	}
 }
 
 // TestExpiredStoredDocument checks that a document past its expiry that the
 // TTL monitor has not removed yet is invisible to every operation.
 func TestExpiredStoredDocument(t *testing.T) {
-	s := newTestStore(t, Options{SweepInterval: -1})
+	s := newTestStore(t, Options{CleanupInterval: -1})
 	ctx := context.Background()
 	past := time.Now().Add(-time.Minute)
 	_, err := s.coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "gone"}, {Key: "data", Value: []byte("old")}, {Key: "expires_at", Value: past}})
@@ -197,8 +197,8 @@ func TestKeysEscapesPrefix(t *testing.T) {
 	}
 }
 
-func TestSweep(t *testing.T) {
-	s := newTestStore(t, Options{SweepInterval: -1})
+func TestPurge(t *testing.T) {
+	s := newTestStore(t, Options{CleanupInterval: -1})
 	ctx := context.Background()
 	past := time.Now().Add(-time.Second)
 	docs := []any{
@@ -211,9 +211,9 @@ func TestSweep(t *testing.T) {
 	if err := s.Set(ctx, "fresh", []byte("x"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep(ctx)
+	n, err := s.Purge(ctx)
 	if err != nil || n != 1 {
-		t.Fatalf("sweep = %d, %v; want 1 deleted", n, err)
+		t.Fatalf("Purge = %d, %v; want 1 deleted", n, err)
 	}
 	left, err := s.coll.CountDocuments(ctx, bson.D{})
 	if err != nil || left != 2 {
@@ -221,10 +221,10 @@ func TestSweep(t *testing.T) {
 	}
 }
 
-func TestSweeperRuns(t *testing.T) {
-	s := newTestStore(t, Options{SweepInterval: 50 * time.Millisecond})
+func TestCleanupRuns(t *testing.T) {
+	s := newTestStore(t, Options{CleanupInterval: 50 * time.Millisecond})
 	if s.ttlIndex {
-		t.Skip("the server has TTL indexes; the store runs no sweeper")
+		t.Skip("the server has TTL indexes; the store runs no clean-up")
 	}
 	ctx := context.Background()
 	past := time.Now().Add(-time.Second)
@@ -238,7 +238,7 @@ func TestSweeperRuns(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the sweeper left %d documents (err %v) after 5s", n, err)
+			t.Fatalf("the clean-up left %d documents (err %v) after 5s", n, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
