@@ -7,6 +7,31 @@
 // another process may have just replaced. Writes go to a temporary file
 // that is renamed into place, so a reader sees a whole old value or a whole
 // new one.
+//
+// # Conditional writes
+//
+// Store implements core.Conditional, so concurrent requests on one session
+// lose no update and a logged-out session is never written back. The
+// version of a value is the value itself. SetIf and DeleteIf hold a lock
+// on the key while they read the current file, compare it with the version
+// and rename the new file into place (or remove the old one).
+//
+// On Linux, macOS and the BSDs the locks are flock(2) locks on a fixed set
+// of lock files in the folder (.lock-00 to .lock-1f, chosen by a hash of
+// the key), which Keys never returns and Purge never removes. They exclude
+// every process that shares the folder, and every goroutine of one process,
+// as long as they use this package. The folder must be on a local file
+// system: flock is not reliable over every network file system. On other
+// platforms (Windows, Solaris, illumos, AIX) the locks are mutexes of the
+// Store: they exclude the goroutines using one Store only, so there a
+// process should open one Store per folder and no other process should make
+// conditional writes to it.
+//
+// Plain writers (Set, Delete, other programs writing the folder's files)
+// take no lock. A conditional write still notices a plain write that lands
+// before its comparison, since the stored bytes then differ, but not one
+// that lands in the short window between the comparison and the rename (or
+// removal): that plain write is then overwritten (or removed).
 package filesystem
 
 import (
@@ -18,6 +43,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,35 +66,63 @@ var never = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const tempPrefix = ".tmp-"
 
+// defaultCleanupInterval is the CleanupInterval used when none is given.
+const defaultCleanupInterval = 10 * time.Minute
+
 // Options configure a Store. The zero value gives the defaults.
 type Options struct {
-	// PurgeInterval is how often expired files are removed in the
+	// CleanupInterval is how often expired files are removed in the
 	// background. Zero means ten minutes; negative disables it (expired
 	// files are still never returned, and Purge removes them on demand).
-	PurgeInterval time.Duration
+	CleanupInterval time.Duration
+	// Logger receives the failures of the background clean-up, which has
+	// no caller to return them to. Nil means slog.Default().
+	Logger *slog.Logger
 }
 
-// Store is a core.Backend over a folder. It implements core.Toucher and
-// core.Lister. Call Close to stop its background purge.
+// Store is a core.Backend over a folder. It implements core.Toucher,
+// core.Lister and core.Conditional. Call Close to stop its background
+// clean-up.
 type Store struct {
 	dir    string
 	now    func() time.Time
+	locks  *stripeLocks
+	logger *slog.Logger
 	purger *background.Loop // nil when disabled
 }
 
+var (
+	_ core.Toucher     = (*Store)(nil)
+	_ core.Lister      = (*Store)(nil)
+	_ core.Conditional = (*Store)(nil)
+)
+
 // New returns a Store over dir, creating it readable by its owner only.
+// It fails only if the folder cannot be created.
 func New(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("filesystem: %w", err)
 	}
-	s := &Store{dir: dir, now: time.Now}
-	if opts.PurgeInterval == 0 {
-		opts.PurgeInterval = 10 * time.Minute
+	s := &Store{dir: dir, now: time.Now, locks: newStripeLocks(dir), logger: opts.Logger}
+	if s.logger == nil {
+		s.logger = slog.Default()
 	}
-	if opts.PurgeInterval > 0 {
-		s.purger = background.Every(opts.PurgeInterval, func(ctx context.Context) { _, _ = s.Purge(ctx) })
+	interval := opts.CleanupInterval
+	if interval == 0 {
+		interval = defaultCleanupInterval
+	}
+	if interval > 0 {
+		s.purger = background.Every(interval, s.backgroundPurge)
 	}
 	return s, nil
+}
+
+// backgroundPurge runs Purge for the background loop and logs its failure,
+// unless Close canceled it.
+func (s *Store) backgroundPurge(ctx context.Context) {
+	if _, err := s.Purge(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Error("filesystem: background purge failed", "dir", s.dir, "err", err)
+	}
 }
 
 // path returns the file for key: the key in URL-safe base64, which is
@@ -89,25 +143,43 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	value, err := s.load(path)
+	if errors.Is(err, errExpired) {
+		s.removeExpired(ctx, key, path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
 	}
+	return value, nil
+}
+
+// errExpired is returned by load for a file whose time has passed. It
+// matches fs.ErrNotExist, since an expired value counts as absent.
+var errExpired = fmt.Errorf("session file expired: %w", fs.ErrNotExist)
+
+// load reads the file at path whole. It returns an error matching
+// fs.ErrNotExist when the file is absent or expired (errExpired).
+func (s *Store) load(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+		return nil, err
 	}
 	if !info.ModTime().After(s.now()) {
-		s.removeExpired(path)
-		return nil, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
+		return nil, errExpired
 	}
+	// The open file is the one that was renamed into place: a writer that
+	// renames another over the path meanwhile does not change what we read.
 	value := make([]byte, info.Size())
 	if _, err := f.ReadAt(value, 0); err != nil && info.Size() > 0 {
-		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+		return nil, err
 	}
 	return value, nil
 }
@@ -176,7 +248,7 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	}
 	info, err := os.Stat(path)
 	if err == nil && !info.ModTime().After(s.now()) {
-		s.removeExpired(path)
+		s.removeExpired(ctx, key, path)
 		err = fs.ErrNotExist
 	}
 	if err == nil {
@@ -230,7 +302,7 @@ func keyOf(name string) (string, bool) {
 
 // Purge removes expired session files, and temporary files that a crashed
 // writer left behind more than an hour ago. It returns how many sessions it
-// removed.
+// removed. Lock files and files of other names are left alone.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -246,25 +318,33 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 			continue
 		}
 		path := filepath.Join(s.dir, e.Name())
-		switch {
-		case strings.HasPrefix(e.Name(), tempPrefix):
+		if strings.HasPrefix(e.Name(), tempPrefix) {
 			if now.Sub(info.ModTime()) > time.Hour {
 				os.Remove(path)
 			}
-		case !info.ModTime().After(now):
-			if s.removeExpired(path) {
-				n++
-			}
+			continue
+		}
+		key, ok := keyOf(e.Name())
+		if ok && !info.ModTime().After(now) && s.removeExpired(ctx, key, path) {
+			n++
 		}
 	}
 	return n, nil
 }
 
-// removeExpired deletes path if it is still expired. Another process may
-// have renamed a fresh file over it since it was seen expired, so the file
-// is first moved aside atomically and checked there; a fresh one is linked
-// back unless a newer one has taken its place meanwhile.
-func (s *Store) removeExpired(path string) bool {
+// removeExpired deletes the file of key at path if it is still expired,
+// under the key's lock so that a conditional writer never sees the file
+// missing while a fresh one is being put back. Plain writers take no lock:
+// one may have renamed a fresh file over path since it was seen expired, so
+// the file is first moved aside atomically and checked there; a fresh one
+// is linked back unless a newer one has taken its place meanwhile. Removal
+// is only tidying, so it is skipped when the lock cannot be had.
+func (s *Store) removeExpired(ctx context.Context, key, path string) bool {
+	unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return false
+	}
+	defer unlock()
 	aside := filepath.Join(s.dir, tempPrefix+"purge-"+randomHex())
 	if os.Rename(path, aside) != nil {
 		return false
@@ -291,7 +371,8 @@ func (s *Store) expiry(ttl time.Duration) time.Time {
 	return s.now().Add(ttl)
 }
 
-// Close stops the background purge. The store keeps working without it.
+// Close stops the background clean-up and waits for a run in progress to
+// end. The store keeps working without it; Purge still works on demand.
 func (s *Store) Close() error {
 	s.purger.Stop()
 	return nil

@@ -1,10 +1,13 @@
 package filesystem_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +19,7 @@ import (
 
 func newStore(t *testing.T, dir string) *filesystem.Store {
 	t.Helper()
-	s, err := filesystem.New(dir, filesystem.Options{PurgeInterval: -1})
+	s, err := filesystem.New(dir, filesystem.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,9 +45,18 @@ func TestOwnerOnlyPermissions(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("%d files, want 1 (no temporary files left)", len(entries))
 	}
-	finfo, _ := entries[0].Info()
-	if perm := finfo.Mode().Perm(); perm != 0o600 {
-		t.Errorf("file mode %o, want 600", perm)
+	if err := s.SetIf(context.Background(), "session:y", nil, []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if files := dataFiles(t, dir); len(files) != 2 {
+		t.Fatalf("files %q, want the 2 sessions alone", files)
+	}
+	entries, _ = os.ReadDir(dir) // with the lock file, where there is one
+	for _, e := range entries {
+		finfo, _ := e.Info()
+		if perm := finfo.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s: mode %o, want 600", e.Name(), perm)
+		}
 	}
 }
 
@@ -66,15 +78,31 @@ func TestPurge(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("Purge = %d, %v; want 2 removed", n, err)
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Fatalf("%d files after purge, want 2 (kept, forever)", len(entries))
+	if files := dataFiles(t, dir); len(files) != 2 {
+		t.Fatalf("files after purge: %q, want 2 (kept, forever)", files)
 	}
+}
+
+// dataFiles lists the files of dir other than the lock files, which are
+// there to stay.
+func dataFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".lock-") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 func TestBackgroundPurge(t *testing.T) {
 	dir := t.TempDir()
-	s, err := filesystem.New(dir, filesystem.Options{PurgeInterval: 50 * time.Millisecond})
+	s, err := filesystem.New(dir, filesystem.Options{CleanupInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +110,57 @@ func TestBackgroundPurge(t *testing.T) {
 	s.Set(context.Background(), "gone", []byte("v"), time.Second)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		entries, _ := os.ReadDir(dir)
-		if len(entries) == 0 {
+		if len(dataFiles(t, dir)) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the background purge did not remove the expired file")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a log destination that the background purge may write
+// while the test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestBackgroundPurgeFailureIsLogged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sessions")
+	var logs lockedBuffer
+	s, err := filesystem.New(dir, filesystem.Options{
+		CleanupInterval: 10 * time.Millisecond,
+		Logger:          slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.RemoveAll(dir); err != nil { // every purge now fails to list it
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out := logs.String()
+		if strings.Contains(out, "background purge failed") && strings.Contains(out, "level=ERROR") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no purge failure logged within 5s; log: %q", out)
+		}
 	}
 }
 
