@@ -61,3 +61,12 @@ func TestCloseIsIdempotent(t *testing.T) {
 		t.Fatalf("Set after Close: %v", err)
 	}
 }
+
+// BenchmarkSessionWrites: 50 goroutines saving one session, conditional
+// (the default) against the blind last-save-wins write.
+func BenchmarkSessionWrites(b *testing.B) {
+	s := memory.New(memory.Options{})
+	b.Cleanup(func() { s.Close() })
+	b.Run("Conditional", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, s) })
+	b.Run("Blind", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, backendtest.Plain(s)) })
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
 // The benchmarks compare the Store with go-redis doing the same single GET
@@ -103,4 +105,13 @@ func BenchmarkSetIf(b *testing.B) {
 		}
 		current, next = next, current
 	}
+}
+
+// BenchmarkSessionWrites: 50 goroutines saving one session on the
+// standalone server, conditional (the default) against the blind
+// last-save-wins write.
+func BenchmarkSessionWrites(b *testing.B) {
+	store := New(standaloneClient(b), Options{})
+	b.Run("Conditional", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, store) })
+	b.Run("Blind", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, backendtest.Plain(store)) })
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cloakroom/cloakroom/core"
 )
@@ -88,8 +87,10 @@ func testEndWhileWriting(route string) func(*testing.T, *env) {
 		for range trials {
 			cookie := e.login("user", "alice")
 			done := make(chan error, 1)
+			started := make(chan struct{})
+			var once sync.Once
 			go func() {
-				time.Sleep(3 * time.Millisecond)
+				<-started // end the session while the writers are busy
 				r, err := e.fetch(route, cookie)
 				if err == nil && r.status != http.StatusNoContent {
 					err = fmt.Errorf("%s = %d %q", route, r.status, r.body)
@@ -98,6 +99,9 @@ func testEndWhileWriting(route string) func(*testing.T, *env) {
 			}()
 			parallel(t, writers, func(i int) error {
 				for n := range rounds {
+					if n == 2 {
+						once.Do(func() { close(started) })
+					}
 					r, err := e.fetch(fmt.Sprintf("/set?k=w%d&v=%d", i, n), cookie)
 					if err != nil {
 						return err

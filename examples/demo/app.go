@@ -124,16 +124,14 @@ func (a *app) put(s *core.Session, r request, key string) reply {
 	return noContent()
 }
 
+// incr adds 1 with the session's read-modify-write operation, so that
+// concurrent increments of one session all count.
 func (a *app) incr(s *core.Session, key string) reply {
-	n := int64(0)
-	if _, present := s.Get(key); present {
-		var ok bool
-		if n, ok = s.GetInt(key); !ok {
-			return text(http.StatusConflict, "the value under "+strconv.Quote(key)+" is not an integer")
-		}
+	n, err := s.Incr(key, 1)
+	if err != nil {
+		return text(http.StatusConflict, "cannot add 1 to the value under "+strconv.Quote(key)+": "+err.Error())
 	}
-	s.Set(key, n+1)
-	return reply{status: http.StatusOK, contentType: "application/json", body: strconv.AppendInt(nil, n+1, 10)}
+	return reply{status: http.StatusOK, contentType: "application/json", body: strconv.AppendInt(nil, n, 10)}
 }
 
 func (a *app) login(s *core.Session, r request) reply {

@@ -13,6 +13,9 @@ import (
 	"github.com/cloakroom/cloakroom/backends/mongodb"
 	"github.com/cloakroom/cloakroom/backends/redis"
 	sqlstore "github.com/cloakroom/cloakroom/backends/sql"
+	"github.com/cloakroom/cloakroom/backends/sql/mysql"
+	"github.com/cloakroom/cloakroom/backends/sql/postgres"
+	"github.com/cloakroom/cloakroom/backends/sql/sqlite"
 	"github.com/cloakroom/cloakroom/core"
 )
 
@@ -43,10 +46,10 @@ func openBackend(ctx context.Context, name, dsn string) (core.Backend, func(), e
 		s, err := filesystem.New(dsn, filesystem.Options{})
 		return closable(s, err)
 	case "redis":
-		s, err := redis.NewFromURL(dsn)
+		s, err := redis.Open(ctx, dsn, redis.Options{})
 		return closable(s, err)
 	case "memcached":
-		s, err := memcached.New(splitList(dsn)...)
+		s, err := memcached.Open(ctx, dsn, memcached.Options{})
 		return closable(s, err)
 	case "mongodb":
 		s, err := mongodb.Open(ctx, dsn, mongodb.Options{})
@@ -56,17 +59,15 @@ func openBackend(ctx context.Context, name, dsn string) (core.Backend, func(), e
 	case "cookie":
 		return nil, func() {}, nil // the session lives in the cookie
 	case "django":
-		return openDjango(dsn)
+		return openDjango(ctx, dsn)
 	}
 	return nil, nil, fmt.Errorf("unknown -backend %q", name)
 }
 
+// openSQL opens the SQL backend named by -backend (postgres, mysql or
+// sqlite) and creates cloakroom's table if it is missing.
 func openSQL(ctx context.Context, name, dsn string) (core.Backend, func(), error) {
-	d, err := sqlstore.ParseDialect(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := sqlstore.Open(d, dsn, sqlstore.Options{})
+	s, err := sqlOpeners[name](ctx, dsn, sqlstore.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,14 +78,25 @@ func openSQL(ctx context.Context, name, dsn string) (core.Backend, func(), error
 	return s, func() { s.Close() }, nil
 }
 
+// sqlOpeners are the SQL drivers' Open functions by -backend name.
+var sqlOpeners = map[string]func(context.Context, string, sqlstore.Options) (*sqlstore.Store, error){
+	"postgres": postgres.Open,
+	"mysql":    mysql.Open,
+	"sqlite":   sqlite.Open,
+}
+
 // openDjango opens Django's django_session table on the database named by
-// dsn. Django's migrations own the table, so it is not created here.
-func openDjango(dsn string) (core.Backend, func(), error) {
-	d, dsn, err := sqlstore.ParseDSN(dsn)
-	if err != nil {
-		return nil, nil, err
+// dsn, whose scheme picks the driver. Django's migrations own the table, so
+// it is not created here.
+func openDjango(ctx context.Context, dsn string) (core.Backend, func(), error) {
+	driver := "sqlite"
+	switch scheme, _, _ := strings.Cut(dsn, "://"); scheme {
+	case "postgres", "postgresql":
+		driver = "postgres"
+	case "mysql", "mariadb":
+		driver = "mysql"
 	}
-	s, err := sqlstore.Open(d, dsn, sqlstore.Options{Table: sqlstore.DjangoTable})
+	s, err := sqlOpeners[driver](ctx, dsn, sqlstore.Options{Table: sqlstore.DjangoTable})
 	return closable(s, err)
 }
 
@@ -98,15 +110,4 @@ func closable[T closer](s T, err error) (core.Backend, func(), error) {
 		return nil, nil, err
 	}
 	return s, func() { s.Close() }, nil
-}
-
-// splitList splits a comma-separated list of addresses.
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }

@@ -28,7 +28,7 @@ var flushQuartDB sync.Once
 // quartRedis connects to the tests' Redis database, emptied once per run.
 func quartRedis(t *testing.T) *redis.Store {
 	t.Helper()
-	st, err := redis.NewFromURL(quartRedisURL())
+	st, err := redis.Open(context.Background(), quartRedisURL(), redis.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core/backendtest"
+)
+
+// concurrencyCase is one demo configuration the concurrency contract is
+// checked on.
+type concurrencyCase struct {
+	name string
+	c    config
+}
+
+// concurrencyCases covers every framework on the default backend and every
+// backend, preset and Redis topology on net/http, each against its real
+// server.
+func concurrencyCases(t *testing.T) []concurrencyCase {
+	dir := t.TempDir()
+	var cases []concurrencyCase
+	for _, fw := range frameworks {
+		cases = append(cases, concurrencyCase{fw + "/memory", config{framework: fw, backend: "memory"}})
+	}
+	for _, c := range []concurrencyCase{
+		{"filesystem", config{backend: "filesystem", dsn: filepath.Join(dir, "sessions")}},
+		{"redis", config{backend: "redis"}},
+		{"redis-cluster", config{backend: "redis", dsn: "redis+cluster://" +
+			backendtest.Env("CLOAKROOM_REDIS_CLUSTER_ADDRS", "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003")}},
+		{"quart-preset", config{backend: "redis", preset: "quart"}},
+		{"memcached", config{backend: "memcached"}},
+		{"mongodb", config{backend: "mongodb"}},
+		{"postgres", config{backend: "postgres"}},
+		{"mysql", config{backend: "mysql"}},
+		{"sqlite", config{backend: "sqlite", dsn: filepath.Join(dir, "sessions.sqlite")}},
+		{"django", config{backend: "django", secret: "django-insecure-concurrency-test-secret-key-0123456789"}},
+	} {
+		c.c.framework = "nethttp"
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// startConfigured serves the demo as its command line c would, on a
+// loopback port, skipping (or failing under CLOAKROOM_REQUIRE_SERVICES)
+// when c's server is not running.
+func startConfigured(t *testing.T, c config) string {
+	t.Helper()
+	if c.preset == "" {
+		c.preset = "none"
+	}
+	c.protect = "off"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	backend, closeBackend, err := openBackend(ctx, c.backend, c.dsn)
+	if err != nil {
+		backendtest.Unavailable(t, c.backend, err)
+	}
+	t.Cleanup(closeBackend)
+	if c.backend == "django" {
+		if err := createDjangoTable(ctx, backend); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m, err := newManager(c, backend, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServer(c.framework, &app{log: log, page: parsePage()}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.shutdown(ctx)
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestDemoConcurrency runs DESIGN.md's rule 11 against the demo: 50 clients
+// of one session send 1,000 increments, 50 set a key each, and logins and
+// logouts race with writers, on every framework and backend.
+func TestDemoConcurrency(t *testing.T) {
+	for _, tc := range concurrencyCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			base := startConfigured(t, tc.c)
+			t.Run("Increments", func(t *testing.T) { testDemoIncrements(t, base) })
+			t.Run("Keys", func(t *testing.T) { testDemoKeys(t, base) })
+			t.Run("LogoutInFlight", func(t *testing.T) { testDemoEnd(t, base, "/api/logout", "") })
+			t.Run("LoginInFlight", func(t *testing.T) { testDemoEnd(t, base, "/api/login", `{"user":"bob"}`) })
+		})
+	}
+}
+
+// shared is an HTTP client that sends one fixed session cookie, as the
+// tabs of one browser do, and never stores what the server sets.
+type shared struct {
+	base   string
+	cookie *http.Cookie
+	http   *http.Client
+}
+
+func newShared(t *testing.T, base string) *shared {
+	t.Helper()
+	c := newClient(t, base)
+	c.do("PUT", "/api/session/user", `"alice"`, 204)
+	cookies := c.http.Jar.Cookies(mustURL(base))
+	if len(cookies) != 1 {
+		t.Fatalf("cookies after the first write: %v, want the session's", cookies)
+	}
+	cookie := &http.Cookie{Name: cookies[0].Name, Value: cookies[0].Value}
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &shared{base: base, cookie: cookie, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+func (s *shared) send(method, path, body string) (int, string, error) {
+	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.AddCookie(s.cookie)
+	res, err := s.http.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), err
+}
+
+// runClients starts n clients at once and reports their errors.
+func runClients(t *testing.T, n int, client func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := client(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+func testDemoIncrements(t *testing.T, base string) {
+	const clients, rounds = 50, 20
+	s := newShared(t, base)
+	runClients(t, clients, func(int) error {
+		for range rounds {
+			status, body, err := s.send("POST", "/api/incr/n", "")
+			if err == nil && status != 200 {
+				err = fmt.Errorf("incr = %d %q", status, body)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	_, body, err := s.send("GET", "/api/session", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"n":` + strconv.Itoa(clients*rounds); !strings.Contains(body, want) {
+		t.Fatalf("after %d concurrent increments the session is %s, want %s", clients*rounds, body, want)
+	}
+	t.Logf("%d of %d increments kept", clients*rounds, clients*rounds)
+}
+
+func testDemoKeys(t *testing.T, base string) {
+	const clients = 50
+	s := newShared(t, base)
+	runClients(t, clients, func(i int) error {
+		status, body, err := s.send("PUT", fmt.Sprintf("/api/session/k%02d", i), strconv.Itoa(i))
+		if err == nil && status != 204 {
+			err = fmt.Errorf("put = %d %q", status, body)
+		}
+		return err
+	})
+	_, body, err := s.send("GET", "/api/session", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for i := range clients {
+		if strings.Contains(body, fmt.Sprintf(`"k%02d":%d`, i, i)) {
+			kept++
+		}
+	}
+	if kept != clients {
+		t.Fatalf("%d of %d concurrently set keys kept: %s", kept, clients, body)
+	}
+}
+
+// testDemoEnd logs out (or in) while writers of the same session are in
+// flight, in several trials: afterwards the old cookie must find nothing.
+// Writers either succeed or get 409 (the session ended under them).
+func testDemoEnd(t *testing.T, base, route, body string) {
+	const trials, writers, rounds = 5, 8, 20
+	interrupted := 0
+	var mu sync.Mutex
+	for range trials {
+		s := newShared(t, base)
+		ended := make(chan error, 1)
+		started := make(chan struct{})
+		var once sync.Once
+		go func() {
+			<-started // end the session while the writers are busy
+			status, b, err := s.send("POST", route, body)
+			if err == nil && status != 204 {
+				err = fmt.Errorf("%s = %d %q", route, status, b)
+			}
+			ended <- err
+		}()
+		runClients(t, writers, func(i int) error {
+			for n := range rounds {
+				if n == 2 {
+					once.Do(func() { close(started) })
+				}
+				status, b, err := s.send("PUT", fmt.Sprintf("/api/session/w%d", i), strconv.Itoa(n))
+				if err != nil {
+					return err
+				}
+				switch status {
+				case 204:
+				case 409:
+					mu.Lock()
+					interrupted++
+					mu.Unlock()
+				default:
+					return fmt.Errorf("writer: %d %q", status, b)
+				}
+			}
+			return nil
+		})
+		if err := <-ended; err != nil {
+			t.Fatal(err)
+		}
+		// The old id must be gone: reading with it finds no session (and
+		// the demo creates none for a read).
+		if status, got, err := s.send("GET", "/api/session", ""); err != nil || status != 200 || got != "{}" {
+			t.Fatalf("after %s the old cookie reads %d %q (%v): a request in flight revived it", route, status, got, err)
+		}
+	}
+	t.Logf("0 revived in %d trials; %d writes answered 409", trials, interrupted)
+}
+
+// createDjangoTable creates django_session where Django's migrations have
+// not, as a Django project's first migrate would.
+func createDjangoTable(ctx context.Context, b any) error {
+	c, ok := b.(interface{ CreateTable(context.Context) error })
+	if !ok {
+		return errors.New("the django backend cannot create its table")
+	}
+	return c.CreateTable(ctx)
+}
