@@ -2,9 +2,12 @@
 # reach the nested ones.
 MODULES := $(shell find . -name go.mod -not -path './.services/*' -not -path './tools/*' -exec dirname {} \; | sort)
 GO ?= go
+# The version release-check packs the modules at; every go.mod of the
+# repository must require its sibling modules at this version.
+RELEASE_VERSION ?= v0.2.0
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-only bench bench-only lint services services-stop
+.PHONY: test test-only bench bench-only lint release-check services services-stop
 
 # test starts the servers the backend tests need, runs every module's tests
 # with the race detector, and stops what it started.
@@ -34,6 +37,12 @@ lint:
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; (cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
 	done
+
+# release-check packs the library modules at RELEASE_VERSION into a temporary
+# module proxy, and builds and tests a program outside the repository that
+# gets them from it with go get, as a user of the published modules would.
+release-check:
+	@RELEASE_VERSION=$(RELEASE_VERSION) GO=$(GO) ./scripts/release-check.sh
 
 services:
 	@./scripts/services.sh start

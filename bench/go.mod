@@ -10,9 +10,9 @@ replace (
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
-	github.com/cloakroom/cloakroom v0.0.0-00010101000000-000000000000
-	github.com/cloakroom/cloakroom/adapters/fiber v0.0.0-00010101000000-000000000000
-	github.com/cloakroom/cloakroom/adapters/gin v0.0.0-00010101000000-000000000000
+	github.com/cloakroom/cloakroom v0.2.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.2.0
+	github.com/cloakroom/cloakroom/adapters/gin v0.2.0
 	github.com/gin-contrib/sessions v1.0.4
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15

@@ -3,14 +3,14 @@ module github.com/cloakroom/cloakroom/examples
 go 1.25.0
 
 require (
-	github.com/cloakroom/cloakroom v0.0.0
-	github.com/cloakroom/cloakroom/adapters/echo v0.0.0
-	github.com/cloakroom/cloakroom/adapters/fiber v0.0.0
-	github.com/cloakroom/cloakroom/adapters/gin v0.0.0
-	github.com/cloakroom/cloakroom/backends/memcached v0.0.0
-	github.com/cloakroom/cloakroom/backends/mongodb v0.0.0
-	github.com/cloakroom/cloakroom/backends/redis v0.0.0
-	github.com/cloakroom/cloakroom/backends/sql v0.0.0
+	github.com/cloakroom/cloakroom v0.2.0
+	github.com/cloakroom/cloakroom/adapters/echo v0.2.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.2.0
+	github.com/cloakroom/cloakroom/adapters/gin v0.2.0
+	github.com/cloakroom/cloakroom/backends/memcached v0.2.0
+	github.com/cloakroom/cloakroom/backends/mongodb v0.2.0
+	github.com/cloakroom/cloakroom/backends/redis v0.2.0
+	github.com/cloakroom/cloakroom/backends/sql v0.2.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/labstack/echo/v4 v4.16.0
