@@ -263,3 +263,124 @@ func (m *Manager) report(ctx context.Context, err error) {
 	}
 	logger.ErrorContext(ctx, "cloakroom: session error", "err", err)
 }
+
+// Begin starts the session handling of one request. It does no I/O.
+func (m *Manager) Begin(ex Exchange) *Request {
+	return &Request{m: m, ex: ex}
+}
+
+// ClientAddr returns the address of the client behind a request. It is the
+// connection's peer, unless the peer is one of the TrustedProxies: then it
+// is the right-most address of X-Forwarded-For that is not a trusted proxy.
+// Entries left of that one could have been written by anybody.
+func (m *Manager) ClientAddr(ex Exchange) netip.Addr {
+	peer := parseAddr(ex.RemoteAddr())
+	if !m.trusted(peer) {
+		return peer
+	}
+	client := peer
+	hops := ex.RequestHeader("X-Forwarded-For")
+	for hops != "" {
+		var hop string
+		if i := strings.LastIndexByte(hops, ','); i >= 0 {
+			hops, hop = hops[:i], hops[i+1:]
+		} else {
+			hops, hop = "", hops
+		}
+		a := parseAddr(strings.TrimSpace(hop))
+		if !a.IsValid() {
+			break // not an address a trusted proxy would write
+		}
+		client = a
+		if !m.trusted(a) {
+			break
+		}
+	}
+	return client
+}
+
+func (m *Manager) trusted(a netip.Addr) bool {
+	for _, p := range m.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameClient reports whether addr, as stored in a session, matches client
+// under the Manager's protection mode.
+func (m *Manager) sameClient(stored string, client netip.Addr) bool {
+	a := parseAddr(stored)
+	if m.Protection == ProtectNetwork && a.IsValid() && client.IsValid() && a.Is4() == client.Is4() {
+		bits := 64
+		if a.Is4() {
+			bits = 24
+		}
+		pa, _ := a.Prefix(bits)
+		pc, _ := client.Prefix(bits)
+		return pa == pc
+	}
+	return a == client
+}
+
+// cookieID returns the id carried by a cookie value, or "" when its
+// signature does not verify.
+func (m *Manager) cookieID(value string) string {
+	if m.Signer == nil || value == "" {
+		return value
+	}
+	id, err := m.Signer.Unsign(value)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// signedID returns the cookie value that carries id.
+func (m *Manager) signedID(id string) string {
+	if m.Signer == nil {
+		return id
+	}
+	return m.Signer.Sign(id)
+}
+
+// cookie returns the Set-Cookie value carrying a saved session. The caller
+// holds s.mu.
+func (m *Manager) cookie(value string, s *Session) string {
+	c := m.baseCookie(value)
+	if p, _ := s.data[keyPermanent].(bool); p {
+		now := m.now()
+		expires := now.Add(m.Lifetime)
+		if m.AbsoluteTimeout > 0 {
+			expires = minTime(expires, m.deadline(s.data))
+		}
+		c.Expires = expires.UTC()
+		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))
+	}
+	return c.String()
+}
+
+// expiredCookie returns a Set-Cookie value that makes the browser drop the
+// session cookie.
+func (m *Manager) expiredCookie() string {
+	c := m.baseCookie("")
+	c.Expires = time.Unix(0, 0)
+	c.MaxAge = -1
+	return c.String()
+}
+
+func (m *Manager) baseCookie(value string) *http.Cookie {
+	o := &m.Cookie
+	return &http.Cookie{
+		Name: o.Name, Value: value, Path: o.Path, Domain: o.Domain,
+		Secure: o.Secure, HttpOnly: o.HTTPOnly, SameSite: o.SameSite,
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -3,9 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
-	"time"
 )
 
 // Exchange is what an adapter tells the core about one HTTP request and its
@@ -39,11 +37,6 @@ type Request struct {
 	loaded    bool
 	committed bool
 	hadCookie bool
-}
-
-// Begin starts the session handling of one request. It does no I/O.
-func (m *Manager) Begin(ex Exchange) *Request {
-	return &Request{m: m, ex: ex}
 }
 
 // Session returns the request's session, loading it on the first call. A
@@ -134,64 +127,3 @@ func (r *Request) commit(ctx context.Context) error {
 // maxCookieSize is the longest Set-Cookie value browsers are sure to keep,
 // the limit Flask warns at.
 const maxCookieSize = 4093
-
-// cookieID returns the id carried by a cookie value, or "" when its
-// signature does not verify.
-func (m *Manager) cookieID(value string) string {
-	if m.Signer == nil || value == "" {
-		return value
-	}
-	id, err := m.Signer.Unsign(value)
-	if err != nil {
-		return ""
-	}
-	return id
-}
-
-// signedID returns the cookie value that carries id.
-func (m *Manager) signedID(id string) string {
-	if m.Signer == nil {
-		return id
-	}
-	return m.Signer.Sign(id)
-}
-
-// cookie returns the Set-Cookie value carrying a saved session. The caller
-// holds s.mu.
-func (m *Manager) cookie(value string, s *Session) string {
-	c := m.baseCookie(value)
-	if p, _ := s.data[keyPermanent].(bool); p {
-		now := m.now()
-		expires := now.Add(m.Lifetime)
-		if m.AbsoluteTimeout > 0 {
-			expires = minTime(expires, m.deadline(s.data))
-		}
-		c.Expires = expires.UTC()
-		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))
-	}
-	return c.String()
-}
-
-// expiredCookie returns a Set-Cookie value that makes the browser drop the
-// session cookie.
-func (m *Manager) expiredCookie() string {
-	c := m.baseCookie("")
-	c.Expires = time.Unix(0, 0)
-	c.MaxAge = -1
-	return c.String()
-}
-
-func (m *Manager) baseCookie(value string) *http.Cookie {
-	o := &m.Cookie
-	return &http.Cookie{
-		Name: o.Name, Value: value, Path: o.Path, Domain: o.Domain,
-		Secure: o.Secure, HttpOnly: o.HTTPOnly, SameSite: o.SameSite,
-	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}

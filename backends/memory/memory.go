@@ -86,17 +86,8 @@ func (s *Store) shard(key string) *shard {
 
 // Get implements core.Backend.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.live(key, s.now())
-	if e == nil {
-		return nil, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
-	}
-	return bytes.Clone(e.Value.(*entry).value), nil
+	b, _, err := s.GetVersion(ctx, key)
+	return b, err
 }
 
 // Set implements core.Backend.
@@ -128,55 +119,42 @@ func (sh *shard) put(e *list.Element, v *entry) {
 
 // GetVersion implements core.Conditional. The version is the stored
 // value itself, which the store never modifies in place.
-func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.live(key, s.now())
-	if e == nil {
-		return nil, nil, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
-	}
-	stored := e.Value.(*entry).value
-	return bytes.Clone(stored), core.Version(stored), nil
+func (s *Store) GetVersion(ctx context.Context, key string) (value []byte, version core.Version, err error) {
+	err = s.withLive(ctx, key, func(_ *shard, e *list.Element, _ time.Time) error {
+		if e == nil {
+			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+		}
+		stored := e.Value.(*entry).value
+		value, version = bytes.Clone(stored), core.Version(stored)
+		return nil
+	})
+	return value, version, err
 }
 
 // SetIf implements core.Conditional under the shard's lock.
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	v := &entry{key: key, value: bytes.Clone(value), expires: expiry(s.now(), ttl)}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.live(key, s.now())
-	if err := check(key, e, version); err != nil {
-		return err
-	}
-	sh.put(e, v)
-	return nil
+	value = bytes.Clone(value)
+	return s.withLive(ctx, key, func(sh *shard, e *list.Element, now time.Time) error {
+		if err := check(key, e, version); err != nil {
+			return err
+		}
+		sh.put(e, &entry{key: key, value: value, expires: expiry(now, ttl)})
+		return nil
+	})
 }
 
 // DeleteIf implements core.Conditional under the shard's lock.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.live(key, s.now())
-	if e == nil {
-		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
-	}
-	if err := check(key, e, version); err != nil {
-		return err
-	}
-	sh.remove(e)
-	return nil
+	return s.withLive(ctx, key, func(sh *shard, e *list.Element, _ time.Time) error {
+		if e == nil {
+			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+		}
+		if err := check(key, e, version); err != nil {
+			return err
+		}
+		sh.remove(e)
+		return nil
+	})
 }
 
 // check reports whether the live element e (nil when absent) is what a
@@ -211,6 +189,18 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // Touch implements core.Toucher.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	return s.withLive(ctx, key, func(_ *shard, e *list.Element, now time.Time) error {
+		if e == nil {
+			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+		}
+		e.Value.(*entry).expires = expiry(now, ttl)
+		return nil
+	})
+}
+
+// withLive runs f under the lock of key's shard with key's live element,
+// nil when it is absent or expired.
+func (s *Store) withLive(ctx context.Context, key string, f func(sh *shard, e *list.Element, now time.Time) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -218,12 +208,7 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := s.now()
-	e := sh.live(key, now)
-	if e == nil {
-		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
-	}
-	e.Value.(*entry).expires = expiry(now, ttl)
-	return nil
+	return f(sh, sh.live(key, now), now)
 }
 
 // Keys implements core.Lister. It works on a snapshot, so the caller may

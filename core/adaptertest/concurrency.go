@@ -10,28 +10,8 @@ import (
 	"testing"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
-
-// parallel runs n clients at once and reports their errors.
-func parallel(t *testing.T, n int, client func(i int) error) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := client(i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-}
 
 // fetchOK requests path and fails unless it answers 200.
 func (e *env) fetchOK(path, cookie string) (response, error) {
@@ -47,7 +27,7 @@ func (e *env) fetchOK(path, cookie string) (response, error) {
 func testConcurrentIncrements(t *testing.T, e *env) {
 	const clients, rounds = 50, 4
 	cookie := e.login("user", "alice")
-	parallel(t, clients, func(int) error {
+	backendtest.Parallel(t, clients, func(int) error {
 		for range rounds {
 			if _, err := e.fetchOK("/incr", cookie); err != nil {
 				return err
@@ -66,7 +46,7 @@ func testConcurrentIncrements(t *testing.T, e *env) {
 func testConcurrentKeys(t *testing.T, e *env) {
 	const clients = 50
 	cookie := e.login("user", "alice")
-	parallel(t, clients, func(i int) error {
+	backendtest.Parallel(t, clients, func(i int) error {
 		_, err := e.fetchOK(fmt.Sprintf("/set?k=k%d&v=%d", i, i), cookie)
 		return err
 	})
@@ -97,7 +77,7 @@ func testEndWhileWriting(route string) func(*testing.T, *env) {
 				}
 				done <- err
 			}()
-			parallel(t, writers, func(i int) error {
+			backendtest.Parallel(t, writers, func(i int) error {
 				for n := range rounds {
 					if n == 2 {
 						once.Do(func() { close(started) })

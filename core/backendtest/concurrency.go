@@ -58,16 +58,18 @@ func loaded(m *core.Manager, id string) (*core.Session, error) {
 	return s, err
 }
 
-// parallel runs n workers and fails the test with their errors.
-func parallel(t *testing.T, n int, work func(w int) error) {
+// Parallel runs work(0) … work(n-1) in n goroutines at once and fails the
+// test with every error they return, after all have finished. Concurrency
+// tests of backends, adapters and applications share it.
+func Parallel(t testing.TB, n int, work func(i int) error) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	for w := range n {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := work(w); err != nil {
+			if err := work(i); err != nil {
 				errs <- err
 			}
 		}()
@@ -88,7 +90,7 @@ func testIncrements(t *testing.T, newManager func() *core.Manager) {
 	const workers, rounds = 50, 20
 	ms := pair(newManager)
 	id := created(t, ms[0], map[string]any{"n": 0})
-	parallel(t, workers, func(w int) error {
+	Parallel(t, workers, func(w int) error {
 		m := ms[w%2]
 		for range rounds {
 			s, err := loaded(m, id)
@@ -118,7 +120,7 @@ func testDistinctKeys(t *testing.T, newManager func() *core.Manager) {
 	const workers = 50
 	ms := pair(newManager)
 	id := created(t, ms[0], map[string]any{"user": "alice"})
-	parallel(t, workers, func(w int) error {
+	Parallel(t, workers, func(w int) error {
 		m := ms[w%2]
 		s, err := loaded(m, id)
 		if err != nil {
@@ -159,7 +161,7 @@ func testNoRevival(t *testing.T, newManager func() *core.Manager, end func(*core
 			}
 			endErr = err
 		}()
-		parallel(t, writers, func(w int) error {
+		Parallel(t, writers, func(w int) error {
 			m := ms[w%2]
 			for i := 0; i < 10_000; i++ {
 				s, err := m.Load(context.Background(), id)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -53,15 +51,11 @@ func concurrencyCases(t *testing.T) []concurrencyCase {
 	return cases
 }
 
-// startConfigured serves the demo as its command line c would, on a
-// loopback port, skipping (or failing under CLOAKROOM_REQUIRE_SERVICES)
-// when c's server is not running.
+// startConfigured serves the demo as its command line c would, opening its
+// backend, and skips (or fails under CLOAKROOM_REQUIRE_SERVICES) when the
+// backend's server is not running.
 func startConfigured(t *testing.T, c config) string {
 	t.Helper()
-	if c.preset == "" {
-		c.preset = "none"
-	}
-	c.protect = "off"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	backend, closeBackend, err := openBackend(ctx, c.backend, c.dsn)
@@ -74,26 +68,7 @@ func startConfigured(t *testing.T, c config) string {
 			t.Fatal(err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := newManager(c, backend, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := newServer(c.framework, &app{log: log, page: parsePage()}, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.shutdown(ctx)
-	})
-	return "http://" + ln.Addr().String()
+	return serveDemo(t, c, backend)
 }
 
 // TestDemoConcurrency runs DESIGN.md's rule 11 against the demo: 50 clients
@@ -148,34 +123,10 @@ func (s *shared) send(method, path, body string) (int, string, error) {
 	return res.StatusCode, string(b), err
 }
 
-// runClients starts n clients at once and reports their errors.
-func runClients(t *testing.T, n int, client func(i int) error) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := client(i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
-}
-
 func testDemoIncrements(t *testing.T, base string) {
 	const clients, rounds = 50, 20
 	s := newShared(t, base)
-	runClients(t, clients, func(int) error {
+	backendtest.Parallel(t, clients, func(int) error {
 		for range rounds {
 			status, body, err := s.send("POST", "/api/incr/n", "")
 			if err == nil && status != 200 {
@@ -200,7 +151,7 @@ func testDemoIncrements(t *testing.T, base string) {
 func testDemoKeys(t *testing.T, base string) {
 	const clients = 50
 	s := newShared(t, base)
-	runClients(t, clients, func(i int) error {
+	backendtest.Parallel(t, clients, func(i int) error {
 		status, body, err := s.send("PUT", fmt.Sprintf("/api/session/k%02d", i), strconv.Itoa(i))
 		if err == nil && status != 204 {
 			err = fmt.Errorf("put = %d %q", status, body)
@@ -242,7 +193,7 @@ func testDemoEnd(t *testing.T, base, route, body string) {
 			}
 			ended <- err
 		}()
-		runClients(t, writers, func(i int) error {
+		backendtest.Parallel(t, writers, func(i int) error {
 			for n := range rounds {
 				if n == 2 {
 					once.Do(func() { close(started) })

@@ -15,29 +15,41 @@ import (
 
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
 // frameworks lists every -framework value; each must pass the same script.
 var frameworks = []string{"nethttp", "gin", "echo", "fiber"}
 
-// brokenBackend fails every call, like a store that is down.
-type brokenBackend struct{}
-
 var errBroken = errors.New("store down")
 
-func (brokenBackend) Get(context.Context, string) ([]byte, error)              { return nil, errBroken }
-func (brokenBackend) Set(context.Context, string, []byte, time.Duration) error { return errBroken }
-func (brokenBackend) Delete(context.Context, string) error                     { return errBroken }
+// brokenBackend fails every call, like a store that is down.
+func brokenBackend(t *testing.T) core.Backend {
+	b := backendtest.NewRecorder(t)
+	b.FailReads(errBroken)
+	b.FailWrites(errBroken)
+	return b
+}
 
 // startDemo serves the demo with framework and backend on a loopback port.
 func startDemo(t *testing.T, framework string, backend core.Backend) string {
+	return serveDemo(t, config{framework: framework}, backend)
+}
+
+// serveDemo serves the demo as its command line c would, over backend, on a
+// loopback port until the test ends.
+func serveDemo(t *testing.T, c config, backend core.Backend) string {
 	t.Helper()
+	if c.preset == "" {
+		c.preset = "none"
+	}
+	c.protect = "off"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := newManager(config{preset: "none", protect: "off"}, backend, log)
+	m, err := newManager(c, backend, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(framework, &app{log: log, page: parsePage()}, m)
+	srv, err := newServer(c.framework, &app{log: log, page: parsePage()}, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +199,7 @@ func TestDemoBadInput(t *testing.T) {
 func TestDemoBackendDown(t *testing.T) {
 	for _, fw := range frameworks {
 		t.Run(fw, func(t *testing.T) {
-			c := newClient(t, startDemo(t, fw, brokenBackend{}))
+			c := newClient(t, startDemo(t, fw, brokenBackend(t)))
 			c.do("GET", "/healthz", "", 200)
 			c.http.Jar.SetCookies(mustURL(c.base), []*http.Cookie{{Name: "session", Value: core.RandomID{}.NewID()}})
 			c.do("GET", "/api/session", "", 503)
