@@ -28,7 +28,7 @@ const (
 	opClear                // every application key removed
 	opUpdate               // data[key] = fn(data[key])
 	opFlash                // value appended to the flashes
-	opTake                 // the first n flashes consumed
+	opTake                 // the flashes in value consumed
 )
 
 // op is one recorded change. The Manager applies a request's ops again, in
@@ -39,7 +39,6 @@ type op struct {
 	key   string
 	value any
 	fn    func(old any) (any, error) // opUpdate
-	n     int                        // opTake
 }
 
 // apply makes the change on data, the first time, when it cannot fail.

@@ -101,7 +101,7 @@ func testIncrements(t *testing.T, newManager func() *core.Manager) {
 				return err
 			}
 			if _, err := m.Save(context.Background(), s); err != nil {
-				return fmt.Errorf("Save of an increment: %w", err)
+				return fmt.Errorf("saving an increment: %w", err)
 			}
 		}
 		return nil
@@ -128,7 +128,7 @@ func testDistinctKeys(t *testing.T, newManager func() *core.Manager) {
 		}
 		s.Set(fmt.Sprintf("k%02d", w), int64(w))
 		if _, err := m.Save(context.Background(), s); err != nil {
-			return fmt.Errorf("Save of key %d: %w", w, err)
+			return fmt.Errorf("saving key %d: %w", w, err)
 		}
 		return nil
 	})
