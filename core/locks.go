@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"sync"
 )
 
@@ -39,7 +38,7 @@ func (s slot) acquire(ctx context.Context) error {
 	case s <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("cloakroom: save session: %w", ctx.Err())
+		return backendError("save session", ctx.Err())
 	}
 }
 

@@ -35,7 +35,9 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 	if !m.ids().Valid(id) {
 		return m.New(ctx), nil
 	}
-	b, version, err := st.get(ctx, m.key(id))
+	bctx, cancel := m.bounded(ctx)
+	b, version, err := st.get(bctx, m.key(id))
+	cancel()
 	if errors.Is(err, ErrNotFound) {
 		return m.New(ctx), nil
 	}
@@ -89,9 +91,11 @@ func (st store) save(ctx context.Context, s *Session) (cookieAction, string, err
 	return cookieKeep, "", nil
 }
 
-// write saves s, conditionally when the backend allows. The caller holds
-// s.mu.
+// write saves s, conditionally when the backend allows, within the
+// Manager's BackendTimeout. The caller holds s.mu.
 func (st store) write(ctx context.Context, s *Session) (outcome, error) {
+	ctx, cancel := st.m.bounded(ctx)
+	defer cancel()
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
 		st.m.warned.Do(func() {
@@ -326,7 +330,7 @@ func pause(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("cloakroom: save session: %w", ctx.Err())
+		return backendError("save session", ctx.Err())
 	}
 }
 

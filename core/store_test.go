@@ -472,3 +472,55 @@ func TestBackendErrorsAreMarked(t *testing.T) {
 		t.Fatalf("encode error %v: want a non-backend error, status 500", err)
 	}
 }
+
+// stalled is a backend whose calls block until their context ends, like a
+// frozen server behind a client that honours deadlines.
+type stalled struct{ *backendtest.Recorder }
+
+func (s stalled) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+
+func (s stalled) SetIf(ctx context.Context, key string, v core.Version, value []byte, ttl time.Duration) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestFrozenBackendFailsWithinTheTimeout(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	id := stored(t, m).ID()
+	m.Backend = stalled{b}
+	m.BackendTimeout = 50 * time.Millisecond
+	ctx := context.Background()
+
+	start := time.Now()
+	_, err := m.Load(ctx, id)
+	if !errors.Is(err, core.ErrBackend) || !errors.Is(err, context.DeadlineExceeded) || core.HTTPStatus(err) != 503 {
+		t.Fatalf("Load on a frozen backend = %v, want a 503 ErrBackend with the deadline", err)
+	}
+	s := m.New(ctx)
+	s.Set("a", 1)
+	_, err = m.Save(ctx, s)
+	if !errors.Is(err, core.ErrBackend) || core.HTTPStatus(err) != 503 {
+		t.Fatalf("Save on a frozen backend = %v, want a 503 ErrBackend", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("load and save took %v with a 50ms timeout", d)
+	}
+}
+
+func TestDefaultBackendTimeoutAnswersWithinTwoSeconds(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	id := stored(t, m).ID()
+	m.Backend = stalled{b}
+	start := time.Now()
+	if _, err := m.Load(context.Background(), id); !errors.Is(err, core.ErrBackend) {
+		t.Fatalf("Load = %v", err)
+	}
+	if d := time.Since(start); d < time.Second || d > 2*time.Second {
+		t.Fatalf("a frozen backend answered after %v, want within 2s (and not at once)", d)
+	}
+}
