@@ -78,11 +78,13 @@ type Manager struct {
 	// TrustedProxies lists the proxies whose X-Forwarded-For header is
 	// believed when finding the client address.
 	TrustedProxies []netip.Prefix
-	// BackendTimeout bounds each load and each save (all its attempts
-	// included): past it the request gets an error matching ErrBackend,
-	// which adapters answer with 503, so that a frozen or stalled store
-	// costs a request at most this long. Zero means 1.5 seconds; negative
-	// means no bound beyond the request's own context.
+	// BackendTimeout, when positive, bounds each load and each save (all
+	// its attempts included): past it the request gets an error matching
+	// ErrBackend, which adapters answer with 503. Zero adds no bound of the
+	// Manager's own, which keeps a context and a timer off every request:
+	// the backends bound their calls themselves (Open configures its
+	// client so that a frozen server fails within 2 seconds; with a client
+	// of your own, your settings apply, see each backend's README).
 	BackendTimeout time.Duration
 	// DiscardCorrupt treats stored data that cannot be decoded as absent
 	// (after reporting it) instead of failing the load.
@@ -236,20 +238,12 @@ func (m *Manager) carrier() carrier {
 }
 
 // codec returns the Codec, TaggedJSON when none is set.
-// defaultBackendTimeout leaves room, within the 2 seconds in which a
-// request on a frozen backend must be answered, for the response itself.
-const defaultBackendTimeout = 1500 * time.Millisecond
-
 // bounded returns ctx limited to BackendTimeout, and its cancel function.
 func (m *Manager) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := m.BackendTimeout
-	if d == 0 {
-		d = defaultBackendTimeout
-	}
-	if d < 0 {
+	if m.BackendTimeout <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, d)
+	return context.WithTimeout(ctx, m.BackendTimeout)
 }
 
 func (m *Manager) codec() Codec {
