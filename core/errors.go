@@ -22,6 +22,10 @@ var (
 	// ErrCookieTooLarge is returned when a cookie session would need a
 	// cookie larger than browsers keep.
 	ErrCookieTooLarge = errors.New("cloakroom: session too large for a cookie")
+	// ErrPublicSession reports a response that the handler marked
+	// Cache-Control: public although it sets or expires the session
+	// cookie; the Manager made it private instead. The response is sent.
+	ErrPublicSession = errors.New("cloakroom: a response that sets the session cookie was marked public; sent as private")
 	// ErrNilManager is what every adapter panics with, at construction,
 	// when given no Manager: a wiring mistake that must not look like
 	// requests without sessions.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,10 @@ func (e *exchange) RemoteAddr() string                { return e.remote }
 func (e *exchange) RequestHeader(name string) string  { return e.header.Get(name) }
 func (e *exchange) AddResponseHeader(name, value string) {
 	e.out.Add(name, value)
+}
+func (e *exchange) ResponseHeader(name string) string { return strings.Join(e.out.Values(name), ", ") }
+func (e *exchange) SetResponseHeader(name, value string) {
+	e.out.Set(name, value)
 }
 
 // setCookie returns the cookie the exchange's response set, or nil.

@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -18,6 +20,12 @@ type Exchange interface {
 	// AddResponseHeader adds a response header; the core calls it only
 	// before the response is committed.
 	AddResponseHeader(name, value string)
+	// ResponseHeader returns a response header's values, as set so far by
+	// the handler, joined by ", ".
+	ResponseHeader(name string) string
+	// SetResponseHeader replaces a response header; the core calls it only
+	// before the response is committed.
+	SetResponseHeader(name, value string)
 }
 
 // Request is one HTTP request's view of its session: it loads the session
@@ -90,6 +98,9 @@ func (r *Request) Commit(ctx context.Context) error {
 	if err != nil {
 		r.m.report(ctx, err) // unlocked: the ErrorHandler may use the session
 	}
+	if errors.Is(err, ErrPublicSession) {
+		return nil // mended: the response goes out, private
+	}
 	return err
 }
 
@@ -111,18 +122,49 @@ func (r *Request) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var c string
 	switch {
 	case action == cookieSet:
-		c := r.m.cookie(value, s)
-		if len(c) > maxCookieSize {
+		if c = r.m.cookie(value, s); len(c) > maxCookieSize {
 			return fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxCookieSize)
 		}
-		r.ex.AddResponseHeader("Set-Cookie", c)
 	case action == cookieDrop && r.hadCookie:
-		r.ex.AddResponseHeader("Set-Cookie", r.m.expiredCookie())
+		c = r.m.expiredCookie()
+	default:
+		return nil
+	}
+	r.ex.AddResponseHeader("Set-Cookie", c)
+	return r.keepFromSharedCaches()
+}
+
+// keepFromSharedCaches makes a response that sets or expires the session
+// cookie private, so that no shared cache hands the cookie, or the page
+// made for this session, to another user. The handler's own directives
+// stay, except "public", which is replaced and reported.
+func (r *Request) keepFromSharedCaches() error {
+	var out []string
+	var public bool
+	for d := range strings.SplitSeq(r.ex.ResponseHeader("Cache-Control"), ",") {
+		d = strings.TrimSpace(d)
+		switch name, _, _ := strings.Cut(strings.ToLower(d), "="); name {
+		case "":
+		case "public":
+			public = true
+		case "private", "no-cache":
+		default:
+			out = append(out, d)
+		}
+	}
+	r.ex.SetResponseHeader("Cache-Control", strings.Join(append(out, privateCache), ", "))
+	if public {
+		return ErrPublicSession
 	}
 	return nil
 }
+
+// privateCache forbids shared caches to store the response, and any cache
+// to reuse its Set-Cookie without asking the server again.
+const privateCache = `private, no-cache="Set-Cookie"`
 
 // maxCookieSize is the longest Set-Cookie value browsers are sure to keep,
 // the limit Flask warns at.

@@ -97,3 +97,36 @@ func TestErrorHandlerMayUseTheSession(t *testing.T) {
 		t.Fatalf("%d reports, want 2", len(ids))
 	}
 }
+
+func TestCookieResponsesAreKeptFromSharedCaches(t *testing.T) {
+	m := core.NewManager(newCounting(t))
+	var reports []error
+	m.ErrorHandler = func(_ context.Context, err error) { reports = append(reports, err) }
+	for _, tc := range []struct{ handler, want string }{
+		{"", `private, no-cache="Set-Cookie"`},
+		{"max-age=60", `max-age=60, private, no-cache="Set-Cookie"`},
+		{"public, max-age=3600", `max-age=3600, private, no-cache="Set-Cookie"`},
+	} {
+		ex := newExchange("192.0.2.1:1")
+		if tc.handler != "" {
+			ex.out.Set("Cache-Control", tc.handler)
+		}
+		r := m.Begin(ex)
+		s, _ := r.Session(context.Background())
+		s.Set("a", 1)
+		if err := r.Commit(context.Background()); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if got := ex.out.Get("Cache-Control"); got != tc.want {
+			t.Errorf("handler's %q: Cache-Control = %q, want %q", tc.handler, got, tc.want)
+		}
+	}
+	if len(reports) != 1 || !errors.Is(reports[0], core.ErrPublicSession) {
+		t.Errorf("reports = %v, want one ErrPublicSession for the public page", reports)
+	}
+	// A read-only request sets no cookie and leaves caching to the handler.
+	ex := serve(t, m, "", "192.0.2.1:1", nil)
+	if cc := ex.out.Get("Cache-Control"); cc != "" {
+		t.Errorf("a request without Set-Cookie got Cache-Control %q", cc)
+	}
+}

@@ -50,3 +50,13 @@ func (s *state) RequestHeader(name string) string {
 func (s *state) AddResponseHeader(name, value string) {
 	s.c.Response().Header().Add(name, value)
 }
+
+// ResponseHeader implements core.Exchange.
+func (s *state) ResponseHeader(name string) string {
+	return strings.Join(s.c.Response().Header().Values(name), ", ")
+}
+
+// SetResponseHeader implements core.Exchange.
+func (s *state) SetResponseHeader(name, value string) {
+	s.c.Response().Header().Set(name, value)
+}

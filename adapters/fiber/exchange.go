@@ -36,3 +36,12 @@ func (e exchange) RequestHeader(name string) string {
 func (e exchange) AddResponseHeader(name, value string) {
 	e.c.Response().Header.Add(name, value)
 }
+
+// ResponseHeader joins repeated header lines, as net/http's Values would.
+func (e exchange) ResponseHeader(name string) string {
+	return string(bytes.Join(e.c.Response().Header.PeekAll(name), []byte(", ")))
+}
+
+func (e exchange) SetResponseHeader(name, value string) {
+	e.c.Response().Header.Set(name, value)
+}

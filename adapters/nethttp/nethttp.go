@@ -139,3 +139,11 @@ func (e exchange) RequestHeader(name string) string {
 func (e exchange) AddResponseHeader(name, value string) {
 	e.w.ResponseWriter.Header().Add(name, value)
 }
+
+func (e exchange) ResponseHeader(name string) string {
+	return strings.Join(e.w.ResponseWriter.Header().Values(name), ", ")
+}
+
+func (e exchange) SetResponseHeader(name, value string) {
+	e.w.ResponseWriter.Header().Set(name, value)
+}

@@ -226,6 +226,9 @@ func testNewSession(t *testing.T, e *env) {
 		t.Fatalf("no session cookie: Set-Cookie = %q", r.header.Values("Set-Cookie"))
 	}
 	e.wantCalls("set")
+	if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, "private") {
+		t.Errorf("a response setting the session cookie has Cache-Control %q, want it private", cc)
+	}
 	if got := e.get("/get?k=a", c.Value); got.body != "1" {
 		t.Errorf("/get after /set = %q, want 1", got.body)
 	}

@@ -28,7 +28,20 @@ type encoder struct {
 	plain bool // plain JSON: no tags, special types written as strings
 }
 
+// encoderPool keeps encoders and their buffers between calls, so that a
+// session costs one allocation, its output, once the buffer has grown to fit.
 var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 512)} }}
+
+// Encoders whose buffers grew beyond these caps are dropped rather than
+// pooled. The byte cap is large enough that sessions of a few hundred KB
+// (carts, form drafts) reuse their buffer instead of growing a fresh one by
+// doubling, which cost about five times the output for 100 KB; it is small
+// enough that the pool, which holds no more encoders than ran at once and
+// which the garbage collector empties, keeps little memory.
+const (
+	maxPooledBuffer = 1 << 20
+	maxPooledKeys   = 4096
+)
 
 func marshal(v any, plain bool) ([]byte, error) {
 	e := encoderPool.Get().(*encoder)
@@ -36,10 +49,12 @@ func marshal(v any, plain bool) ([]byte, error) {
 	err := e.value(v)
 	var out []byte
 	if err == nil {
+		// The one copy: the buffer goes back to the pool, the caller
+		// keeps an exactly sized slice.
 		out = make([]byte, len(e.buf))
 		copy(out, e.buf)
 	}
-	if cap(e.buf) <= 64<<10 && cap(e.keys) <= 4096 {
+	if cap(e.buf) <= maxPooledBuffer && cap(e.keys) <= maxPooledKeys {
 		encoderPool.Put(e)
 	}
 	return out, err
