@@ -32,6 +32,9 @@ func (c cookies) open(ctx context.Context, value string) (*Session, error) {
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
 		return m.New(ctx), nil
 	}
+	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
+		return m.New(ctx), nil // re-signing would let it live on for ever
+	}
 	return newSession(m, ctx, "", data, nil, true), nil
 }
 

@@ -136,3 +136,29 @@ func TestCookieSessionRoundTripAndLimits(t *testing.T) {
 		t.Fatalf("Load on a cookie manager = %v", err)
 	}
 }
+
+func TestCookieSessionAbsoluteTimeout(t *testing.T) {
+	m, err := core.NewCookieManager("a secret of at least thirty-two bytes!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.AbsoluteTimeout = time.Hour
+	clk := &clock{now: time.Now()}
+	core.SetClock(m, clk.Now)
+	c := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) { s.Set("user", "alice") }).setCookie("session")
+	clk.Advance(59 * time.Minute)
+	serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if u, _ := s.GetString("user"); u != "alice" {
+			t.Errorf("user = %q before the absolute timeout", u)
+		}
+	})
+	clk.Advance(2 * time.Minute)
+	ex := serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if !s.IsNew() || s.Len() != 0 {
+			t.Errorf("a cookie past the absolute timeout was accepted: %v", s.Keys())
+		}
+	})
+	if back := ex.setCookie("session"); back == nil || back.MaxAge >= 0 {
+		t.Errorf("the expired cookie was not dropped: %v", back)
+	}
+}

@@ -26,6 +26,15 @@ var (
 	// Cache-Control: public although it sets or expires the session
 	// cookie; the Manager made it private instead. The response is sent.
 	ErrPublicSession = errors.New("cloakroom: a response that sets the session cookie was marked public; sent as private")
+	// ErrReservedKey reports an attempt to set, delete or update one of the
+	// keys the Manager keeps for itself (see Reserved).
+	ErrReservedKey = errors.New("cloakroom: reserved session key")
+	// ErrConfig reports a Manager that cannot work as configured (see
+	// Manager.Validate).
+	ErrConfig = errors.New("cloakroom: invalid Manager configuration")
+	// ErrWeakSecret is reported once, at the first request, when a preset
+	// was given a signing secret shorter than 32 bytes.
+	ErrWeakSecret = errors.New("cloakroom: signing secret too short")
 	// ErrNilManager is what every adapter panics with, at construction,
 	// when given no Manager: a wiring mistake that must not look like
 	// requests without sessions.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -86,9 +87,13 @@ type Manager struct {
 	// client so that a frozen server fails within 2 seconds; with a client
 	// of your own, your settings apply, see each backend's README).
 	BackendTimeout time.Duration
-	// DiscardCorrupt treats stored data that cannot be decoded as absent
-	// (after reporting it) instead of failing the load.
-	DiscardCorrupt bool
+	// StrictDecode fails the load of stored data that cannot be decoded,
+	// with an error matching ErrCorrupt. By default such data is reported
+	// to the ErrorHandler and treated as absent, as Django does, so that a
+	// corrupt session never locks its user out (not even of logging in or
+	// out): the request gets a new session and the corrupt data is deleted
+	// at its save.
+	StrictDecode bool
 	// ErrorHandler receives errors that no caller can receive: failed
 	// commits, late changes, discarded corrupt data. Default: log them.
 	ErrorHandler func(ctx context.Context, err error)
@@ -97,9 +102,10 @@ type Manager struct {
 
 	clock   func() time.Time // for tests; nil means time.Now
 	touches touchLog
-	via     carrier  // where sessions are kept between requests; nil means the Backend
-	locks   keyLocks // orders this process's saves of one session
-	warned  sync.Once
+	via     carrier   // where sessions are kept between requests; nil means the Backend
+	locks   keyLocks  // orders this process's saves of one session
+	checked sync.Once // the first request reports what is weak in the setup
+	secret  int       // the length of the shortest secret a preset was given
 }
 
 // IDSigner signs session ids for the cookie. signing.Signer implements it
@@ -238,6 +244,51 @@ func (m *Manager) carrier() carrier {
 }
 
 // codec returns the Codec, TaggedJSON when none is set.
+// Validate reports a Manager that cannot work as configured: nil, a
+// missing Backend, cookie sessions that would never expire. Every adapter
+// calls it when it is built and panics with its error, so that a wiring
+// mistake shows at start-up rather than as requests without sessions.
+func (m *Manager) Validate() error {
+	switch {
+	case m == nil:
+		return ErrNilManager
+	case m.via == nil && m.Backend == nil:
+		return fmt.Errorf("%w: no Backend", ErrConfig)
+	case m.via != nil && m.Lifetime <= 0:
+		// A signed cookie cannot be revoked: its expiry is all there is.
+		return fmt.Errorf("%w: cookie sessions need a positive Lifetime", ErrConfig)
+	}
+	return nil
+}
+
+// minSecret is the shortest signing secret not worth a warning: 32 bytes
+// of randomness, the strength of the HMAC keys derived from it.
+const minSecret = 32
+
+// checkOnce reports, at the first request, what is weak in the Manager's
+// setup: a backend that is not Conditional, a short secret.
+func (m *Manager) checkOnce(ctx context.Context) {
+	m.checked.Do(func() {
+		if _, ok := m.Backend.(Conditional); m.via == nil && !ok {
+			m.report(ctx, fmt.Errorf("cloakroom: backend %T is not Conditional: concurrent requests on one session may overwrite each other", m.Backend))
+		}
+		if m.secret > 0 && m.secret < minSecret {
+			m.report(ctx, fmt.Errorf("%w: %d bytes; use at least %d random bytes", ErrWeakSecret, m.secret, minSecret))
+		}
+	})
+}
+
+// shortest returns the length of the shortest secret.
+func shortest(secrets []string) int {
+	n := 0
+	for i, s := range secrets {
+		if i == 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
 // bounded returns ctx limited to BackendTimeout, and its cancel function.
 func (m *Manager) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if m.BackendTimeout <= 0 {

@@ -112,3 +112,46 @@ func TestSignedIDs(t *testing.T) {
 // TestErrorHandlerMayUseTheSession: reports come without the session's
 
 // lock held, so an ErrorHandler that logs the session's id does not hang.
+
+func TestValidate(t *testing.T) {
+	var nilManager *core.Manager
+	if err := nilManager.Validate(); !errors.Is(err, core.ErrNilManager) {
+		t.Errorf("nil Manager: %v", err)
+	}
+	if err := core.NewManager(nil).Validate(); !errors.Is(err, core.ErrConfig) {
+		t.Errorf("Manager without a Backend: %v, want ErrConfig", err)
+	}
+	cookies, err := core.NewCookieManager("a secret of at least thirty-two bytes!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cookies.Validate(); err != nil {
+		t.Errorf("cookie Manager: %v", err)
+	}
+	cookies.Lifetime = 0
+	if err := cookies.Validate(); !errors.Is(err, core.ErrConfig) {
+		t.Errorf("cookie sessions that never expire: %v, want ErrConfig", err)
+	}
+	if err := core.NewManager(newCounting(t)).Validate(); err != nil {
+		t.Errorf("default Manager: %v", err)
+	}
+}
+
+func TestShortSecretIsReportedOnce(t *testing.T) {
+	for _, secrets := range [][]string{{"short"}, {"a secret of at least thirty-two bytes!", "old"}} {
+		m, err := core.NewCookieManager(secrets...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports []error
+		m.ErrorHandler = func(_ context.Context, err error) { reports = append(reports, err) }
+		serve(t, m, "", "192.0.2.1:1", nil)
+		serve(t, m, "", "192.0.2.1:1", nil)
+		if len(reports) != 1 || !errors.Is(reports[0], core.ErrWeakSecret) {
+			t.Errorf("secrets %q: reports = %v, want one ErrWeakSecret", secrets, reports)
+		}
+	}
+	if _, err := core.NewCookieManager(""); err == nil {
+		t.Error("an empty secret was accepted")
+	}
+}

@@ -110,6 +110,9 @@ func indexFlash(list []any, f any) int {
 // fn fails, nothing changes and its error is returned; when it fails on the
 // re-run, the save fails with that error.
 func (s *Session) Update(key string, fn func(old any) (any, error)) (any, error) {
+	if internalKey(key) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedKey, key)
+	}
 	s.mu.Lock()
 	v, err := fn(s.data[key])
 	if err != nil {

@@ -41,6 +41,7 @@ func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 	m.IDs = DjangoID{}
 	m.KeyPrefix = ""
 	m.Lifetime = 14 * 24 * time.Hour
+	m.secret = shortest(secrets)
 	return m, nil
 }
 
@@ -62,5 +63,6 @@ func NewCookieManager(secrets ...string) (*Manager, error) {
 	m := NewManager(nil)
 	m.Lifetime = 31 * 24 * time.Hour
 	m.via = cookies{m: m, sealer: sealer}
+	m.secret = shortest(secrets)
 	return m, nil
 }

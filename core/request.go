@@ -70,6 +70,7 @@ func (r *Request) Session(ctx context.Context) (*Session, error) {
 // protection to it.
 func (r *Request) load(ctx context.Context) (*Session, error) {
 	m := r.m
+	m.checkOnce(ctx)
 	value, ok := r.ex.Cookie(m.Cookie.Name)
 	r.hadCookie = ok && value != ""
 	s, err := m.carrier().open(ctx, value)

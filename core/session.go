@@ -21,6 +21,24 @@ func internalKey(k string) bool {
 	return k == keyPermanent || k == keyAddr || k == keyCreated
 }
 
+// Reserved reports whether key is one the Manager keeps in the session data
+// for itself ("_permanent", "_addr", "_created"). The data API refuses to
+// set, delete or pop them: a client that could rewrite "_addr" would defeat
+// session protection, and "_created" the absolute timeout. Applications
+// that store keys named by their users (an API like the demo's) should
+// answer such a request with 400.
+func Reserved(key string) bool { return internalKey(key) }
+
+// refuse reports an attempt to change a reserved key through the data API
+// and returns true; the caller must then change nothing.
+func (s *Session) refuse(key string) bool {
+	if !internalKey(key) {
+		return false
+	}
+	s.m.report(s.ctx, fmt.Errorf("%w: %q", ErrReservedKey, key))
+	return true
+}
+
 // Session is one user's session data. Handlers get it from their adapter;
 // it is safe for concurrent use by the goroutines of one request.
 //
@@ -80,8 +98,12 @@ func (s *Session) Get(key string) (any, bool) {
 	return v, ok
 }
 
-// Set stores value under key.
+// Set stores value under key. A reserved key (see Reserved) is not set,
+// and the attempt is reported to the ErrorHandler.
 func (s *Session) Set(key string, value any) {
+	if s.refuse(key) {
+		return
+	}
 	s.change(op{kind: opSet, key: key, value: value})
 }
 
@@ -90,8 +112,12 @@ func (s *Session) Delete(key string) {
 	s.Pop(key)
 }
 
-// Pop removes key and returns the value it held.
+// Pop removes key and returns the value it held. A reserved key (see
+// Reserved) is not removed, and the attempt is reported.
 func (s *Session) Pop(key string) (any, bool) {
+	if s.refuse(key) {
+		return nil, false
+	}
 	s.mu.Lock()
 	v, ok := s.data[key]
 	if !ok {

@@ -150,3 +150,40 @@ func TestIDGenerators(t *testing.T) {
 		t.Error("UUID4ID rejects the Quart-Session vector's sid")
 	}
 }
+
+func TestReservedKeysCannotBeChanged(t *testing.T) {
+	var reports []error
+	m := core.NewManager(newCounting(t))
+	m.ErrorHandler = func(_ context.Context, err error) { reports = append(reports, err) }
+	m.Protection = core.ProtectAddress
+	m.AbsoluteTimeout = time.Hour
+	ex := newExchange("192.0.2.1:1")
+	r := m.Begin(ex)
+	s, err := r.Session(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"_permanent", "_addr", "_created"} {
+		if !core.Reserved(k) {
+			t.Errorf("Reserved(%q) = false", k)
+		}
+		before, _ := s.Get(k)
+		s.Set(k, "forged")
+		s.Delete(k)
+		if _, ok := s.Pop(k); ok {
+			t.Errorf("Pop(%q) succeeded", k)
+		}
+		if _, err := s.Update(k, func(any) (any, error) { return "forged", nil }); !errors.Is(err, core.ErrReservedKey) {
+			t.Errorf("Update(%q) = %v, want ErrReservedKey", k, err)
+		}
+		if after, _ := s.Get(k); after != before {
+			t.Errorf("%s changed from %v to %v through the data API", k, before, after)
+		}
+	}
+	if core.Reserved("user") || core.Reserved("_flashes") {
+		t.Error("an application key is reserved")
+	}
+	if len(reports) != 9 || !errors.Is(reports[0], core.ErrReservedKey) {
+		t.Errorf("reports = %v, want one ErrReservedKey per refused Set, Delete and Pop", reports)
+	}
+}

@@ -47,7 +47,7 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 	data, err := m.codec().Decode(b)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
-		if !m.DiscardCorrupt {
+		if m.StrictDecode {
 			return nil, err
 		}
 		m.report(ctx, err)
@@ -98,9 +98,7 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	defer cancel()
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
-		st.m.warned.Do(func() {
-			st.m.report(ctx, fmt.Errorf("cloakroom: backend %T is not Conditional: concurrent requests on one session may overwrite each other", st.m.Backend))
-		})
+		st.m.checkOnce(ctx)
 		return st.writeBlind(ctx, s)
 	}
 	lock := st.m.locks.of(s.lockID())

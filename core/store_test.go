@@ -368,19 +368,20 @@ func TestCorruptData(t *testing.T) {
 	id := core.RandomID{}.NewID()
 	b.Store().Set(ctx, "session:"+id, []byte("\x00garbage"), time.Hour)
 
+	m.StrictDecode = true
 	if _, err := m.Load(ctx, id); !errors.Is(err, core.ErrCorrupt) {
-		t.Fatalf("Load of corrupt data: err = %v, want ErrCorrupt", err)
+		t.Fatalf("Load of corrupt data with StrictDecode: err = %v, want ErrCorrupt", err)
 	}
 	if v, _ := b.Store().Get(ctx, "session:"+id); string(v) != "\x00garbage" {
 		t.Fatal("a failed load changed the stored data")
 	}
 
 	var reported error
-	m.DiscardCorrupt = true
+	m.StrictDecode = false // the default
 	m.ErrorHandler = func(_ context.Context, err error) { reported = err }
 	s, err := m.Load(ctx, id)
 	if err != nil || !s.IsNew() || s.ID() == id {
-		t.Fatalf("Load with DiscardCorrupt = %v, %v; want a fresh session", s, err)
+		t.Fatalf("Load of corrupt data = %v, %v; want a fresh session", s, err)
 	}
 	if !errors.Is(reported, core.ErrCorrupt) {
 		t.Fatalf("reported %v, want ErrCorrupt", reported)

@@ -41,14 +41,15 @@ func Middleware(m *core.Manager) echo.MiddlewareFunc {
 
 // MiddlewareWithConfig is Middleware with a Skipper, for applications that
 // want to keep some routes (health checks, metrics) away from sessions. It
-// panics with core.ErrNilManager when cfg.Manager is nil.
+// panics with the error of Manager.Validate, such as core.ErrNilManager
+// when cfg.Manager is nil.
 func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 	m, skip := cfg.Manager, cfg.Skipper
 	if skip == nil {
 		skip = middleware.DefaultSkipper
 	}
-	if m == nil {
-		panic(core.ErrNilManager)
+	if err := m.Validate(); err != nil {
+		panic(err)
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -9,7 +9,7 @@ import (
 // Config configures the middleware returned by New.
 type Config struct {
 	// Manager runs the session lifecycle. Required: New panics with
-	// core.ErrNilManager without it.
+	// core.ErrNilManager without it (see Manager.Validate).
 	Manager *core.Manager
 	// Next, when it returns true, lets the request pass through without a
 	// session, as Fiber's own middlewares do; Get then returns
@@ -24,15 +24,16 @@ type localsKey struct{}
 // New returns middleware that gives every request that asks for it a
 // session managed by config's Manager. Requests that the Manager marks
 // static, and those for which Next returns true, pass through untouched.
-// It panics with core.ErrNilManager when the Config has no Manager.
+// It panics with the error of Manager.Validate, such as
+// core.ErrNilManager when the Config has no Manager.
 func New(config ...Config) fiber.Handler {
 	var cfg Config
 	if len(config) > 0 {
 		cfg = config[0]
 	}
 	m := cfg.Manager
-	if m == nil {
-		panic(core.ErrNilManager)
+	if err := m.Validate(); err != nil {
+		panic(err)
 	}
 	return func(c *fiber.Ctx) error {
 		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) {

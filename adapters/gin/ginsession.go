@@ -18,10 +18,11 @@ var errNoSession = fmt.Errorf("ginsession: middleware not run or static request:
 // Middleware returns gin middleware that gives every request that asks for
 // it a session managed by m. Register it with Engine.Use or RouterGroup.Use
 // before the handlers that call Get. Requests that m marks static pass
-// through untouched. It panics with core.ErrNilManager when m is nil.
+// through untouched. It panics with the error of m.Validate (such as
+// core.ErrNilManager) when m cannot work.
 func Middleware(m *core.Manager) gin.HandlerFunc {
-	if m == nil {
-		panic(core.ErrNilManager)
+	if err := m.Validate(); err != nil {
+		panic(err)
 	}
 	return func(c *gin.Context) {
 		if m.Skip(c.Request.URL.Path) {

@@ -22,10 +22,11 @@ type contextKey struct{}
 
 // Middleware returns middleware that gives every request that asks for it a
 // session managed by m. Requests that m marks static pass through untouched.
-// It panics with core.ErrNilManager when m is nil.
+// It panics with the error of m.Validate, such as core.ErrNilManager,
+// when m cannot work.
 func Middleware(m *core.Manager) func(http.Handler) http.Handler {
-	if m == nil {
-		panic(core.ErrNilManager)
+	if err := m.Validate(); err != nil {
+		panic(err)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -32,10 +32,15 @@ type env struct {
 	reported []error
 }
 
-func start(t *testing.T, h Harness) *env {
+// start serves the suite's app with a Manager that setup, when not nil,
+// configures before the first request.
+func start(t *testing.T, h Harness, setup func(*core.Manager)) *env {
 	e := &env{t: t, backend: backendtest.NewRecorder(t)}
 	e.backend.ContextCheck = marked
 	e.m = core.NewManager(e.backend)
+	if setup != nil {
+		setup(e.m)
+	}
 	e.m.ErrorHandler = func(_ context.Context, err error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -153,34 +158,36 @@ func wantExpired(t *testing.T, r response, name string) {
 // depends on an adapter.
 func Run(t *testing.T, h Harness) {
 	for _, tc := range []struct {
-		name string
-		run  func(t *testing.T, e *env)
+		name  string
+		run   func(t *testing.T, e *env)
+		setup func(*core.Manager)
 	}{
-		{"UntouchedRequestCostsNothing", testUntouched},
-		{"StaticRequestHasNoSession", testStatic},
-		{"ReadWithoutCookieCostsNothing", testNoCookie},
-		{"NewSessionIsSavedBeforeResponse", testNewSession},
-		{"CookieAttributes", testCookieAttributes},
-		{"ReadIsOneBackendCall", testRead},
-		{"CommitPaths", testCommitPaths},
-		{"UnknownIDIsNotAdopted", testUnknownID},
-		{"MalformedCookieIsNotLookedUp", testMalformed},
-		{"ClearDeletes", testDeletes("/clear")},
-		{"DestroyDeletes", testDeletes("/destroy")},
-		{"RegenerateMovesData", testRegenerate},
-		{"LateChangeIsNotLost", testLateChange},
-		{"FailedLoadSavesNothing", testFailedLoad},
-		{"FailedSaveIsAnError", testFailedSave},
-		{"CorruptDataIsNotOverwritten", testCorrupt},
-		{"RequestContextReachesBackend", testContext},
-		{"ConcurrentSessions", testConcurrent},
-		{"ConcurrentIncrementsAllCount", testConcurrentIncrements},
-		{"ConcurrentKeysAllSurvive", testConcurrentKeys},
-		{"LogoutWhileWritingRevivesNothing", testEndWhileWriting("/destroy")},
-		{"LoginWhileWritingRevivesNothing", testEndWhileWriting("/regenerate")},
+		{name: "UntouchedRequestCostsNothing", run: testUntouched},
+		{name: "StaticRequestHasNoSession", run: testStatic},
+		{name: "ReadWithoutCookieCostsNothing", run: testNoCookie},
+		{name: "NewSessionIsSavedBeforeResponse", run: testNewSession},
+		{name: "CookieAttributes", run: testCookieAttributes},
+		{name: "ReadIsOneBackendCall", run: testRead},
+		{name: "CommitPaths", run: testCommitPaths},
+		{name: "UnknownIDIsNotAdopted", run: testUnknownID},
+		{name: "MalformedCookieIsNotLookedUp", run: testMalformed},
+		{name: "ClearDeletes", run: testDeletes("/clear")},
+		{name: "DestroyDeletes", run: testDeletes("/destroy")},
+		{name: "RegenerateMovesData", run: testRegenerate},
+		{name: "LateChangeIsNotLost", run: testLateChange},
+		{name: "FailedLoadSavesNothing", run: testFailedLoad},
+		{name: "FailedSaveIsAnError", run: testFailedSave},
+		{name: "CorruptDataIsDiscarded", run: testCorrupt},
+		{name: "CorruptDataIsAnErrorWhenStrict", run: testCorruptStrict, setup: func(m *core.Manager) { m.StrictDecode = true }},
+		{name: "RequestContextReachesBackend", run: testContext},
+		{name: "ConcurrentSessions", run: testConcurrent},
+		{name: "ConcurrentIncrementsAllCount", run: testConcurrentIncrements},
+		{name: "ConcurrentKeysAllSurvive", run: testConcurrentKeys},
+		{name: "LogoutWhileWritingRevivesNothing", run: testEndWhileWriting("/destroy")},
+		{name: "LoginWhileWritingRevivesNothing", run: testEndWhileWriting("/regenerate")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.run(t, start(t, h))
+			tc.run(t, start(t, h, tc.setup))
 		})
 	}
 }
@@ -384,15 +391,41 @@ func testFailedSave(t *testing.T, e *env) {
 	}
 }
 
-func testCorrupt(t *testing.T, e *env) {
+// corrupt logs in and then overwrites every stored session with bytes the
+// codec cannot read.
+func (e *env) corrupt() string {
 	cookie := e.login("a", "1")
 	store := e.backend.Store()
 	for key, err := range store.Keys(context.Background(), "") {
 		if err != nil {
-			t.Fatal(err)
+			e.t.Fatal(err)
 		}
 		_ = store.Set(context.Background(), key, []byte("{not json"), time.Hour)
 	}
+	return cookie
+}
+
+// testCorrupt: by default corrupt data is reported and treated as absent,
+// so that it never locks its user out.
+func testCorrupt(t *testing.T, e *env) {
+	cookie := e.corrupt()
+	r := e.get("/set?k=a&v=2", cookie)
+	c := r.cookie(e.m.Cookie.Name)
+	if r.status != 200 || c == nil || c.Value == cookie {
+		t.Fatalf("/set over corrupt data = %d with cookie %v, want a new session", r.status, c)
+	}
+	if !slices.ContainsFunc(e.errors(), func(err error) bool { return errors.Is(err, core.ErrCorrupt) }) {
+		t.Errorf("corrupt data not reported; reported %v", e.errors())
+	}
+	if _, err := e.backend.Store().Get(context.Background(), e.m.KeyPrefix+cookie); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the corrupt session is still stored: %v", err)
+	}
+}
+
+// testCorruptStrict: with StrictDecode the handler sees the error and the
+// stored data is left alone.
+func testCorruptStrict(t *testing.T, e *env) {
+	cookie := e.corrupt()
 	r := e.get("/set?k=a&v=2", cookie)
 	if r.status != 503 || !strings.Contains(r.body, "corrupt") {
 		t.Errorf("/set over corrupt data = %d %q, want the handler to see core.ErrCorrupt", r.status, r.body)

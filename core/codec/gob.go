@@ -20,10 +20,21 @@ import (
 // process-wide state. It accepts and returns the same Go types as
 // TaggedJSON; other types go through their tagged-JSON form first.
 //
-// Gob data should come only from the application itself: encoding/gob
-// recurses without a depth bound of its own while decoding, so very deep
-// hostile input can exhaust the stack.
+// Decode refuses input longer than MaxGobSize, and input that nests deeper
+// than Encode could write, before encoding/gob sees it: encoding/gob
+// recurses without a depth bound of its own, so that a few megabytes of
+// hostile data would crash the process with a stack overflow. It also
+// accepts only the shapes Encode writes (structs, slices and basic types,
+// no maps, interfaces or custom encoders). Both errors wrap a sentinel,
+// ErrTooLarge or ErrTooDeep.
 type Gob struct{}
+
+// MaxGobSize is the size in bytes of the largest session Gob encodes or
+// decodes. It bounds the work a stored value can cost: encoding/gob holds
+// a whole value in memory, several times its encoded size once decoded.
+// A session this large is a mistake anyway, as it travels to and from the
+// store on every request.
+const MaxGobSize = 1 << 20
 
 // gobNode is one value of the tree Gob stores. Gob writes only the fields
 // that are not zero, so each node costs a few bytes.
@@ -67,11 +78,24 @@ func (Gob) Encode(data map[string]any) ([]byte, error) {
 	if err := gob.NewEncoder(&buf).Encode(&n); err != nil {
 		return nil, fmt.Errorf("cloakroom: gob: %w", err)
 	}
+	// Writing what Decode would refuse would lose the session later, on
+	// the next request, instead of failing the save now.
+	if buf.Len() > MaxGobSize {
+		return nil, fmt.Errorf("cloakroom: gob: %w: %d bytes encoded, the limit is %d", ErrTooLarge, buf.Len(), MaxGobSize)
+	}
 	return buf.Bytes(), nil
 }
 
-// Decode reads what Encode wrote.
+// Decode reads what Encode wrote. Input longer than MaxGobSize is refused
+// unread, with an error wrapping ErrTooLarge; input nested deeper than
+// Encode allows, with one wrapping ErrTooDeep.
 func (Gob) Decode(b []byte) (map[string]any, error) {
+	if len(b) > MaxGobSize {
+		return nil, fmt.Errorf("cloakroom: gob: %w: %d bytes, the limit is %d", ErrTooLarge, len(b), MaxGobSize)
+	}
+	if err := checkGob(b); err != nil {
+		return nil, fmt.Errorf("cloakroom: gob: %w", err)
+	}
 	var n gobNode
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&n); err != nil {
 		return nil, fmt.Errorf("cloakroom: gob: %w", err)
@@ -86,7 +110,7 @@ func (Gob) Decode(b []byte) (map[string]any, error) {
 	return v.(map[string]any), nil
 }
 
-var errGobDepth = errors.New("cloakroom: gob: value nested too deeply")
+var errGobDepth = fmt.Errorf("cloakroom: gob: %w", ErrTooDeep)
 
 func toGobList(l []any, depth int) ([]gobNode, error) {
 	nodes := make([]gobNode, len(l))

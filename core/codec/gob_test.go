@@ -1,11 +1,15 @@
 package codec_test
 
 import (
+	"bytes"
+	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +112,184 @@ func TestGobDecodeGarbage(t *testing.T) {
 	}
 	if _, err := c.Decode(b); err != nil {
 		t.Errorf("empty map: %v", err)
+	}
+}
+
+// gobDeep returns a gob stream of a session that nests depth lists, each a
+// single gobNode with only its list set: three bytes a level, the cheapest
+// nesting the format allows. The type definitions come from Encode, as the
+// type ids that gob puts on the wire depend on the process.
+func gobDeep(t *testing.T, depth int) []byte {
+	t.Helper()
+	valid, err := codec.Gob{}.Encode(map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// valid is type definitions, each one message, then one value message.
+	var stream []byte
+	for rest := valid; ; {
+		n, body := gobUint(t, rest)
+		msg, next := body[:n], body[n:]
+		id, after := gobUint(t, msg)
+		if id&1 != 0 { // negative: a type definition
+			stream = append(stream, rest[:len(rest)-len(next)]...)
+			rest = next
+			continue
+		}
+		idBytes := msg[:len(msg)-len(after)]
+		// gobNode's L is its sixth field: delta 6 from the start, then a
+		// count of 1; each nested node ends with a zero delta.
+		value := append([]byte(nil), idBytes...)
+		value = append(value, bytes.Repeat([]byte{6, 1}, depth)...)
+		value = append(value, bytes.Repeat([]byte{0}, depth+1)...)
+		stream = append(stream, gobAppendUint(nil, uint64(len(value)))...)
+		return append(stream, value...)
+	}
+}
+
+func gobUint(t *testing.T, b []byte) (uint64, []byte) {
+	t.Helper()
+	if len(b) == 0 {
+		t.Fatal("truncated gob stream")
+	}
+	if b[0] < 0x80 {
+		return uint64(b[0]), b[1:]
+	}
+	n := -int(int8(b[0]))
+	var x uint64
+	for _, c := range b[1 : 1+n] {
+		x = x<<8 | uint64(c)
+	}
+	return x, b[1+n:]
+}
+
+func gobAppendUint(b []byte, x uint64) []byte {
+	if x < 0x80 {
+		return append(b, byte(x))
+	}
+	var be []byte
+	for ; x > 0; x >>= 8 {
+		be = append([]byte{byte(x)}, be...)
+	}
+	return append(append(b, byte(-len(be))), be...)
+}
+
+// TestGobDecodeRefusesDeepInput: encoding/gob decodes by recursion without
+// a bound, so that before the check a stream like these crashed the process
+// with a stack overflow (above about 1.5 MB) or grew a goroutine's stack by
+// hundreds of megabytes (under 1 MiB).
+func TestGobDecodeRefusesDeepInput(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		depth int
+		want  error
+	}{
+		{"oversized", 1_500_000, codec.ErrTooLarge},
+		{"within the size bound", (codec.MaxGobSize - 200) / 3, codec.ErrTooDeep},
+		{"just too deep", 513, codec.ErrTooDeep},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := gobDeep(t, tc.depth)
+			start := time.Now()
+			_, err := codec.Gob{}.Decode(in)
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("Decode of %d bytes took %v", len(in), elapsed)
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Decode of %d levels (%d bytes): err = %v, want %v", tc.depth, len(in), err, tc.want)
+			}
+		})
+	}
+	// The stream is well formed: at a depth Encode writes, gob decodes it,
+	// and only then is it found not to be a session (its nodes have no kind).
+	if _, err := (codec.Gob{}).Decode(gobDeep(t, 100)); err == nil || !strings.Contains(err.Error(), "not a map") {
+		t.Fatalf("Decode of 100 levels: err = %v, want a session that is not a map", err)
+	}
+}
+
+// TestGobDepthLimits: what Encode writes at the deepest nesting decodes,
+// one level more is refused with ErrTooDeep. The leaf counts as a level, as
+// the session object does in tagged JSON.
+func TestGobDepthLimits(t *testing.T) {
+	nest := func(depth int) map[string]any {
+		var v any = "leaf"
+		for range depth {
+			v = []any{v}
+		}
+		return map[string]any{"k": v}
+	}
+	b, err := codec.Gob{}.Encode(nest(511))
+	if err != nil {
+		t.Fatalf("Encode of 511 lists: %v", err)
+	}
+	if got, err := (codec.Gob{}).Decode(b); err != nil || !reflect.DeepEqual(got, nest(511)) {
+		t.Fatalf("Decode of 511 lists: %v", err)
+	}
+	if _, err := (codec.Gob{}).Encode(nest(512)); !errors.Is(err, codec.ErrTooDeep) {
+		t.Fatalf("Encode of 512 lists: err = %v, want ErrTooDeep", err)
+	}
+}
+
+// TestGobDecodeRefusesForeignShapes: a field that gobNode lacks is skipped
+// by encoding/gob, again by unbounded recursion, so the check walks it too;
+// and types that Encode never writes are refused outright.
+func TestGobDecodeRefusesForeignShapes(t *testing.T) {
+	type hidden struct {
+		K uint8
+		X []hidden
+	}
+	deep := hidden{K: 9}
+	for range 5000 {
+		deep = hidden{K: 9, X: []hidden{deep}}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&deep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (codec.Gob{}).Decode(buf.Bytes()); !errors.Is(err, codec.ErrTooDeep) {
+		t.Errorf("Decode of a deep unknown field: err = %v, want ErrTooDeep", err)
+	}
+
+	type withMap struct {
+		K uint8
+		M map[string]int
+	}
+	buf.Reset()
+	if err := gob.NewEncoder(&buf).Encode(withMap{K: 9, M: map[string]int{"a": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (codec.Gob{}).Decode(buf.Bytes()); err == nil {
+		t.Error("Decode of a value with a map field succeeded")
+	}
+}
+
+func TestGobEncodeRefusesOversizedSession(t *testing.T) {
+	big := map[string]any{"blob": strings.Repeat("x", codec.MaxGobSize)}
+	if _, err := (codec.Gob{}).Encode(big); !errors.Is(err, codec.ErrTooLarge) {
+		t.Fatalf("Encode of a %d-byte session: err = %v, want ErrTooLarge", codec.MaxGobSize, err)
+	}
+	ok := map[string]any{"blob": strings.Repeat("x", codec.MaxGobSize/2)}
+	b, err := codec.Gob{}.Encode(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := (codec.Gob{}).Decode(b); err != nil || got["blob"] != ok["blob"] {
+		t.Fatalf("half a MiB session: %v", err)
+	}
+}
+
+// BenchmarkGobDecode measures Decode of the typical session used by the
+// tagged-JSON benchmarks, its stream check included.
+func BenchmarkGobDecode(b *testing.B) {
+	session, _ := tjBenchSession(b)
+	data, err := codec.Gob{}.Encode(session)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := (codec.Gob{}).Decode(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

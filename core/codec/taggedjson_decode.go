@@ -35,11 +35,14 @@ func unmarshal(b []byte, plain bool) (any, error) {
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
-	codec := "tagged JSON"
+	return fmt.Errorf("cloakroom: %s: %s at offset %d", d.codec(), fmt.Sprintf(format, args...), d.pos)
+}
+
+func (d *decoder) codec() string {
 	if d.plain {
-		codec = "JSON"
+		return "JSON"
 	}
-	return fmt.Errorf("cloakroom: %s: %s at offset %d", codec, fmt.Sprintf(format, args...), d.pos)
+	return "tagged JSON"
 }
 
 func (d *decoder) unexpected() error {
@@ -97,7 +100,7 @@ func (d *decoder) literal(word string) error {
 func (d *decoder) enter() error {
 	d.depth++
 	if d.depth > maxDepth {
-		return d.errorf("nesting deeper than %d", maxDepth)
+		return fmt.Errorf("cloakroom: %s: %w (more than %d levels) at offset %d", d.codec(), ErrTooDeep, maxDepth, d.pos)
 	}
 	d.pos++
 	d.skipSpace()

@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -60,10 +59,12 @@ func marshal(v any, plain bool) ([]byte, error) {
 	return out, err
 }
 
+var errEncodeDepth = fmt.Errorf("cloakroom: tagged JSON: %w", ErrTooDeep)
+
 func (e *encoder) open(c byte) error {
 	e.depth++
 	if e.depth > maxDepth {
-		return errors.New("cloakroom: tagged JSON: value nested too deeply")
+		return errEncodeDepth
 	}
 	e.buf = append(e.buf, c)
 	return nil
@@ -360,7 +361,7 @@ func (e *encoder) reflectValue(v any) error {
 		// error.
 		e.depth++
 		if e.depth > maxDepth {
-			return errors.New("cloakroom: tagged JSON: value nested too deeply")
+			return errEncodeDepth
 		}
 		if err := e.value(rv.Elem().Interface()); err != nil {
 			return err
