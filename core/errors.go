@@ -1,8 +1,11 @@
 package core
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 var (
@@ -45,16 +48,35 @@ var (
 )
 
 // backendErr wraps an error from the Backend so that it matches both
-// ErrBackend and the backend's own error.
+// ErrBackend and the backend's own error. Its text never shows the
+// session's backend key, which holds the live session id: backends name
+// the key in their errors, and these errors reach logs.
 type backendErr struct {
 	op  string
+	key string // the backend key involved, hidden in the text
 	err error
 }
 
-func backendError(op string, err error) error { return &backendErr{op: op, err: err} }
+func backendError(op, key string, err error) error { return &backendErr{op: op, key: key, err: err} }
 
-func (e *backendErr) Error() string   { return "cloakroom: " + e.op + ": " + e.err.Error() }
+func (e *backendErr) Error() string {
+	msg := e.err.Error()
+	if e.key != "" {
+		msg = strings.ReplaceAll(msg, e.key, LogID(e.key))
+	}
+	return "cloakroom: " + e.op + ": " + msg
+}
+
 func (e *backendErr) Unwrap() []error { return []error{ErrBackend, e.err} }
+
+// LogID returns a short, stable stand-in for a session id or backend key,
+// for logs and errors: the first 8 hex digits of its SHA-256 hash. It lets
+// an operator follow one session through the logs without the logs
+// holding anything that opens it.
+func LogID(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "#" + hex.EncodeToString(sum[:4])
+}
 
 // HTTPStatus is the status to answer a request whose session failed with
 // err: 409 Conflict when another request deleted the session meanwhile

@@ -38,7 +38,7 @@ func (s slot) acquire(ctx context.Context) error {
 	case s <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return backendError("save session", ctx.Err())
+		return backendError("save session", "", ctx.Err())
 	}
 }
 

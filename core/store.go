@@ -42,7 +42,7 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 		return m.New(ctx), nil
 	}
 	if err != nil {
-		return nil, backendError("load session", err)
+		return nil, backendError("load session", m.key(id), err)
 	}
 	data, err := m.codec().Decode(b)
 	if err != nil {
@@ -112,7 +112,7 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 			return out, err
 		}
 		if attempt == maxAttempts {
-			return out, backendError("save session", fmt.Errorf("gave up after %d attempts: %w", attempt, err))
+			return out, backendError("save session", st.m.key(s.lockID()), fmt.Errorf("gave up after %d attempts: %w", attempt, err))
 		}
 		s.version = nil // read it again
 		if err := pause(ctx, attempt); err != nil {
@@ -133,7 +133,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 	out := st.dropStale(ctx, s)
 	if s.prior != "" {
 		if err := c.DeleteIf(ctx, m.key(s.prior), s.version); err != nil {
-			return out, conditionalError("delete replaced session", err)
+			return out, conditionalError("delete replaced session", m.key(s.prior), err)
 		}
 		s.prior, s.version, out = "", nil, wroteDeletion
 	}
@@ -143,7 +143,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 	case s.modified && s.stored:
 		err := c.DeleteIf(ctx, m.key(s.id), s.version)
 		if err != nil && !errors.Is(err, ErrNotFound) { // gone is what we wanted
-			return out, conditionalError("delete session", err)
+			return out, conditionalError("delete session", m.key(s.id), err)
 		}
 		s.stored, s.version, out = false, nil, wroteDeletion
 	case s.stored && m.IdleTimeout > 0:
@@ -173,7 +173,7 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 		err = c.SetIf(ctx, m.key(s.id), nil, b, m.ttl(s.data))
 	}
 	if err != nil {
-		return wroteNothing, conditionalError("save session", err)
+		return wroteNothing, conditionalError("save session", m.key(s.id), err)
 	}
 	st.wrote(s)
 	return wroteData, nil
@@ -194,7 +194,7 @@ func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
 	}
 	b, version, err := c.GetVersion(ctx, st.m.key(from))
 	if err != nil {
-		return conditionalError("reload session", err)
+		return conditionalError("reload session", st.m.key(from), err)
 	}
 	fresh, err := st.m.codec().Decode(b)
 	if err != nil {
@@ -214,7 +214,7 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 	out := st.dropStale(ctx, s)
 	if s.prior != "" {
 		if err := m.Backend.Delete(ctx, m.key(s.prior)); err != nil {
-			return out, backendError("delete replaced session", err)
+			return out, backendError("delete replaced session", m.key(s.prior), err)
 		}
 		s.prior, out = "", wroteDeletion
 	}
@@ -225,13 +225,13 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 			return out, fmt.Errorf("cloakroom: encode session: %w", err)
 		}
 		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
-			return out, backendError("save session", err)
+			return out, backendError("save session", m.key(s.id), err)
 		}
 		st.wrote(s)
 		return wroteData, nil
 	case s.modified && s.stored:
 		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
-			return out, backendError("delete session", err)
+			return out, backendError("delete session", m.key(s.id), err)
 		}
 		s.stored, out = false, wroteDeletion
 	case s.stored && m.IdleTimeout > 0:
@@ -252,7 +252,7 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 		return wroteNothing
 	}
 	if err := st.m.Backend.Delete(ctx, st.m.key(s.stale)); err != nil {
-		st.m.report(ctx, backendError("delete replaced session", err))
+		st.m.report(ctx, backendError("delete replaced session", st.m.key(s.stale), err))
 	}
 	s.stale = ""
 	return wroteDeletion
@@ -286,7 +286,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 		}
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
-		return backendError("extend idle session", err)
+		return backendError("extend idle session", key, err)
 	}
 	m.touches.record(s.id, now, m.touchInterval())
 	return nil
@@ -305,14 +305,14 @@ func (st store) rewrite(ctx context.Context, key string, version Version, b []by
 // conditionalError classifies a failed conditional step: a conflict is
 // retried by the caller, a missing session means another request deleted
 // it, anything else is the backend failing.
-func conditionalError(op string, err error) error {
+func conditionalError(op, key string, err error) error {
 	switch {
 	case errors.Is(err, ErrConflict):
 		return err
 	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("%w (%s)", ErrInterrupted, op)
 	}
-	return backendError(op, err)
+	return backendError(op, key, err)
 }
 
 // pause waits a little before another attempt, longer after each, with
@@ -328,7 +328,7 @@ func pause(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return backendError("save session", ctx.Err())
+		return backendError("save session", "", ctx.Err())
 	}
 }
 

@@ -1,8 +1,11 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -509,5 +512,48 @@ func TestFrozenBackendFailsWithinTheTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("load and save took %v with a 50ms timeout", d)
+	}
+}
+
+// chatty is a backend whose errors name the key, as most do.
+type chatty struct{ *backendtest.Recorder }
+
+func (c chatty) GetVersion(_ context.Context, key string) ([]byte, core.Version, error) {
+	return nil, nil, fmt.Errorf("get %q: connection reset", key)
+}
+
+func (c chatty) SetIf(_ context.Context, key string, _ core.Version, _ []byte, _ time.Duration) error {
+	return fmt.Errorf("set %q: connection reset", key)
+}
+
+func TestBackendErrorsHideTheSessionID(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	s := stored(t, m)
+	id := s.ID()
+	m.Backend = chatty{b}
+	_, loadErr := m.Load(context.Background(), id)
+	s.Set("b", 2)
+	_, saveErr := m.Save(context.Background(), s)
+	for _, err := range []error{loadErr, saveErr} {
+		if !errors.Is(err, core.ErrBackend) {
+			t.Fatalf("err = %v, want a backend error", err)
+		}
+		if strings.Contains(err.Error(), id) || !strings.Contains(err.Error(), core.LogID("session:"+id)) {
+			t.Errorf("error text %q shows the session id or lacks its LogID", err)
+		}
+	}
+
+	// A failed commit goes to the log through the default ErrorHandler.
+	var logged bytes.Buffer
+	m.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	r := m.Begin(newExchange("192.0.2.1:1"))
+	fresh, _ := r.Session(context.Background())
+	fresh.Set("a", 1)
+	if err := r.Commit(context.Background()); err == nil {
+		t.Fatal("Commit over a failing backend succeeded")
+	}
+	if !strings.Contains(logged.String(), "connection reset") || strings.Contains(logged.String(), fresh.ID()) {
+		t.Errorf("log %q lacks the failure or shows the session id", logged.String())
 	}
 }
