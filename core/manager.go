@@ -203,7 +203,9 @@ func (m *Manager) key(id string) string {
 		return m.KeyPrefix + id
 	}
 	sum := sha256.Sum256([]byte(id))
-	return m.KeyPrefix + base64.RawURLEncoding.EncodeToString(sum[:])
+	var b [64 + 43]byte // room for a usual prefix and the encoded hash
+	key := base64.RawURLEncoding.AppendEncode(append(b[:0], m.KeyPrefix...), sum[:])
+	return string(key)
 }
 
 // ttl returns how long the backend keeps a session written now.
