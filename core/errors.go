@@ -32,6 +32,9 @@ var (
 	// ErrReservedKey reports an attempt to set, delete or update one of the
 	// keys the Manager keeps for itself (see Reserved).
 	ErrReservedKey = errors.New("cloakroom: reserved session key")
+	// ErrTooLarge is returned when a session would be saved larger than
+	// the Manager's MaxSize; nothing is written.
+	ErrTooLarge = errors.New("cloakroom: session too large")
 	// ErrConfig reports a Manager that cannot work as configured (see
 	// Manager.Validate).
 	ErrConfig = errors.New("cloakroom: invalid Manager configuration")
@@ -81,12 +84,15 @@ func LogID(s string) string {
 // HTTPStatus is the status to answer a request whose session failed with
 // err: 409 Conflict when another request deleted the session meanwhile
 // (ErrInterrupted: the client's request was not applied and should not be
-// repeated blindly), 503 Service Unavailable when the backend failed, so
-// that clients and load balancers retry, and 500 otherwise.
+// repeated blindly), 413 when the session grew past MaxSize, 503 Service
+// Unavailable when the backend failed, so that clients and load balancers
+// retry, and 500 otherwise.
 func HTTPStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrInterrupted):
 		return http.StatusConflict
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBackend):
 		return http.StatusServiceUnavailable
 	}

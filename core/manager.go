@@ -87,6 +87,11 @@ type Manager struct {
 	// client so that a frozen server fails within 2 seconds; with a client
 	// of your own, your settings apply, see each backend's README).
 	BackendTimeout time.Duration
+	// MaxSize bounds a session's encoded size: a save that would store more
+	// fails with an error matching ErrTooLarge and writes nothing, so that
+	// a client cannot grow a session without limit. Zero means 256 KiB;
+	// negative means no bound.
+	MaxSize int
 	// StrictDecode fails the load of stored data that cannot be decoded,
 	// with an error matching ErrCorrupt. By default such data is reported
 	// to the ErrorHandler and treated as absent, as Django does, so that a
@@ -297,6 +302,26 @@ func (m *Manager) bounded(ctx context.Context) (context.Context, context.CancelF
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, m.BackendTimeout)
+}
+
+// defaultMaxSize is far above what a session should hold (Flask's cookies
+// stop at 4 KB) and well below what hurts a store.
+const defaultMaxSize = 256 << 10
+
+// encode encodes s's data for the backend, within MaxSize.
+func (m *Manager) encode(data map[string]any) ([]byte, error) {
+	b, err := m.codec().Encode(data)
+	if err != nil {
+		return nil, fmt.Errorf("cloakroom: encode session: %w", err)
+	}
+	limit := m.MaxSize
+	if limit == 0 {
+		limit = defaultMaxSize
+	}
+	if limit > 0 && len(b) > limit {
+		return nil, fmt.Errorf("%w: %d bytes encoded, MaxSize is %d", ErrTooLarge, len(b), limit)
+	}
+	return b, nil
 }
 
 func (m *Manager) codec() Codec {

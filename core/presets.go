@@ -52,6 +52,14 @@ func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 // signs; all of them verify, for rotation. Sessions last 31 days, Flask's
 // PERMANENT_SESSION_LIFETIME default.
 //
+// Logging out cannot revoke a cookie session: there is no server copy to
+// delete, so a copy of the cookie taken before logout (by malware, from a
+// shared computer, from a log) stays valid until it expires. Keep Lifetime
+// short (and set AbsoluteTimeout, which is enforced on load), rotate the
+// secret to end every session at once, and use a server-side store
+// (NewManager with a Backend) for anything where logout must really end
+// the session.
+//
 // The data is signed, not encrypted: the user can read it. A session that
 // would need a cookie over 4093 bytes fails to save with ErrCookieTooLarge.
 // IdleTimeout and Load/Save by id do not apply to cookie sessions.

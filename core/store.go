@@ -159,9 +159,9 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 // with, or, for a new id, only if the id is free.
 func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, error) {
 	m := st.m
-	b, err := m.codec().Encode(s.data)
+	b, err := m.encode(s.data)
 	if err != nil {
-		return wroteNothing, fmt.Errorf("cloakroom: encode session: %w", err)
+		return wroteNothing, err
 	}
 	version := s.version
 	if !s.stored {
@@ -220,9 +220,9 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 	}
 	switch {
 	case s.modified && !s.empty():
-		b, err := m.codec().Encode(s.data)
+		b, err := m.encode(s.data)
 		if err != nil {
-			return out, fmt.Errorf("cloakroom: encode session: %w", err)
+			return out, err
 		}
 		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
 			return out, backendError("save session", m.key(s.id), err)
@@ -281,7 +281,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 		err = t.Touch(ctx, key, ttl)
 	} else {
 		var b []byte
-		if b, err = m.codec().Encode(s.data); err == nil {
+		if b, err = m.encode(s.data); err == nil {
 			err = st.rewrite(ctx, key, s.version, b, ttl)
 		}
 	}

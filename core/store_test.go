@@ -557,3 +557,25 @@ func TestBackendErrorsHideTheSessionID(t *testing.T) {
 		t.Errorf("log %q lacks the failure or shows the session id", logged.String())
 	}
 }
+
+func TestMaxSize(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	s := reloaded(t, m, stored(t, m))
+	s.Set("big", strings.Repeat("x", 300<<10)) // past the 256 KiB default
+	b.Calls()
+	_, err := m.Save(context.Background(), s)
+	if !errors.Is(err, core.ErrTooLarge) || core.HTTPStatus(err) != http.StatusRequestEntityTooLarge {
+		t.Fatalf("Save of a 300 KiB session = %v, want ErrTooLarge (413)", err)
+	}
+	wantCalls(t, b) // nothing written
+	if _, ok := reloaded(t, m, s).Get("big"); ok {
+		t.Fatal("the oversized value was stored")
+	}
+	m.MaxSize = -1
+	s = reloaded(t, m, s)
+	s.Set("big", strings.Repeat("x", 300<<10))
+	if _, err := m.Save(context.Background(), s); err != nil {
+		t.Fatalf("Save with no MaxSize: %v", err)
+	}
+}
