@@ -62,14 +62,13 @@ func (a *app) serve(ctx context.Context, r request) reply {
 	case r.path == "/api/logout":
 		return a.only(r, http.MethodPost, func() reply { return a.withSession(ctx, r, a.logout) })
 	}
-	key, ok := strings.CutPrefix(r.path, "/api/incr/")
-	if !ok {
-		key, _ = strings.CutPrefix(r.path, "/api/session/")
-	}
-	if core.Reserved(key) {
-		// The session keeps its own bookkeeping there: a client that could
-		// rewrite _addr or _created would defeat protection and timeouts.
-		return text(http.StatusBadRequest, strconv.Quote(key)+" is reserved")
+	for _, prefix := range [...]string{"/api/incr/", "/api/session/"} {
+		// The session keeps its own bookkeeping under reserved keys: a client
+		// that could rewrite _addr or _created would defeat protection and
+		// timeouts.
+		if key, ok := strings.CutPrefix(r.path, prefix); ok && core.Reserved(key) {
+			return text(http.StatusBadRequest, strconv.Quote(key)+" is reserved")
+		}
 	}
 	if key, ok := strings.CutPrefix(r.path, "/api/incr/"); ok && key != "" {
 		return a.only(r, http.MethodPost, func() reply {
