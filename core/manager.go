@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -311,6 +312,9 @@ const defaultMaxSize = 256 << 10
 // encode encodes s's data for the backend, within MaxSize.
 func (m *Manager) encode(data map[string]any) ([]byte, error) {
 	b, err := m.codec().Encode(data)
+	if errors.Is(err, codec.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cloakroom: encode session: %w", err)
 	}

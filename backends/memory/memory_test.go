@@ -62,6 +62,170 @@ func TestCloseIsIdempotent(t *testing.T) {
 	}
 }
 
+func TestByteBound(t *testing.T) {
+	ctx := context.Background()
+	const bound = 1 << 20
+	s := memory.New(memory.Options{MaxBytes: bound, CleanupInterval: -1})
+	defer s.Close()
+	value := make([]byte, 4<<10)
+	const n = 1000 // four times the bound
+	for i := range n {
+		if err := s.Set(ctx, fmt.Sprint("session:", i), value, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if used := s.Bytes(); used > bound {
+			t.Fatalf("after %d writes of 4 KiB, Bytes = %d, over MaxBytes = %d", i+1, used, bound)
+		}
+	}
+	perKey := int64(len(value) + len("session:999") + memory.EntryOverhead)
+	if most := int(bound / perKey); s.Len() > most {
+		t.Fatalf("Len = %d, want at most %d keys of %d bytes", s.Len(), most, perKey)
+	}
+	if used, want := s.Bytes(), int64(s.Len())*perKey; used > want {
+		t.Fatalf("Bytes = %d for %d keys, want at most %d", used, s.Len(), want)
+	}
+	if _, err := s.Get(ctx, fmt.Sprint("session:", n-1)); err != nil {
+		t.Fatalf("the most recent key was evicted: %v", err)
+	}
+
+	// Rewriting, deleting and purging keep the count exact.
+	for i := range n {
+		_ = s.Delete(ctx, fmt.Sprint("session:", i))
+	}
+	if s.Len() != 0 || s.Bytes() != 0 {
+		t.Fatalf("after deleting every key: Len = %d, Bytes = %d", s.Len(), s.Bytes())
+	}
+	_ = s.Set(ctx, "k", []byte("12345"), time.Hour)
+	_ = s.Set(ctx, "k", []byte("1"), time.Hour)
+	if got, want := s.Bytes(), int64(1+1+memory.EntryOverhead); got != want {
+		t.Fatalf("Bytes = %d after rewriting a key, want %d", got, want)
+	}
+
+	// A value too large for a shard is refused, and the old one kept.
+	huge := make([]byte, bound/16)
+	if err := s.Set(ctx, "k", huge, time.Hour); !errors.Is(err, memory.ErrValueTooLarge) {
+		t.Fatalf("Set of a sixteenth of MaxBytes: err = %v, want ErrValueTooLarge", err)
+	}
+	if err := s.SetIf(ctx, "new", nil, huge, time.Hour); !errors.Is(err, memory.ErrValueTooLarge) {
+		t.Fatalf("SetIf of a sixteenth of MaxBytes: err = %v, want ErrValueTooLarge", err)
+	}
+	if b, err := s.Get(ctx, "k"); err != nil || string(b) != "1" {
+		t.Fatalf("Get after a refused write = %q, %v", b, err)
+	}
+}
+
+func TestByteBoundDefaults(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{CleanupInterval: -1}) // 64 MiB: 4 MiB a shard
+	defer s.Close()
+	if err := s.Set(ctx, "k", make([]byte, 4<<20), time.Hour); !errors.Is(err, memory.ErrValueTooLarge) {
+		t.Fatalf("Set of 4 MiB with the default bound: err = %v, want ErrValueTooLarge", err)
+	}
+	if err := s.Set(ctx, "k", make([]byte, 3<<20), time.Hour); err != nil {
+		t.Fatalf("Set of 3 MiB with the default bound: %v", err)
+	}
+
+	unbounded := memory.New(memory.Options{MaxBytes: -1, CleanupInterval: -1})
+	defer unbounded.Close()
+	if err := unbounded.Set(ctx, "k", make([]byte, 8<<20), time.Hour); err != nil {
+		t.Fatalf("Set of 8 MiB with no byte bound: %v", err)
+	}
+	if got, want := unbounded.Bytes(), int64(8<<20+1+memory.EntryOverhead); got != want {
+		t.Fatalf("Bytes = %d with no byte bound, want %d", got, want)
+	}
+}
+
+// TestFloodKeepsSessionsInUse: 50 sessions whose users come back survive
+// a flood of ten times the store's capacity in sessions that never come
+// back. The users come back less often than the flood fills the store, so
+// that a plain LRU list evicts every one of them between two visits.
+func TestFloodKeepsSessionsInUse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts memory.Options
+		size int // of a one-shot session
+		n    int // one-shot writes: ten times what the store holds
+	}{
+		{"entries", memory.Options{MaxEntries: 1000}, 100, 10 * 1000},
+		{"bytes", memory.Options{MaxBytes: 4 << 20}, 16 << 10, 10 * (4 << 20) / (16 << 10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tc.opts.CleanupInterval = -1
+			s := memory.New(tc.opts)
+			defer s.Close()
+			inUse := make([]string, 50)
+			for i := range inUse {
+				inUse[i] = fmt.Sprint("in-use:", i)
+				if err := s.SetIf(ctx, inUse[i], nil, make([]byte, 1024), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			visit := func(when string) {
+				t.Helper()
+				for _, key := range inUse {
+					b, version, err := s.GetVersion(ctx, key)
+					if err != nil {
+						t.Fatalf("%s, a session in use was evicted: %v", when, err)
+					}
+					if err := s.SetIf(ctx, key, version, b, time.Hour); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			visit("on the first visit")
+			oneShot := make([]byte, tc.size)
+			for i := range tc.n {
+				if err := s.SetIf(ctx, fmt.Sprint("anonymous:", i), nil, oneShot, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				if (i+1)%(tc.n/4) == 0 { // every 2.5 times the capacity
+					visit(fmt.Sprintf("after %d one-shot sessions", i+1))
+				}
+			}
+			if most := tc.opts.MaxEntries + 15; tc.opts.MaxEntries > 0 && s.Len() > most {
+				t.Fatalf("Len = %d, over MaxEntries", s.Len())
+			}
+			if tc.opts.MaxBytes > 0 && s.Bytes() > tc.opts.MaxBytes {
+				t.Fatalf("Bytes = %d, over MaxBytes", s.Bytes())
+			}
+		})
+	}
+}
+
+// TestProtectedKeysStillEvicted: when every key is read, the bound still
+// holds, and a key just written is not the one evicted.
+func TestProtectedKeysStillEvicted(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{MaxEntries: 160, MaxBytes: 64 << 10, CleanupInterval: -1})
+	defer s.Close()
+	for i := range 2000 {
+		key := fmt.Sprint(i)
+		if err := s.Set(ctx, key, make([]byte, i%300), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, key); err != nil {
+			t.Fatalf("Get(%s) right after Set: %v", key, err)
+		}
+		if err := s.Touch(ctx, key, time.Hour); err != nil {
+			t.Fatalf("Touch(%s): %v", key, err)
+		}
+		if s.Len() > 160 || s.Bytes() > 64<<10 {
+			t.Fatalf("after %d keys: Len = %d, Bytes = %d", i+1, s.Len(), s.Bytes())
+		}
+	}
+	// A protected key that is rewritten larger stays within the bounds.
+	if err := s.Set(ctx, "1999", make([]byte, 3000), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if s.Bytes() > 64<<10 {
+		t.Fatalf("Bytes = %d after growing a key", s.Bytes())
+	}
+	if b, err := s.Get(ctx, "1999"); err != nil || len(b) != 3000 {
+		t.Fatalf("Get of the key just rewritten: %d bytes, %v", len(b), err)
+	}
+}
+
 // BenchmarkSessionWrites: 50 goroutines saving one session, conditional
 // (the default) against the blind last-save-wins write.
 func BenchmarkSessionWrites(b *testing.B) {
@@ -69,4 +233,36 @@ func BenchmarkSessionWrites(b *testing.B) {
 	b.Cleanup(func() { s.Close() })
 	b.Run("Conditional", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, s) })
 	b.Run("Blind", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, backendtest.Plain(s)) })
+}
+
+// BenchmarkGet reads a stored 1 KB session, as every request does: the
+// only allocation is the caller's copy of the value.
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{CleanupInterval: -1})
+	b.Cleanup(func() { s.Close() })
+	value := make([]byte, 1024)
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("session:", i)
+		if err := s.Set(ctx, keys[i], value, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Get", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.Get(ctx, keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetVersion", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, _, err := s.GetVersion(ctx, keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -33,7 +33,8 @@ type Gob struct{}
 // decodes. It bounds the work a stored value can cost: encoding/gob holds
 // a whole value in memory, several times its encoded size once decoded.
 // A session this large is a mistake anyway, as it travels to and from the
-// store on every request.
+// store on every request; a Manager's MaxSize, 256 KiB by default, refuses
+// it before the codec does.
 const MaxGobSize = 1 << 20
 
 // gobNode is one value of the tree Gob stores. Gob writes only the fields

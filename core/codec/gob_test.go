@@ -175,9 +175,9 @@ func gobAppendUint(b []byte, x uint64) []byte {
 }
 
 // TestGobDecodeRefusesDeepInput: encoding/gob decodes by recursion without
-// a bound, so that before the check a stream like these crashed the process
-// with a stack overflow (above about 1.5 MB) or grew a goroutine's stack by
-// hundreds of megabytes (under 1 MiB).
+// a bound, so that before the check the oversized stream crashed the test
+// binary with a stack overflow, and the one within the size bound took
+// seconds and hundreds of megabytes of stack before fromGobNode refused it.
 func TestGobDecodeRefusesDeepInput(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -735,4 +736,36 @@ func BenchmarkTaggedJSONEncodeLarge(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(out)), "out-bytes")
+}
+
+// TestDepthErrors: every codec refuses values nested too deeply, both
+// ways, with an error that errors.Is matches against ErrTooDeep.
+func TestDepthErrors(t *testing.T) {
+	nest := func(depth int) map[string]any {
+		var v any = int64(1)
+		for range depth {
+			v = []any{v}
+		}
+		return map[string]any{"k": v}
+	}
+	deepInput := []byte(`{"k":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`)
+	for _, c := range []core.Codec{codec.TaggedJSON{}, codec.JSON{}, codec.Gob{}} {
+		name := fmt.Sprintf("%T", c)
+		b, err := c.Encode(nest(511))
+		if err != nil {
+			t.Fatalf("%s: Encode of 511 lists: %v", name, err)
+		}
+		if got, err := c.Decode(b); err != nil || !reflect.DeepEqual(got, nest(511)) {
+			t.Fatalf("%s: Decode of 511 lists: %v", name, err)
+		}
+		if _, err := c.Encode(nest(600)); !errors.Is(err, codec.ErrTooDeep) {
+			t.Errorf("%s: Encode of 600 lists: err = %v, want ErrTooDeep", name, err)
+		}
+		if _, ok := c.(codec.Gob); ok {
+			continue // TestGobDecodeRefusesDeepInput makes deep gob input
+		}
+		if _, err := c.Decode(deepInput); !errors.Is(err, codec.ErrTooDeep) {
+			t.Errorf("%s: Decode of 600 arrays: err = %v, want ErrTooDeep", name, err)
+		}
+	}
 }
