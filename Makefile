@@ -7,18 +7,43 @@ GO ?= go
 RELEASE_VERSION ?= v0.2.0
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-only bench bench-only lint release-check services services-stop
+# FUZZ lists the fuzz targets as package:Target, packages relative to the
+# root module. go test -fuzz takes one target per run, hence the list.
+FUZZ := ./core:FuzzCookieSession \
+	./core/codec:FuzzTaggedJSON \
+	./core/signing:FuzzSignerUnsign \
+	./core/signing:FuzzTimedLoads \
+	./core/signing:FuzzDjangoLoads
+# FUZZTIME is how long each target runs in make test: long enough to get
+# past the seeds, short enough that the whole step stays under a minute.
+# Fuzz longer by hand, e.g. make fuzz FUZZTIME=10m.
+FUZZTIME ?= 5s
+
+.PHONY: test test-only fuzz bench bench-only lint release-check services services-stop
 
 # test starts the servers the backend tests need, runs every module's tests
-# with the race detector, and stops what it started.
+# with the race detector, and stops what it started; then it fuzzes, which
+# needs no server.
 test:
 	@./scripts/services.sh start
 	@status=0; $(MAKE) --no-print-directory test-only || status=$$?; \
 		./scripts/services.sh stop; exit $$status
+	@$(MAKE) --no-print-directory fuzz
 
 test-only:
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; (cd $$m && $(GO) test -race -count=1 ./...); \
+	done
+
+# fuzz runs each target of FUZZ for FUZZTIME. Their seed corpora already run
+# as ordinary tests in test-only; this explores beyond them. What the fuzzer
+# finds interesting stays in the Go build cache; an input that fails is
+# written under the package's testdata/fuzz, to be committed with the fix.
+fuzz:
+	@set -e; for t in $(FUZZ); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
 # bench runs every module's benchmarks, backends against their real servers.

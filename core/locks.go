@@ -35,6 +35,11 @@ func (l *keyLocks) of(id string) slot {
 
 func (s slot) acquire(ctx context.Context) error {
 	select {
+	case s <- struct{}{}: // free: take it even if ctx is done meanwhile
+		return nil
+	default:
+	}
+	select {
 	case s <- struct{}{}:
 		return nil
 	case <-ctx.Done():

@@ -101,6 +101,9 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 		st.m.checkOnce(ctx)
 		return st.writeBlind(ctx, s)
 	}
+	if !s.modified && s.prior == "" {
+		return st.writeOnce(ctx, c, s) // nothing to write: at most a touch
+	}
 	lock := st.m.locks.of(s.lockID())
 	for attempt := 1; ; attempt++ {
 		if err := lock.acquire(ctx); err != nil {
@@ -127,8 +130,10 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 // first, and the whole attempt is then made again on fresh data.
 func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outcome, error) {
 	m := st.m
-	if err := st.refresh(ctx, c, s); err != nil {
-		return wroteNothing, err
+	if s.modified || s.prior != "" {
+		if err := st.refresh(ctx, c, s); err != nil {
+			return wroteNothing, err
+		}
 	}
 	out := st.dropStale(ctx, s)
 	if s.prior != "" {

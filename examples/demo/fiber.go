@@ -13,8 +13,18 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
-func fiberServer(a *app, m *core.Manager) server {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 8192})
+// fiberServer serves the demo with fiber, bounded by t. fasthttp has no
+// separate deadline for the headers: its ReadTimeout runs from the first
+// byte of a request to the last of its body, so t.readHeader does not apply
+// and a client trickling headers is cut off after t.read instead.
+func fiberServer(a *app, m *core.Manager, t timeouts) server {
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ReadBufferSize:        8192,
+		ReadTimeout:           t.read,
+		WriteTimeout:          t.write,
+		IdleTimeout:           t.idle,
+	})
 	app.Use(fibersession.New(fibersession.Config{Manager: m}))
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(staticRoot())}))
 	app.All("/*", func(c *fiber.Ctx) error {

@@ -31,6 +31,51 @@ type config struct {
 	addr, framework, backend, dsn, preset, secret string
 	protect, trustedProxies                       string
 	lifetime, idle                                time.Duration
+	// timeouts is no flag: the defaults suit the demo, and tests shorten
+	// them so that a stalled client is cut off in milliseconds. A zero
+	// field means its default.
+	timeouts timeouts
+}
+
+// timeouts bound how long one connection may hold the server. Without them
+// a client that sends half a body, or its headers a byte at a time, keeps a
+// socket and a goroutine for as long as it likes, and a few thousand such
+// clients exhaust the server (slowloris).
+type timeouts struct {
+	readHeader time.Duration // to read the request line and headers
+	read       time.Duration // to read the whole request, body included
+	write      time.Duration // from the end of the headers to the end of the response
+	idle       time.Duration // between two requests on a kept-alive connection
+}
+
+// defaultTimeouts are the one set of values every framework's server uses.
+// A legitimate client sends its headers in well under 5 s and a 64 KB
+// body (the most the demo accepts) in well under 15 s, even on a slow
+// link. 30 s to answer leaves room for the backend's deadline (2 s) many
+// times over; net/http counts it from the end of the headers, so it also
+// bounds a handler that hangs. 60 s idle lets a browser reuse its
+// connection from one page view to the next without the server keeping
+// idle sockets forever.
+var defaultTimeouts = timeouts{
+	readHeader: 5 * time.Second,
+	read:       15 * time.Second,
+	write:      30 * time.Second,
+	idle:       60 * time.Second,
+}
+
+// orDefault returns t with every zero field set to its default, so that no
+// server, in a test or not, runs without a bound.
+func (t timeouts) orDefault() timeouts {
+	pick := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	pick(&t.readHeader, defaultTimeouts.readHeader)
+	pick(&t.read, defaultTimeouts.read)
+	pick(&t.write, defaultTimeouts.write)
+	pick(&t.idle, defaultTimeouts.idle)
+	return t
 }
 
 func parseFlags(args []string) (config, error) {
@@ -84,7 +129,7 @@ func run(log *slog.Logger, args []string) error {
 		return err
 	}
 	a := &app{log: log, page: parsePage()}
-	srv, err := newServer(c.framework, a, m)
+	srv, err := newServer(c, a, m)
 	if err != nil {
 		return err
 	}
@@ -172,23 +217,32 @@ type server struct {
 	shutdown func(context.Context) error
 }
 
-func newServer(framework string, a *app, m *core.Manager) (server, error) {
-	switch framework {
+// newServer returns the server of c.framework, bounded by c.timeouts.
+func newServer(c config, a *app, m *core.Manager) (server, error) {
+	t := c.timeouts.orDefault()
+	switch c.framework {
 	case "nethttp":
-		return httpServer(netHTTPHandler(a, m)), nil
+		return httpServer(netHTTPHandler(a, m), t), nil
 	case "gin":
-		return httpServer(ginHandler(a, m)), nil
+		return httpServer(ginHandler(a, m), t), nil
 	case "echo":
-		return httpServer(echoHandler(a, m)), nil
+		return httpServer(echoHandler(a, m), t), nil
 	case "fiber":
-		return fiberServer(a, m), nil
+		return fiberServer(a, m, t), nil
 	}
-	return server{}, fmt.Errorf("unknown -framework %q", framework)
+	return server{}, fmt.Errorf("unknown -framework %q", c.framework)
 }
 
-// httpServer serves any http.Handler.
-func httpServer(h http.Handler) server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// httpServer serves any http.Handler (gin's and echo's engines are ones)
+// with net/http's server, bounded by t.
+func httpServer(h http.Handler, t timeouts) server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+	}
 	return server{
 		serve: func(ln net.Listener) error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
