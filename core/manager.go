@@ -9,11 +9,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/codec"
+	"github.com/cloakroom/cloakroom/internal/clientip"
+	"github.com/cloakroom/cloakroom/internal/keylock"
+	"github.com/cloakroom/cloakroom/internal/touchlog"
 )
 
 // Manager runs the session lifecycle against a Backend. Create one with
@@ -107,12 +111,27 @@ type Manager struct {
 	Logger *slog.Logger
 
 	clock   func() time.Time // for tests; nil means time.Now
-	touches touchLog
-	via     carrier   // where sessions are kept between requests; nil means the Backend
-	locks   keyLocks  // orders this process's saves of one session
-	checked sync.Once // the first request reports what is weak in the setup
-	secret  int       // the length of the shortest secret a preset was given
+	touches touchlog.Log
+	via     carrier     // where sessions are kept between requests; nil means the Backend
+	locks   keylock.Set // orders this process's saves of one session
+	checked sync.Once   // the first request reports what is weak in the setup
+	secret  int         // the length of the shortest secret a preset was given
 }
+
+// Protection pins a session to the address of the client that created it.
+// A request from another address gets a new session and the old one is
+// deleted, which limits what a stolen cookie is worth.
+type Protection int
+
+const (
+	// ProtectionOff does not pin sessions.
+	ProtectionOff Protection = iota
+	// ProtectAddress requires the exact client address.
+	ProtectAddress
+	// ProtectNetwork requires the same /24 (IPv4) or /64 (IPv6) network,
+	// for clients whose address changes within their provider's range.
+	ProtectNetwork
+)
 
 // IDSigner signs session ids for the cookie. signing.Signer implements it
 // in itsdangerous' format, as Quart-Session does.
@@ -228,7 +247,7 @@ func (m *Manager) ttl(data map[string]any) time.Duration {
 
 // deadline returns when a session ends under the absolute timeout.
 func (m *Manager) deadline(data map[string]any) time.Time {
-	created, ok := asInt(data[keyCreated])
+	created, ok := codec.Int(data[keyCreated])
 	if !ok {
 		return time.Time{} // predates the timeout's configuration: ends now
 	}
@@ -286,15 +305,10 @@ func (m *Manager) checkOnce(ctx context.Context) {
 	})
 }
 
-// shortest returns the length of the shortest secret.
+// shortest returns the length of the shortest secret; the constructors
+// have refused an empty list.
 func shortest(secrets []string) int {
-	n := 0
-	for i, s := range secrets {
-		if i == 0 || len(s) < n {
-			n = len(s)
-		}
-	}
-	return n
+	return len(slices.MinFunc(secrets, func(a, b string) int { return len(a) - len(b) }))
 }
 
 // bounded returns ctx limited to BackendTimeout, and its cancel function.
@@ -372,52 +386,15 @@ func (m *Manager) Begin(ex Exchange) *Request {
 // is the right-most address of X-Forwarded-For that is not a trusted proxy.
 // Entries left of that one could have been written by anybody.
 func (m *Manager) ClientAddr(ex Exchange) netip.Addr {
-	peer := parseAddr(ex.RemoteAddr())
-	if !m.trusted(peer) {
-		return peer
-	}
-	client := peer
-	hops := ex.RequestHeader("X-Forwarded-For")
-	for hops != "" {
-		var hop string
-		if i := strings.LastIndexByte(hops, ','); i >= 0 {
-			hops, hop = hops[:i], hops[i+1:]
-		} else {
-			hops, hop = "", hops
-		}
-		a := parseAddr(strings.TrimSpace(hop))
-		if !a.IsValid() {
-			break // not an address a trusted proxy would write
-		}
-		client = a
-		if !m.trusted(a) {
-			break
-		}
-	}
-	return client
-}
-
-func (m *Manager) trusted(a netip.Addr) bool {
-	for _, p := range m.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return clientip.Resolve(ex.RemoteAddr(), ex.RequestHeader("X-Forwarded-For"), m.TrustedProxies)
 }
 
 // sameClient reports whether addr, as stored in a session, matches client
 // under the Manager's protection mode.
 func (m *Manager) sameClient(stored string, client netip.Addr) bool {
-	a := parseAddr(stored)
-	if m.Protection == ProtectNetwork && a.IsValid() && client.IsValid() && a.Is4() == client.Is4() {
-		bits := 64
-		if a.Is4() {
-			bits = 24
-		}
-		pa, _ := a.Prefix(bits)
-		pc, _ := client.Prefix(bits)
-		return pa == pc
+	a := clientip.Parse(stored)
+	if m.Protection == ProtectNetwork {
+		return clientip.SameNetwork(a, client)
 	}
 	return a == client
 }

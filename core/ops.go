@@ -55,7 +55,7 @@ func (o op) reapply(data map[string]any) error {
 		delete(data, o.key)
 	case opClear:
 		for k := range data {
-			if !internalKey(k) {
+			if !Reserved(k) {
 				delete(data, k)
 			}
 		}
@@ -110,7 +110,7 @@ func indexFlash(list []any, f any) int {
 // fn fails, nothing changes and its error is returned; when it fails on the
 // re-run, the save fails with that error.
 func (s *Session) Update(key string, fn func(old any) (any, error)) (any, error) {
-	if internalKey(key) {
+	if Reserved(key) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedKey, key)
 	}
 	s.mu.Lock()
@@ -139,7 +139,7 @@ func add(old any, delta int64) (int64, error) {
 	n := int64(0)
 	if old != nil {
 		var ok bool
-		if n, ok = asInt(old); !ok {
+		if n, ok = codec.Int(old); !ok {
 			return 0, ErrNotInteger
 		}
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
+
+	"github.com/cloakroom/cloakroom/internal/httpcache"
 )
 
 // Exchange is what an adapter tells the core about one HTTP request and its
@@ -140,32 +141,16 @@ func (r *Request) commit(ctx context.Context) error {
 
 // keepFromSharedCaches makes a response that sets or expires the session
 // cookie private, so that no shared cache hands the cookie, or the page
-// made for this session, to another user. The handler's own directives
-// stay, except "public", which is replaced and reported.
+// made for this session, to another user. A handler's "public" is replaced
+// and reported.
 func (r *Request) keepFromSharedCaches() error {
-	var out []string
-	var public bool
-	for d := range strings.SplitSeq(r.ex.ResponseHeader("Cache-Control"), ",") {
-		d = strings.TrimSpace(d)
-		switch name, _, _ := strings.Cut(strings.ToLower(d), "="); name {
-		case "":
-		case "public":
-			public = true
-		case "private", "no-cache":
-		default:
-			out = append(out, d)
-		}
-	}
-	r.ex.SetResponseHeader("Cache-Control", strings.Join(append(out, privateCache), ", "))
+	cc, public := httpcache.Private(r.ex.ResponseHeader("Cache-Control"))
+	r.ex.SetResponseHeader("Cache-Control", cc)
 	if public {
 		return ErrPublicSession
 	}
 	return nil
 }
-
-// privateCache forbids shared caches to store the response, and any cache
-// to reuse its Set-Cookie without asking the server again.
-const privateCache = `private, no-cache="Set-Cookie"`
 
 // maxCookieSize is the longest Set-Cookie value browsers are sure to keep,
 // the limit Flask warns at.

@@ -17,22 +17,20 @@ const (
 	keyCreated   = "_created"   // Unix seconds, for the absolute timeout
 )
 
-func internalKey(k string) bool {
-	return k == keyPermanent || k == keyAddr || k == keyCreated
-}
-
 // Reserved reports whether key is one the Manager keeps in the session data
 // for itself ("_permanent", "_addr", "_created"). The data API refuses to
 // set, delete or pop them: a client that could rewrite "_addr" would defeat
 // session protection, and "_created" the absolute timeout. Applications
 // that store keys named by their users (an API like the demo's) should
 // answer such a request with 400.
-func Reserved(key string) bool { return internalKey(key) }
+func Reserved(key string) bool {
+	return key == keyPermanent || key == keyAddr || key == keyCreated
+}
 
 // refuse reports an attempt to change a reserved key through the data API
 // and returns true; the caller must then change nothing.
 func (s *Session) refuse(key string) bool {
-	if !internalKey(key) {
+	if !Reserved(key) {
 		return false
 	}
 	s.m.report(s.ctx, fmt.Errorf("%w: %q", ErrReservedKey, key))
@@ -140,7 +138,7 @@ func (s *Session) Keys() []string {
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.data))
 	for k := range s.data {
-		if !internalKey(k) {
+		if !Reserved(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -156,7 +154,7 @@ func (s *Session) All() iter.Seq2[string, any] {
 	s.mu.Unlock()
 	return func(yield func(string, any) bool) {
 		for _, k := range slices.Sorted(maps.Keys(snapshot)) {
-			if !internalKey(k) && !yield(k, snapshot[k]) {
+			if !Reserved(k) && !yield(k, snapshot[k]) {
 				return
 			}
 		}
@@ -173,7 +171,7 @@ func (s *Session) Len() int {
 func (s *Session) userLen() int {
 	n := 0
 	for k := range s.data {
-		if !internalKey(k) {
+		if !Reserved(k) {
 			n++
 		}
 	}

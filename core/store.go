@@ -104,13 +104,13 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	if !s.modified && s.prior == "" {
 		return st.writeOnce(ctx, c, s) // nothing to write: at most a touch
 	}
-	lock := st.m.locks.of(s.lockID())
+	lock := st.m.locks.For(s.lockID())
 	for attempt := 1; ; attempt++ {
-		if err := lock.acquire(ctx); err != nil {
-			return wroteNothing, err
+		if err := lock.Acquire(ctx); err != nil {
+			return wroteNothing, backendError("save session", "", err)
 		}
 		out, err := st.writeOnce(ctx, c, s)
-		lock.release()
+		lock.Release()
 		if !errors.Is(err, ErrConflict) {
 			return out, err
 		}
@@ -266,7 +266,7 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 // wrote notes that s is now stored under its id.
 func (st store) wrote(s *Session) {
 	if st.m.IdleTimeout > 0 {
-		st.m.touches.record(s.id, st.m.now(), st.m.touchInterval())
+		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval())
 	}
 	s.stored, s.version = true, nil // the new version is the backend's to know
 	s.saved()
@@ -277,7 +277,7 @@ func (st store) wrote(s *Session) {
 func (st store) touch(ctx context.Context, s *Session) error {
 	m := st.m
 	now := m.now()
-	if !m.touches.due(s.id, now, m.touchInterval()) {
+	if !m.touches.Due(s.id, now, m.touchInterval()) {
 		return nil
 	}
 	key, ttl := m.key(s.id), m.ttl(s.data)
@@ -293,7 +293,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
 		return backendError("extend idle session", key, err)
 	}
-	m.touches.record(s.id, now, m.touchInterval())
+	m.touches.Record(s.id, now, m.touchInterval())
 	return nil
 }
 

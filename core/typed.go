@@ -3,8 +3,9 @@ package core
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
+
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // GetString returns the string under key; ok is false when the key is
@@ -20,25 +21,13 @@ func (s *Session) GetString(key string) (v string, ok bool) {
 // apart.
 func (s *Session) GetInt(key string) (int64, bool) {
 	x, _ := s.Get(key)
-	return asInt(x)
+	return codec.Int(x)
 }
 
 // GetFloat returns the number under key as a float64.
 func (s *Session) GetFloat(key string) (float64, bool) {
 	x, _ := s.Get(key)
-	switch v := x.(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case json.Number:
-		f, err := v.Float64()
-		return f, err == nil
-	}
-	if i, ok := asInt(x); ok {
-		return float64(i), true
-	}
-	return 0, false
+	return codec.Float(x)
 }
 
 // GetBool returns the boolean under key.
@@ -83,36 +72,4 @@ func Get[T any](s *Session, key string) (T, error) {
 		return t, fmt.Errorf("cloakroom: session key %q as %T: %w", key, t, err)
 	}
 	return t, nil
-}
-
-// asInt converts any integer, integral float or json.Number to int64.
-func asInt(x any) (int64, bool) {
-	switch v := x.(type) {
-	case int64:
-		return v, true
-	case int:
-		return int64(v), true
-	case int32:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case int8:
-		return int64(v), true
-	case uint8:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	case uint:
-		return int64(v), v <= math.MaxInt64
-	case uint64:
-		return int64(v), v <= math.MaxInt64
-	case float64:
-		return int64(v), v == math.Trunc(v) && math.Abs(v) < 1<<63
-	case json.Number:
-		i, err := v.Int64()
-		return i, err == nil
-	}
-	return 0, false
 }

@@ -1,24 +1,25 @@
-package core
+// Package touchlog remembers when this process last extended each idle
+// session, so that a busy session is touched once per interval, not once per
+// request.
+package touchlog
 
 import (
 	"sync"
 	"time"
 )
 
-// touchLog remembers when this process last extended each idle session, so
-// that a busy session is touched once per interval, not once per request.
-// It keeps two generations and drops the older one each interval, which
+// Log keeps two generations of ids and drops the older one each interval, which
 // bounds it to the sessions seen in the last two intervals without a
 // goroutine or a scan.
-type touchLog struct {
+type Log struct {
 	mu      sync.Mutex
 	started time.Time // when cur began
 	cur     map[string]time.Time
 	prev    map[string]time.Time
 }
 
-// due reports whether id was not touched within interval of now.
-func (l *touchLog) due(id string, now time.Time, interval time.Duration) bool {
+// Due reports whether id was not touched within interval of now.
+func (l *Log) Due(id string, now time.Time, interval time.Duration) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.rotate(now, interval)
@@ -29,8 +30,8 @@ func (l *touchLog) due(id string, now time.Time, interval time.Duration) bool {
 	return !ok || now.Sub(last) >= interval
 }
 
-// record notes that id's expiry was extended at now.
-func (l *touchLog) record(id string, now time.Time, interval time.Duration) {
+// Record notes that id's expiry was extended at now.
+func (l *Log) Record(id string, now time.Time, interval time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.rotate(now, interval)
@@ -38,7 +39,7 @@ func (l *touchLog) record(id string, now time.Time, interval time.Duration) {
 }
 
 // rotate starts a new generation when the current one is interval old.
-func (l *touchLog) rotate(now time.Time, interval time.Duration) {
+func (l *Log) rotate(now time.Time, interval time.Duration) {
 	if l.cur == nil || now.Sub(l.started) >= interval {
 		l.prev, l.cur, l.started = l.cur, make(map[string]time.Time), now
 	}
