@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +15,12 @@ import (
 // deleted. Django calls it SessionInterrupted.
 var ErrInterrupted = errors.New("cloakroom: session was deleted by another request")
 
-// maxAttempts bounds the conditional writes of one save. Saves of one
-// session by this process take turns (keyLocks), so a conflict needs
-// another process; a few attempts settle all but a storm.
+// lockPatience bounds a save's wait for its turn: turns only spare
+// conflicts, so it then goes ahead rather than queue behind a frozen store.
+const lockPatience = 50 * time.Millisecond
+
+// maxAttempts bounds the conditional writes of one save; with turns taken
+// in this process, a few settle all but a storm of other processes.
 const maxAttempts = 16
 
 // store keeps sessions in the Manager's Backend, the cookie holding only
@@ -104,18 +108,18 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	if !s.modified && s.prior == "" {
 		return st.writeOnce(ctx, c, s) // nothing to write: at most a touch
 	}
-	lock := st.m.locks.For(s.lockID())
+	lock := st.m.locks.For(cmp.Or(s.prior, s.id)) // the stored session s competes for
 	for attempt := 1; ; attempt++ {
-		if err := lock.Acquire(ctx); err != nil {
-			return wroteNothing, backendError("save session", "", err)
-		}
+		locked := lock.Acquire(ctx, lockPatience)
 		out, err := st.writeOnce(ctx, c, s)
-		lock.Release()
+		if locked {
+			lock.Release()
+		}
 		if !errors.Is(err, ErrConflict) {
 			return out, err
 		}
 		if attempt == maxAttempts {
-			return out, backendError("save session", st.m.key(s.lockID()), fmt.Errorf("gave up after %d attempts: %w", attempt, err))
+			return out, backendError("save session", st.m.key(cmp.Or(s.prior, s.id)), fmt.Errorf("gave up after %d attempts: %w", attempt, err))
 		}
 		s.version = nil // read it again
 		if err := pause(ctx, attempt); err != nil {
@@ -335,12 +339,4 @@ func pause(ctx context.Context, attempt int) error {
 	case <-ctx.Done():
 		return backendError("save session", "", ctx.Err())
 	}
-}
-
-// lockID names the stored session s competes for.
-func (s *Session) lockID() string {
-	if s.prior != "" {
-		return s.prior
-	}
-	return s.id
 }

@@ -7,15 +7,23 @@ import (
 
 // detach reports whether a call under ctx must run on its own goroutine
 // because ctx's deadline comes before the longest the client may block
-// (connect timeout plus I/O timeout). It returns ctx's error when ctx has
-// already ended, so that no I/O is started for it.
+// (longestCall). It returns ctx's error when ctx has already ended, so that
+// no I/O is started for it.
 func (s *Store) detach(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	deadline, ok := ctx.Deadline()
-	return ok && time.Until(deadline) < 2*s.timeout, nil
+	return ok && time.Until(deadline) < longestCall(s.timeout), nil
 }
+
+// longestCall is the longest one call may block inside a gomemcache client
+// whose Timeout is d: the connect, then the exchange, under a socket
+// deadline that gomemcache renews before each line of a get's reply (the
+// value line, then END). Other commands read one reply line, so they block
+// at most twice d; a frozen server, whose kernel still accepts connections,
+// blocks a call about d.
+func longestCall(d time.Duration) time.Duration { return 3 * d }
 
 // run calls op, which gomemcache cannot interrupt, on its own goroutine and
 // returns ctx's error as soon as ctx ends. An abandoned op keeps running

@@ -79,10 +79,15 @@
 //
 // gomemcache takes no context. A Store returns the context's error without
 // I/O when the context has already ended. Otherwise every call is bounded by
-// the client's Timeout (once to connect, once for the exchange); when the
-// context's deadline comes sooner than that bound, the call runs on its own
-// goroutine and the Store returns as soon as the context ends. The abandoned
-// call then finishes in the background within the client's Timeout, so a
+// the client's Timeout, even under a context without a deadline: once to
+// connect, once for the exchange, whose deadline gomemcache renews for each
+// line of a get's reply, so at most three times Timeout (1.5 s with Open's
+// default of 500 ms; a frozen server fails a call in about one Timeout).
+// gomemcache neither retries nor caps its connections (a caller that finds
+// no idle one dials its own), so concurrent callers wait for no pool. When
+// the context's deadline comes sooner than that bound, the call runs on its
+// own goroutine and the Store returns as soon as the context ends. The
+// abandoned call then finishes in the background within that bound, so a
 // Set, SetIf, Delete or DeleteIf reported as failed with a context error may
 // still have reached the server. A context that is canceled without a
 // deadline is checked before the call only. Open's ping always runs on its

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -212,6 +213,202 @@ func TestCanceledContextNoIO(t *testing.T) {
 	for op, err := range everyCall(ctx, s, "k") {
 		if !isContextErr(err) {
 			t.Errorf("%s with a canceled context: err = %v, want context.Canceled", op, err)
+		}
+	}
+}
+
+// Rule 12: with default settings a frozen backend turns into a 503 within
+// two seconds, also under load.
+const (
+	frozenLimit = 2 * time.Second
+	// giveUp is how long a test waits for a call that overran frozenLimit
+	// before reporting it; the call ends when the server is thawed.
+	giveUp = 10 * time.Second
+	// concurrentCallers is how many requests run at once in load tests.
+	concurrentCallers = 20
+)
+
+// timedCall is the result of one call against a frozen server.
+type timedCall struct {
+	err  error
+	took time.Duration
+	hung bool // still blocked after giveUp
+}
+
+// timed runs call with a context that has no deadline, as a request's, so
+// that only the Store's own bounds can end it.
+func timed(call func(ctx context.Context) error) timedCall {
+	done := make(chan timedCall, 1) // buffered: a hung call never blocks
+	start := time.Now()
+	go func() {
+		err := call(context.Background())
+		done <- timedCall{err: err, took: time.Since(start)}
+	}()
+	select {
+	case c := <-done:
+		return c
+	case <-time.After(giveUp):
+		return timedCall{took: giveUp, hung: true}
+	}
+}
+
+// concurrently runs n calls at once, each given its index.
+func concurrently(n int, call func(ctx context.Context, i int) error) []timedCall {
+	out := make([]timedCall, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = timed(func(ctx context.Context) error { return call(ctx, i) })
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// wantFast checks that c failed within frozenLimit with an error match
+// accepts.
+func wantFast(t *testing.T, what string, c timedCall, match func(error) bool) {
+	t.Helper()
+	switch {
+	case c.hung:
+		t.Errorf("%s on a frozen server still blocked after %v", what, giveUp)
+	case c.err == nil:
+		t.Errorf("%s on a frozen server succeeded after %v", what, c.took)
+	case !match(c.err):
+		t.Errorf("%s on a frozen server: unexpected error after %v: %v", what, c.took, c.err)
+	case c.took > frozenLimit:
+		t.Errorf("%s on a frozen server failed after %v, past %v: %v", what, c.took, frozenLimit, c.err)
+	}
+}
+
+// slowest returns the longest of the calls' durations.
+func slowest(calls []timedCall) time.Duration {
+	var worst time.Duration
+	for _, c := range calls {
+		worst = max(worst, c.took)
+	}
+	return worst
+}
+
+// TestFrozenServerDefaults freezes (SIGSTOP) a server under a Store made by
+// Open with zero Options, called with contexts that have no deadline, as
+// requests' have. The kernel still accepts TCP connections for the frozen
+// server, which never answers them: gomemcache's Timeout must bound the
+// connect and the exchange of every call, pooled connection or new. It
+// checks that every call of the Store, and 20 concurrent loads and saves
+// of core.Managers, fail within two seconds with an error that matches
+// core.ErrBackend, and that the Store works again once the server thaws.
+// It is not parallel: its timings must not compete for the CPU.
+func TestFrozenServerDefaults(t *testing.T) {
+	srv := startOwnServer(t)
+	s, err := Open(context.Background(), srv.addr, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	m := core.NewManager(s)
+	ctx := context.Background()
+	ids := make([]string, concurrentCallers)
+	loaded := make([]*core.Session, concurrentCallers)
+	for i := range concurrentCallers {
+		session := m.New(ctx)
+		session.Set("n", i)
+		if _, err := m.Save(ctx, session); err != nil {
+			t.Fatalf("Save with the server up: %v", err)
+		}
+		ids[i] = session.ID()
+	}
+	// Loaded concurrently, so that the client keeps several idle
+	// connections: the freeze then catches pooled connections and new ones.
+	for i, c := range concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		var err error
+		loaded[i], err = m.Load(ctx, ids[i])
+		return err
+	}) {
+		if c.err != nil {
+			t.Fatalf("Load #%d with the server up: %v", i, c.err)
+		}
+		loaded[i].Set("n", i+1)
+	}
+
+	srv.signal(syscall.SIGSTOP)
+	thawed := false
+	defer func() {
+		if !thawed {
+			srv.signal(syscall.SIGCONT)
+		}
+	}()
+
+	key := m.KeyPrefix + ids[0]
+	version := core.Version{0, 0, 0, 0, 0, 0, 0, 1}
+	isStoreErr := func(err error) bool {
+		return strings.HasPrefix(err.Error(), "memcached: ") &&
+			!errors.Is(err, core.ErrNotFound) && !errors.Is(err, core.ErrConflict)
+	}
+	for _, call := range []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, key); return err }},
+		{"Set", func(ctx context.Context) error { return s.Set(ctx, key, []byte("v"), time.Minute) }},
+		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, key) }},
+		{"Touch", func(ctx context.Context) error { return s.Touch(ctx, key, time.Minute) }},
+		{"GetVersion", func(ctx context.Context) error { _, _, err := s.GetVersion(ctx, key); return err }},
+		{"SetIf(nil)", func(ctx context.Context) error { return s.SetIf(ctx, key, nil, []byte("v"), time.Minute) }},
+		{"SetIf", func(ctx context.Context) error { return s.SetIf(ctx, key, version, []byte("v"), time.Minute) }},
+		{"DeleteIf", func(ctx context.Context) error { return s.DeleteIf(ctx, key, version) }},
+	} {
+		c := timed(call.call)
+		wantFast(t, call.name, c, isStoreErr)
+		t.Logf("%s failed after %v: %v", call.name, c.took.Round(time.Millisecond), c.err)
+	}
+
+	isBackend := func(err error) bool { return errors.Is(err, core.ErrBackend) }
+	loads := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		_, err := m.Load(ctx, ids[i])
+		return err
+	})
+	for i, c := range loads {
+		wantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, concurrentCallers), c, isBackend)
+	}
+	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
+		concurrentCallers, slowest(loads).Round(time.Millisecond), loads[0].err)
+
+	// Saves of one Manager whose sessions share one of its lock slots take
+	// turns (core's keyLocks), so one may wait for another's failed call:
+	// that is the core's bound. The Store's is checked with a Manager per
+	// caller, all sharing the Store and its client.
+	saves := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		_, err := core.NewManager(s).Save(ctx, loaded[i])
+		return err
+	})
+	for i, c := range saves {
+		wantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, concurrentCallers), c, isBackend)
+	}
+	t.Logf("%d concurrent Manager.Save (a Manager each): slowest failed after %v: %v",
+		concurrentCallers, slowest(saves).Round(time.Millisecond), saves[0].err)
+	shared := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		_, err := m.Save(ctx, loaded[i])
+		return err
+	})
+	for i, c := range shared {
+		if c.hung || !isBackend(c.err) {
+			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, concurrentCallers, c.err, c.took)
+		}
+	}
+	t.Logf("%d concurrent Manager.Save (one Manager): slowest failed after %v",
+		concurrentCallers, slowest(shared).Round(time.Millisecond))
+
+	srv.signal(syscall.SIGCONT)
+	thawed = true
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err = m.Load(ctx, ids[0]); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Load 5s after the thaw: %v", err)
 		}
 	}
 }

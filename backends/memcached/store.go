@@ -21,7 +21,10 @@ const DefaultMaxIdleConns = 16
 type Options struct {
 	// Timeout bounds each connect and each exchange of the client that Open
 	// builds. Zero means gomemcache's default, memcache.DefaultTimeout
-	// (500 ms); a negative value is an error. New ignores it and uses the
+	// (500 ms), with which a frozen or unreachable server fails each call
+	// within 0.5 s, and within 1.5 s at worst (see the README's "Timeouts"),
+	// so that a request answers 503 within 2 seconds; a negative value is an
+	// error, as gomemcache has no "no timeout". New ignores it and uses the
 	// Timeout of the client it is given.
 	Timeout time.Duration
 }
@@ -59,8 +62,9 @@ func New(client *memcache.Client, opts Options) *Store {
 // "memcached://" (one prefix on the whole list also works), and checks that
 // every server answers a ping within ctx. Keys are spread over the servers
 // by gomemcache's default selector; the client keeps DefaultMaxIdleConns
-// idle connections per server and uses opts.Timeout. The Store owns the
-// client: Close closes it. If a server does not answer, Open closes the
+// idle connections per server and uses opts.Timeout, which bounds every
+// call of the Store even when its context has no deadline. The Store owns
+// the client: Close closes it. If a server does not answer, Open closes the
 // client and returns the error.
 func Open(ctx context.Context, servers string, opts Options) (*Store, error) {
 	addrs, err := parseServers(servers)

@@ -31,6 +31,24 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkGetBounded is BenchmarkGet with the per-call bound a Store made
+// by Open has (DefaultTimeout): the cost of its context and timer.
+func BenchmarkGetBounded(b *testing.B) {
+	client := standaloneClient(b)
+	store := New(client, Options{Timeout: DefaultTimeout})
+	ctx := context.Background()
+	key := testKey(b, client, "bench-get-bounded")
+	if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := store.Get(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkRawGet(b *testing.B) {
 	client := standaloneClient(b)
 	ctx := context.Background()

@@ -71,12 +71,14 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 	if err := s.ready(ctx); err != nil {
 		return nil, nil, fmt.Errorf("redis: get %q: %w", key, err)
 	}
-	value, err := s.client.Get(ctx, key).Bytes()
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	value, err := s.client.Get(bounded, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil, fmt.Errorf("redis: get %q: %w", key, core.ErrNotFound)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis: get %q: %w", key, err)
+		return nil, nil, fmt.Errorf("redis: get %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	// A copy, not the same slice: a caller that decodes or decrypts the
 	// value in place must not turn its own version into a conflict. It is
@@ -95,22 +97,25 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: set-if %q: %w", key, err)
 	}
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
 	if version == nil {
-		return s.create(ctx, key, value, ttl)
+		return s.create(ctx, bounded, key, value, ttl)
 	}
-	code, err := setIfScript.Run(ctx, s.client, []string{key},
+	code, err := setIfScript.Run(bounded, s.client, []string{key},
 		digest(version), value, lifetime(ttl).Milliseconds()).Int()
 	if err != nil {
-		return fmt.Errorf("redis: set-if %q: %w", key, err)
+		return fmt.Errorf("redis: set-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return scriptResult("set-if", key, code)
 }
 
-// create stores value under key only if the key is absent.
-func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	stored, err := s.client.SetNX(ctx, key, value, lifetime(ttl)).Result()
+// create stores value under key only if the key is absent. It runs under
+// bounded, the Store's bound of the caller's ctx.
+func (s *Store) create(ctx, bounded context.Context, key string, value []byte, ttl time.Duration) error {
+	stored, err := s.client.SetNX(bounded, key, value, lifetime(ttl)).Result()
 	if err != nil {
-		return fmt.Errorf("redis: set-if %q: %w", key, err)
+		return fmt.Errorf("redis: set-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	if !stored {
 		return fmt.Errorf("redis: set-if %q: %w", key, core.ErrConflict)
@@ -130,9 +135,11 @@ func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) 
 	if version != nil {
 		want = digest(version)
 	}
-	code, err := deleteIfScript.Run(ctx, s.client, []string{key}, want).Int()
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	code, err := deleteIfScript.Run(bounded, s.client, []string{key}, want).Int()
 	if err != nil {
-		return fmt.Errorf("redis: delete-if %q: %w", key, err)
+		return fmt.Errorf("redis: delete-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return scriptResult("delete-if", key, code)
 }

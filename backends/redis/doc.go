@@ -8,6 +8,14 @@
 // checks with one PING that the server answers, and owns the client:
 // Store.Close closes it.
 //
+// A Store made by Open bounds each call, retries and the wait for a pooled
+// connection included, by Options.Timeout (DefaultTimeout, 1.5 s, when
+// zero), so that a frozen or unreachable server turns into an error, and a
+// request into a 503, within 2 seconds. A Store made by New adds that bound
+// only when Options.Timeout is set: a client the application built keeps
+// its own settings. The README's "Timeouts" section lists which settings of
+// such a client matter.
+//
 // Each read is one GET and each write one SET, with the expiry carried by
 // the SET itself (PX in milliseconds, or EX when the lifetime is a whole
 // number of seconds), so Redis expires sessions on its own and no sweeper

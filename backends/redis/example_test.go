@@ -23,7 +23,9 @@ func Example() {
 	})
 	defer client.Close() // the caller owns the client; Store.Close leaves it open
 
-	var backend core.Backend = redis.New(client, redis.Options{})
+	// Timeout bounds each call, so a frozen server fails it within 1.5 s;
+	// with zero Options New adds no bound to the client's own settings.
+	var backend core.Backend = redis.New(client, redis.Options{Timeout: redis.DefaultTimeout})
 	ctx := context.Background()
 	if err := backend.Set(ctx, "session:abc", []byte(`{"user":42}`), 30*time.Minute); err != nil {
 		log.Fatal(err)
@@ -37,7 +39,7 @@ func Example() {
 
 // A Store built from a URL, as Quart-Session's SESSION_URI gives it. Open
 // pings the server within ctx's deadline; the Store owns the client and
-// closes it.
+// closes it. With zero Options each call is bounded by DefaultTimeout.
 func ExampleOpen() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

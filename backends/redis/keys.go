@@ -21,32 +21,42 @@ const scanCount = 1000
 // As with SCAN itself, a key written or deleted during the iteration may or
 // may not be yielded, and a key may rarely be yielded twice if the server
 // resizes its keyspace meanwhile.
+//
+// The Store's timeout (Options.Timeout) bounds the wait for each page of
+// keys, not the whole iteration, whose length depends on the size of the
+// keyspace: the first page shares its bound with finding a Cluster's
+// masters (a round trip of its own), and each later SCAN has its own.
 func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		if err := s.ready(ctx); err != nil {
 			yield("", fmt.Errorf("redis: keys %q: %w", prefix, err))
 			return
 		}
-		nodes, err := s.nodes(ctx)
+		first, cancel := s.bound(ctx)
+		defer cancel()
+		nodes, err := s.nodes(first)
 		if err != nil {
-			yield("", fmt.Errorf("redis: keys %q: %w", prefix, err))
+			yield("", fmt.Errorf("redis: keys %q: %w", prefix, s.explain(ctx, first, err)))
 			return
 		}
 		pattern := escapeGlob(prefix) + "*"
 		for _, node := range nodes {
-			if !scan(ctx, node, prefix, pattern, yield) {
+			if !s.scan(ctx, first, node, prefix, pattern, yield) {
 				return
 			}
+			first = nil
 		}
 	}
 }
 
 // scan yields the keys of one node matching pattern. It returns false when
 // the iteration must stop: the consumer broke off, or an error was yielded.
-func scan(ctx context.Context, node goredis.Cmdable, prefix, pattern string, yield func(string, error) bool) bool {
+// A non-nil first is the bounded context of the first SCAN.
+func (s *Store) scan(ctx, first context.Context, node goredis.Cmdable, prefix, pattern string, yield func(string, error) bool) bool {
 	var cursor uint64
 	for {
-		keys, next, err := node.Scan(ctx, cursor, pattern, scanCount).Result()
+		keys, next, err := s.scanOnce(ctx, first, node, cursor, pattern)
+		first = nil
 		if err != nil {
 			yield("", fmt.Errorf("redis: keys %q: %w", prefix, err))
 			return false
@@ -63,8 +73,21 @@ func scan(ctx context.Context, node goredis.Cmdable, prefix, pattern string, yie
 	}
 }
 
+// scanOnce sends one SCAN from cursor under bounded, or, when bounded is
+// nil, under ctx bounded by the Store's timeout.
+func (s *Store) scanOnce(ctx, bounded context.Context, node goredis.Cmdable, cursor uint64, pattern string) ([]string, uint64, error) {
+	if bounded == nil {
+		var cancel context.CancelFunc
+		bounded, cancel = s.bound(ctx)
+		defer cancel()
+	}
+	keys, next, err := node.Scan(bounded, cursor, pattern, scanCount).Result()
+	return keys, next, s.explain(ctx, bounded, err)
+}
+
 // nodes returns the clients to SCAN: every master of a Cluster, every shard
-// of a Ring, or the client itself.
+// of a Ring, or the client itself. Finding a Cluster's masters reloads the
+// cluster's layout, a round trip that ctx must bound.
 func (s *Store) nodes(ctx context.Context) ([]goredis.Cmdable, error) {
 	var (
 		mu    sync.Mutex
@@ -76,15 +99,16 @@ func (s *Store) nodes(ctx context.Context) ([]goredis.Cmdable, error) {
 		nodes = append(nodes, c)
 		return nil
 	}
-	var err error
+	var each func(context.Context, func(context.Context, *goredis.Client) error) error
 	switch c := s.client.(type) {
 	case *goredis.ClusterClient:
-		err = c.ForEachMaster(ctx, collect)
+		each = c.ForEachMaster
 	case *goredis.Ring:
-		err = c.ForEachShard(ctx, collect)
+		each = c.ForEachShard
 	default:
 		return []goredis.Cmdable{s.client}, nil
 	}
+	err := each(ctx, collect)
 	return nodes, err
 }
 

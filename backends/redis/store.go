@@ -11,17 +11,39 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
+// DefaultTimeout bounds each call of a Store made by Open when
+// Options.Timeout is zero. With it a frozen, stalled or unreachable server
+// turns each call into an error within 1.5 s, so that a request answers 503
+// within 2 seconds, as cloakroom promises with default settings.
+const DefaultTimeout = 1500 * time.Millisecond
+
 // Store is a core.Backend over a go-redis client. It is safe for concurrent
 // use, as the client is.
 type Store struct {
-	client goredis.UniversalClient
-	owned  bool // Close closes client: Open built it
+	client  goredis.UniversalClient
+	timeout time.Duration // bounds each call; <= 0: no bound of the Store's own
+	owned   bool          // Close closes client: Open built it
 }
 
-// Options configures a Store. It has no fields today: everything that can be
-// tuned (addresses, pool, timeouts, TLS) belongs to the go-redis client. It
-// exists so that New and Open keep their signatures when options come.
-type Options struct{}
+// Options configures a Store. Everything else that can be tuned (addresses,
+// pool, TLS, the client's own timeouts) belongs to the go-redis client, or
+// to the URL given to Open.
+type Options struct {
+	// Timeout bounds each call of the Store as a whole: the wait for a
+	// pooled connection, dialling, sending the command, reading the reply
+	// and every retry go-redis makes in between. The Store gives the call's
+	// context this deadline unless the context already ends sooner, so a
+	// frozen server fails the call instead of holding the request.
+	//
+	// Zero means DefaultTimeout (1.5 s) for a Store made by Open, and no
+	// bound of the Store's own for one made by New, whose client keeps the
+	// settings its owner gave it. A positive value applies to both; a
+	// negative one means no bound of the Store's own in both. The bound
+	// covers socket reads and writes only when the client has
+	// ContextTimeoutEnabled (Open sets it); the pool wait, dialling and the
+	// pauses between retries honour it either way.
+	Timeout time.Duration
+}
 
 var errNoClient = errors.New("redis: store has no client")
 
@@ -29,10 +51,10 @@ var errNoClient = errors.New("redis: store has no client")
 // failover client, a *goredis.ClusterClient or a *goredis.Ring. The caller
 // keeps ownership of client; Store.Close leaves it open. New does no I/O.
 // Set ContextTimeoutEnabled in the client's options so that context
-// deadlines also bound reads and writes on an established connection.
+// deadlines also bound reads and writes on an established connection, and
+// see Options.Timeout for the bound New adds (none unless asked for).
 func New(client goredis.UniversalClient, opts Options) *Store {
-	_ = opts // no options yet
-	return &Store{client: client}
+	return &Store{client: client, timeout: opts.Timeout}
 }
 
 // Client returns the go-redis client the Store uses, for commands of the
@@ -60,15 +82,43 @@ func (s *Store) ready(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// bound returns the context for one command of the Store: ctx limited to
+// the Store's timeout, unless ctx ends sooner or the Store has no timeout,
+// in which case it is ctx itself and costs nothing (no timer).
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, noCancel
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+func noCancel() {}
+
+// explain words err, the failure of a command run under bounded (a context
+// bound made from ctx), so that an error caused by the Store's own timeout
+// says so; a deadline of the caller's needs no explaining.
+func (s *Store) explain(ctx, bounded context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || !errors.Is(bounded.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("gave up after the store's %v timeout: %w", s.timeout, err)
+}
+
 // Get implements core.Backend with one GET.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, fmt.Errorf("redis: get %q: %w", key, err)
 	}
-	value, err := s.client.Get(ctx, key).Bytes()
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	value, err := s.client.Get(bounded, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("redis: get %q: %w", key, core.ErrNotFound)
 	}
+	err = s.explain(ctx, bounded, err)
 	if err != nil {
 		return nil, fmt.Errorf("redis: get %q: %w", key, err)
 	}
@@ -82,8 +132,10 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: set %q: %w", key, err)
 	}
-	if err := s.client.Set(ctx, key, value, lifetime(ttl)).Err(); err != nil {
-		return fmt.Errorf("redis: set %q: %w", key, err)
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.client.Set(bounded, key, value, lifetime(ttl)).Err(); err != nil {
+		return fmt.Errorf("redis: set %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return nil
 }
@@ -93,8 +145,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: delete %q: %w", key, err)
 	}
-	if err := s.client.Del(ctx, key).Err(); err != nil {
-		return fmt.Errorf("redis: delete %q: %w", key, err)
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.client.Del(bounded, key).Err(); err != nil {
+		return fmt.Errorf("redis: delete %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return nil
 }
@@ -113,17 +167,19 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: touch %q: %w", key, err)
 	}
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
 	var found bool
 	var err error
 	if ttl = lifetime(ttl); ttl > 0 {
-		found, err = s.client.PExpire(ctx, key, ttl).Result()
+		found, err = s.client.PExpire(bounded, key, ttl).Result()
 	} else {
 		var n int64
-		n, err = persistScript.Run(ctx, s.client, []string{key}).Int64()
+		n, err = persistScript.Run(bounded, s.client, []string{key}).Int64()
 		found = n == 1
 	}
 	if err != nil {
-		return fmt.Errorf("redis: touch %q: %w", key, err)
+		return fmt.Errorf("redis: touch %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	if !found {
 		return fmt.Errorf("redis: touch %q: %w", key, core.ErrNotFound)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -152,10 +151,7 @@ func TestUnreachableCluster(t *testing.T) {
 // same Store works again.
 func TestServerRestart(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		backendtest.Unavailable(t, "redis-server binary (apt-get install redis-server)", err)
-	}
+	bin := redisBinary(t)
 	addr := backendtest.ClosedAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
@@ -168,15 +164,16 @@ func TestServerRestart(t *testing.T) {
 	store := New(client, Options{})
 	ctx := context.Background()
 
-	stop := startRedis(t, bin, port, dir)
+	srv := startRedisOn(t, bin, port, dir)
 	if err := store.Set(ctx, "k", []byte("before"), time.Minute); err != nil {
+		srv.stop()
 		t.Fatalf("Set with the server up: %v", err)
 	}
-	stop()
+	srv.stop()
 	wantDown(t, store)
 
-	stop = startRedis(t, bin, port, dir)
-	defer stop()
+	srv = startRedisOn(t, bin, port, dir)
+	defer srv.stop()
 	// After failed dials go-redis stops dialling and probes the server about
 	// once a second, so the first calls after the restart may still fail.
 	deadline := time.Now().Add(5 * time.Second)
@@ -203,43 +200,5 @@ func TestServerRestart(t *testing.T) {
 	}
 	if got, err := store.Get(ctx, "k"); err != nil || string(got) != "swapped" {
 		t.Fatalf("Get after restart = %q, %v", got, err)
-	}
-}
-
-// startRedis starts a throwaway redis-server on port and waits until it
-// answers; the returned function kills it and waits for it to exit.
-func startRedis(t *testing.T, bin, port, dir string) (stop func()) {
-	t.Helper()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	stop = func() {
-		_ = cmd.Process.Kill()
-		<-done
-	}
-	ping := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1})
-	defer ping.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := ping.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return stop
-		}
-		select {
-		case <-done:
-			t.Fatalf("redis-server on port %s exited: %v", port, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			t.Fatalf("redis-server on port %s did not answer within 10s: %v", port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -30,11 +31,22 @@ import (
 // (dial_timeout=1s, pool_size=20, ...; see goredis.ParseURL,
 // goredis.ParseClusterURL and goredis.ParseFailoverURL); for Sentinel the
 // user information authenticates to the sentinels and the master's password
-// goes in the password parameter. Unless the URL says
-// context_timeout_enabled=false, the client honours context deadlines on
-// reads and writes.
+// goes in the password parameter.
+//
+// Timeouts: a zero opts.Timeout becomes DefaultTimeout (1.5 s), which
+// bounds each call of the Store, retries included, and Open's ping too.
+// The client honours context deadlines on reads and writes unless the URL
+// says context_timeout_enabled=false. Each of dial_timeout, read_timeout,
+// write_timeout and pool_timeout that the URL does not set becomes
+// opts.Timeout, so that commands sent through Store.Client and the
+// client's own background work (Cluster layout reloads, Sentinel lookups)
+// are bounded as well. What the URL sets wins; a negative opts.Timeout
+// keeps go-redis's defaults and adds no bound of the Store's own.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	client, err := clientFromURL(rawURL)
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	client, err := clientFromURL(rawURL, opts.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
 	}
@@ -45,22 +57,27 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	return store, nil
 }
 
-// own pings client and returns a Store that owns it, or closes client and
-// returns the ping's error. The close runs in the background: a go-redis
-// Sentinel client's Close waits for a master lookup still in flight, which
-// ctx does not bound (it retries up to the client's DialTimeout), and Open
-// must return by ctx's deadline.
+// own pings client, within ctx and the Store's timeout, and returns a Store
+// that owns it, or closes client and returns the ping's error. The close
+// runs in the background: a go-redis Sentinel client's Close waits for a
+// master lookup still in flight, which ctx does not bound (it retries up to
+// the client's DialTimeout), and Open must return by ctx's deadline.
 func own(ctx context.Context, client goredis.UniversalClient, opts Options) (*Store, error) {
-	if err := client.Ping(ctx).Err(); err != nil {
-		go func() { _ = client.Close() }()
-		return nil, fmt.Errorf("ping: %w", err)
-	}
 	store := New(client, opts)
+	bounded, cancel := store.bound(ctx)
+	defer cancel()
+	if err := client.Ping(bounded).Err(); err != nil {
+		go func() { _ = client.Close() }()
+		return nil, fmt.Errorf("ping: %w", store.explain(ctx, bounded, err))
+	}
 	store.owned = true
 	return store, nil
 }
 
-func clientFromURL(rawURL string) (goredis.UniversalClient, error) {
+// clientFromURL builds the client rawURL describes, with timeout (when
+// positive) as the dial, read, write and pool timeout wherever the URL
+// sets none.
+func clientFromURL(rawURL string, timeout time.Duration) (goredis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		var ue *url.Error
@@ -85,6 +102,7 @@ func clientFromURL(rawURL string) (goredis.UniversalClient, error) {
 			return nil, err
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
+		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
 		return goredis.NewClient(opts), nil
 	case kind == "cluster" && tcp:
 		opts, err := goredis.ParseClusterURL(normalise(u, base).String())
@@ -92,6 +110,7 @@ func clientFromURL(rawURL string) (goredis.UniversalClient, error) {
 			return nil, err
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
+		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
 		return goredis.NewClusterClient(opts), nil
 	case kind == "sentinel" && tcp:
 		opts, err := goredis.ParseFailoverURL(normalise(u, base).String())
@@ -102,9 +121,27 @@ func clientFromURL(rawURL string) (goredis.UniversalClient, error) {
 			return nil, errors.New("a sentinel URL needs ?master_name=NAME")
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
+		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
 		return goredis.NewFailoverClient(opts), nil
 	default:
 		return nil, fmt.Errorf("unsupported scheme %q (want redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme)
+	}
+}
+
+// fillTimeouts sets each of fields that the URL left unset to timeout, when
+// positive. go-redis's parsers leave an absent parameter at zero and turn
+// an explicit 0 or negative value into -1 ("no timeout"), so a zero field
+// is exactly one the URL did not set, and what the URL sets wins. go-redis's
+// own defaults (5 s reads, 6 s pool waits, retries on top) would hold a
+// request on a frozen server well past two seconds.
+func fillTimeouts(timeout time.Duration, fields ...*time.Duration) {
+	if timeout <= 0 {
+		return
+	}
+	for _, f := range fields {
+		if *f == 0 {
+			*f = timeout
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ func TestClientFromURLForms(t *testing.T) {
 		{"rediss+cluster://u:p@127.0.0.1:7001,127.0.0.1:7002?pool_size=5", "*redis.ClusterClient"},
 		{"redis+sentinel://127.0.0.1:26390,127.0.0.1:26391/1?master_name=m&password=x", "*redis.Client"},
 	} {
-		client, err := clientFromURL(tc.url)
+		client, err := clientFromURL(tc.url, DefaultTimeout)
 		if err != nil {
 			t.Errorf("clientFromURL(%q): %v", tc.url, err)
 			continue
@@ -53,7 +53,7 @@ func typeName(v any) string {
 }
 
 func TestClientFromURLOptions(t *testing.T) {
-	client, err := clientFromURL("redis://:pw@127.0.0.1:6390/3?dial_timeout=250ms")
+	client, err := clientFromURL("redis://:pw@127.0.0.1:6390/3?dial_timeout=250ms", DefaultTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestClientFromURLOptions(t *testing.T) {
 			opts.Addr, opts.Password, opts.DB, opts.DialTimeout, opts.ContextTimeoutEnabled)
 	}
 
-	off, err := clientFromURL("redis://127.0.0.1:6390?context_timeout_enabled=false")
+	off, err := clientFromURL("redis://127.0.0.1:6390?context_timeout_enabled=false", DefaultTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}

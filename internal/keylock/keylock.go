@@ -1,12 +1,14 @@
 // Package keylock lets one holder at a time work on a key, with a fixed
 // number of locks: keys map to one of 64 slots, so memory stays constant
 // however many keys there are, and unrelated keys that share a slot only
-// wait for each other. Waiting honours a context.
+// wait for each other. Waiting is bounded, so that a holder stuck on a
+// frozen server cannot make a queue of callers wait in turn.
 package keylock
 
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Set is a set of slots. The zero value is ready to use.
@@ -32,20 +34,24 @@ func (l *Set) For(key string) Slot {
 	return l.slots[h%uint32(len(l.slots))]
 }
 
-// Acquire takes the slot, waiting until it is free or ctx is done; then it
-// returns ctx's error. A free slot is taken even if ctx is done.
-func (s Slot) Acquire(ctx context.Context) error {
+// Acquire takes the slot, waiting at most patience, and less if ctx ends
+// first. It reports whether it took the slot; only then must the caller
+// Release it. A free slot is taken even if ctx is done.
+func (s Slot) Acquire(ctx context.Context, patience time.Duration) bool {
 	select {
 	case s <- struct{}{}:
-		return nil
+		return true
 	default:
 	}
+	t := time.NewTimer(patience)
+	defer t.Stop()
 	select {
 	case s <- struct{}{}:
-		return nil
+		return true
+	case <-t.C:
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	return false
 }
 
 // Release frees the slot.

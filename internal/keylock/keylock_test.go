@@ -2,7 +2,6 @@ package keylock
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -19,8 +18,8 @@ func TestOneHolderAtATime(t *testing.T) {
 			defer wg.Done()
 			for range 50 {
 				s := set.For("session")
-				if err := s.Acquire(context.Background()); err != nil {
-					t.Error(err)
+				if !s.Acquire(context.Background(), time.Minute) {
+					t.Error("gave up waiting")
 					return
 				}
 				mu.Lock()
@@ -40,21 +39,26 @@ func TestOneHolderAtATime(t *testing.T) {
 	}
 }
 
-func TestWaitHonoursContext(t *testing.T) {
+func TestWaitIsBounded(t *testing.T) {
 	var set Set
 	s := set.For("k")
-	if err := s.Acquire(context.Background()); err != nil {
-		t.Fatal(err)
+	if !s.Acquire(context.Background(), time.Second) {
+		t.Fatal("a free slot was refused")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if err := s.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Acquire of a held slot = %v, want the deadline", err)
+	start := time.Now()
+	if s.Acquire(context.Background(), 20*time.Millisecond) {
+		t.Fatal("a held slot was taken")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("gave up after %v, patience 20ms", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if s.Acquire(ctx, time.Minute) {
+		t.Fatal("a held slot was taken with a done context")
 	}
 	s.Release()
-	done, stop := context.WithCancel(context.Background())
-	stop()
-	if err := s.Acquire(done); err != nil {
-		t.Fatalf("a free slot was refused to a done context: %v", err)
+	if !s.Acquire(ctx, time.Minute) {
+		t.Fatal("a free slot was refused to a done context")
 	}
 }
