@@ -15,8 +15,8 @@ import (
 // deleted. Django calls it SessionInterrupted.
 var ErrInterrupted = errors.New("cloakroom: session was deleted by another request")
 
-// lockPatience bounds a save's wait for its turn: turns only spare
-// conflicts, so it then goes ahead rather than queue behind a frozen store.
+// lockPatience bounds a save's wait for a turn that stops changing hands:
+// turns only spare conflicts, so it goes ahead rather than wait on a frozen store.
 const lockPatience = 50 * time.Millisecond
 
 // maxAttempts bounds the conditional writes of one save; with turns taken

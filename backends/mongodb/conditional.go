@@ -18,6 +18,8 @@ var _ core.Conditional = (*Store)(nil)
 // version is the stored value itself: a peer's blind write of other bytes
 // changes it, and the stored document gains no field of cloakroom's own.
 func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	data, err := s.find(ctx, "getversion", key)
 	if err != nil {
 		return nil, nil, err
@@ -43,6 +45,8 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 // tell a key that holds another value (core.ErrConflict) from one that is
 // absent or expired (core.ErrNotFound).
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: setif %q: %w", key, err)
@@ -99,6 +103,8 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 // SetIf does, to return core.ErrConflict or core.ErrNotFound. A nil version
 // matches no stored value, so DeleteIf(key, nil) only classifies.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: deleteif %q: %w", key, err)

@@ -30,4 +30,10 @@
 // New wraps a *mongo.Collection the application already has and leaves its
 // client connected on Close; Open connects from a URI, pings the server and
 // owns the client it creates.
+//
+// A server that stops answering fails each call within Options.Timeout:
+// Open gives its client an operation timeout of 1.5 s (DefaultTimeout) and
+// a connect timeout of 5 s unless the URI sets them, and bounds each call
+// of the Store as a whole by the same 1.5 s. A client given to New keeps
+// its own settings; see the README's "Timeouts".
 package mongodb

@@ -15,6 +15,8 @@ import (
 // Get implements core.Backend. An expired document still waiting for the
 // TTL monitor counts as absent.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	data, err := s.find(ctx, "get", key)
 	if err != nil {
 		return nil, err
@@ -47,6 +49,8 @@ func (s *Store) find(ctx context.Context, op, key string) ([]byte, error) {
 
 // Set implements core.Backend with one upsert.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: set %q: %w", key, err)
@@ -65,6 +69,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // Delete implements core.Backend.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: delete %q: %w", key, err)
@@ -79,6 +85,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Touch implements core.Toucher: it rewrites only expires_at, and only
 // when the document exists and has not expired.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: touch %q: %w", key, err)

@@ -1,11 +1,14 @@
 package mongodb
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,23 +17,96 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// startFerretDB runs the FerretDB binary that scripts/services/mongodb.sh
-// builds on addr with its data in dir, and returns a function that kills it.
-func startFerretDB(t *testing.T, bin, addr, dir string) (kill func()) {
+// ownFerretDB is a FerretDB process a test started, on a port of its own.
+type ownFerretDB struct {
+	t    *testing.T
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// ferretDBBin returns the path of the FerretDB binary that
+// scripts/services/mongodb.sh builds, or skips the test without it.
+func ferretDBBin(t *testing.T) string {
+	t.Helper()
+	bin, err := filepath.Abs(backendtest.Env("CLOAKROOM_FERRETDB_BIN", "../../.services/bin/ferretdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		backendtest.Unavailable(t, "the FerretDB binary (scripts/services/mongodb.sh start builds it)", err)
+	}
+	return bin
+}
+
+// startFerretDB runs bin on addr with its data in dir, killed when the
+// test ends.
+func startFerretDB(t *testing.T, bin, addr, dir string) *ownFerretDB {
 	t.Helper()
 	cmd := exec.Command(bin, "-listen", addr, "-data", dir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	kill = func() {
-		_ = cmd.Process.Kill()
-		<-done
+	f := &ownFerretDB{t: t, addr: addr, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(f.done) }()
+	t.Cleanup(f.kill)
+	return f
+}
+
+// kill ends the process, stopped or not, and waits for it.
+func (f *ownFerretDB) kill() {
+	_ = f.cmd.Process.Signal(syscall.SIGCONT)
+	_ = f.cmd.Process.Kill()
+	<-f.done
+}
+
+// freeze stops the process (SIGSTOP), as a server that hangs: its
+// connections stay open and new ones are accepted by the kernel, but
+// nothing answers. It returns once every thread is stopped.
+func (f *ownFerretDB) freeze() {
+	f.t.Helper()
+	if err := f.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		f.t.Fatalf("SIGSTOP FerretDB: %v", err)
 	}
-	t.Cleanup(kill)
-	return kill
+	tasks := fmt.Sprintf("/proc/%d/task", f.cmd.Process.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for !allStopped(tasks) {
+		if time.Now().After(deadline) {
+			f.t.Fatal("FerretDB did not stop within 5s of SIGSTOP")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// thaw lets a frozen process run again.
+func (f *ownFerretDB) thaw() {
+	f.t.Helper()
+	if err := f.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		f.t.Fatalf("SIGCONT FerretDB: %v", err)
+	}
+}
+
+// allStopped reports whether every thread under a /proc/PID/task folder is
+// in state T (stopped): kill(2) returns before a signal takes effect, and
+// a thread still running would answer the next request.
+func allStopped(tasks string) bool {
+	entries, err := os.ReadDir(tasks)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
 
 // eventually retries f until it succeeds or timeout passes.
@@ -55,17 +131,12 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func(context
 // Store, checks that calls fail cleanly, restarts it on the same port and
 // data, and checks that the same Store works again and kept its data.
 func TestServerRestart(t *testing.T) {
-	bin, err := filepath.Abs(backendtest.Env("CLOAKROOM_FERRETDB_BIN", "../../.services/bin/ferretdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		backendtest.Unavailable(t, "the FerretDB binary (scripts/services/mongodb.sh start builds it)", err)
-	}
+	bin := ferretDBBin(t)
 	addr, dir := backendtest.ClosedAddr(t), t.TempDir()
-	kill := startFerretDB(t, bin, addr, dir)
+	srv := startFerretDB(t, bin, addr, dir)
 
 	var s *Store
+	var err error
 	eventually(t, 30*time.Second, "open the test's own FerretDB", func(ctx context.Context) error {
 		s, err = Open(ctx, "mongodb://"+addr+"/", Options{
 			ClientOptions: options.Client().SetServerSelectionTimeout(time.Second),
@@ -78,7 +149,7 @@ func TestServerRestart(t *testing.T) {
 		t.Fatalf("Set: %v", err)
 	}
 
-	kill()
+	srv.kill()
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	start := time.Now()
 	_, err = s.Get(cctx, "kept")

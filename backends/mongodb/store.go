@@ -31,8 +31,9 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	ttlIndex bool        // the server removes expired documents itself
-	locks    *writeLocks // nil unless the server's filtered writes are not atomic (FerretDB 1.x)
+	ttlIndex bool          // the server removes expired documents itself
+	locks    *writeLocks   // nil unless the server's filtered writes are not atomic (FerretDB 1.x)
+	timeout  time.Duration // bounds each call; zero when none
 
 	findOpts   *options.FindOneOptionsBuilder // data and expiry, for reads
 	expiryOpts *options.FindOneOptionsBuilder // expiry alone, for classifying a failed conditional write
@@ -48,6 +49,11 @@ type Store struct {
 // asks the server what it is (one buildInfo) and, unless opts.SkipIndexes
 // is set, creates the expiry index, idempotently; so it needs the server
 // to answer within ctx. Close does not disconnect coll's client.
+//
+// The client's settings decide how long a call may wait for a server that
+// stops answering: give it an operation timeout (SetTimeout, or timeoutMS
+// in its URI) of 1.5 seconds for the 2-second bound of Open's defaults,
+// and the same opts.Timeout to bound each call as a whole.
 func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, error) {
 	if coll == nil {
 		return nil, errors.New("mongodb: New: nil collection")
@@ -85,6 +91,7 @@ func newStore(coll *mongo.Collection, opts Options) *Store {
 		coll:       coll,
 		log:        cmp.Or(opts.Logger, slog.Default()),
 		now:        time.Now,
+		timeout:    max(opts.Timeout, 0),
 		findOpts:   options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
 		expiryOpts: expiryProjection(),
 		upsertOpts: options.UpdateOne().SetUpsert(true),
@@ -96,12 +103,20 @@ func newStore(coll *mongo.Collection, opts Options) *Store {
 // named by opts.Database, the URI path or DefaultDatabase, and the
 // collection opts.Collection or DefaultCollection. It checks that the
 // server answers within ctx. Close disconnects the client Open created.
+//
+// So that a server that stops answering fails each call within 1.5
+// seconds, Open gives the client an operation timeout (DefaultTimeout, or
+// opts.Timeout) and a connect timeout (DefaultConnectTimeout), unless the
+// URI or opts.ClientOptions set them. The operation timeout also bounds
+// the ping and index creation of Open when ctx has no deadline: give ctx a
+// longer one to create the index on a large collection.
 func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	dbName, collName, err := names(uri, opts)
 	if err != nil {
 		return nil, err
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri), opts.ClientOptions)
+	clientOpts := opts.clientOptions(uri)
+	client, err := mongo.Connect(clientOpts)
 	if err != nil {
 		return nil, fmt.Errorf("mongodb: connect: %w", err)
 	}
@@ -119,6 +134,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		return fail(err)
 	}
 	s.client = client
+	s.timeout = opts.storeTimeout(clientOpts)
 	return s, nil
 }
 
@@ -140,6 +156,21 @@ func redact(uri string) string {
 		return "server"
 	}
 	return strings.Join(cs.Hosts, ",")
+}
+
+// bound returns ctx limited to the Store's timeout, and the function that
+// releases its timer; ctx itself when it ends sooner anyway or the Store
+// has no timeout. One deadline for the whole call also bounds the wait for
+// a per-key lock and a call's second command, which the client's
+// operation timeout, applied to each command, does not.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, func() {}
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // Collection returns the collection the Store uses, for administration

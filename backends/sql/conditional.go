@@ -19,6 +19,8 @@ import (
 // GetVersion is Get that also returns the version of the value it read: the
 // data column's bytes as stored. It is the same single query as Get.
 func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	value, stored, err := s.read(ctx, key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlstore: get %q: %w", key, err)
@@ -37,6 +39,8 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 // wrapping core.ErrNotFound when a version was given but the key is absent
 // or expired. A ttl of zero or less keeps the value until it is deleted.
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx) // one bound for all the statements of the call
+	defer cancel()
 	var err error
 	if version == nil {
 		err = s.create(ctx, key, value, ttl)
@@ -107,8 +111,8 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 // insert and an update that changes nothing both report one row.
 func (s *Store) createMySQL(ctx context.Context, key string, data, expiry any, now time.Time) error {
 	_, insertErr := s.exec(ctx, &s.stmts.create, key, data, expiry)
-	if insertErr == nil {
-		return nil
+	if insertErr == nil || ctx.Err() != nil { // no time left to ask why
+		return insertErr
 	}
 	// The new expiry is later than now and the old one is not, so the
 	// replacement changes the row and counts as affected either way.
@@ -136,6 +140,8 @@ func (s *Store) createMySQL(ctx context.Context, key string, data, expiry any, n
 // value and one wrapping core.ErrNotFound when the key is absent or
 // expired. A nil version holds no value, so it never matches.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.deleteIf(ctx, key, version); err != nil {
 		return fmt.Errorf("sqlstore: delete %q: %w", key, err)
 	}

@@ -25,5 +25,10 @@
 // time (UTC) in a column, never returns an expired row, and deletes expired
 // rows on demand (Purge) and periodically (Options.CleanupInterval).
 //
+// A database that stops answering fails each call within
+// Options.Timeout (1.5 s by default) rather than holding the request: the
+// Store bounds every call itself, and the sub-packages' Open also caps the
+// pool (LimitPool) and bounds connecting. See the README's "Timeouts".
+//
 // The package is named sqlstore so that it does not shadow database/sql.
 package sqlstore

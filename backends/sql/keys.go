@@ -9,7 +9,8 @@ import (
 
 // Keys yields every live key that starts with prefix, in the database's key
 // order. It reads 500 keys per query and holds no connection while
-// the loop body runs, so the body may use the Store. Iteration stops at the
+// the loop body runs, so the body may use the Store. Options.Timeout
+// bounds each query, not the whole iteration. Iteration stops at the
 // first error, which is yielded.
 func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
@@ -41,6 +42,8 @@ func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error
 
 // listPage returns up to pageSize live keys matching pattern, from from on.
 func (s *Store) listPage(ctx context.Context, pattern, from string) ([]string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	st, err := s.stmts.keys.get(ctx, s.db)
 	if err != nil {
 		return nil, err

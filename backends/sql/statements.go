@@ -30,35 +30,40 @@ func buildStatements(d Dialect, t Table) *statements {
 	expired := func(p string) string { return fmt.Sprintf("%s IS NOT NULL AND %s <= %s", e, e, p) }
 	p := d.placeholders(5)
 	s := &statements{}
-	s.get.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s", v, tbl, k, p[0], live(p[1]))
-	s.exists.query = fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND %s", tbl, k, p[0], live(p[1]))
-	s.set.query = upsert(d, tbl, k, v, e, p)
-	s.del.query = fmt.Sprintf("DELETE FROM %s WHERE %s = %s", tbl, k, p[0])
-	s.touch.query = fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", tbl, e, p[0], k, p[1], live(p[2]))
-	s.keys.query = fmt.Sprintf("SELECT %s FROM %s WHERE %s LIKE %s ESCAPE '%c' AND %s >= %s AND %s ORDER BY %s LIMIT %s",
-		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, p[3])
-	s.purge.query = fmt.Sprintf("DELETE FROM %s WHERE %s <= %s", tbl, e, p[0])
+	s.get = newLazyStmt(fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s", v, tbl, k, p[0], live(p[1])))
+	s.exists = newLazyStmt(fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND %s", tbl, k, p[0], live(p[1])))
+	s.set = newLazyStmt(upsert(d, tbl, k, v, e, p))
+	s.del = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s = %s", tbl, k, p[0]))
+	s.touch = newLazyStmt(fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s", tbl, e, p[0], k, p[1], live(p[2])))
+	s.keys = newLazyStmt(fmt.Sprintf("SELECT %s FROM %s WHERE %s LIKE %s ESCAPE '%c' AND %s >= %s AND %s ORDER BY %s LIMIT %s",
+		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, p[3]))
+	s.purge = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s <= %s", tbl, e, p[0]))
 
 	// Arguments: data, expiry, key, version, now.
-	s.swap.query = fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s AND %s",
-		tbl, v, p[0], e, p[1], k, p[2], d.holdsBytes(v, p[3]), live(p[4]))
+	s.swap = newLazyStmt(fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s AND %s",
+		tbl, v, p[0], e, p[1], k, p[2], d.holdsBytes(v, p[3]), live(p[4])))
 	// Arguments: key, version, now.
-	s.deleteIf.query = fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s AND %s",
-		tbl, k, p[0], d.holdsBytes(v, p[1]), live(p[2]))
+	s.deleteIf = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s AND %s",
+		tbl, k, p[0], d.holdsBytes(v, p[1]), live(p[2])))
 	insert := fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, %s, %s)", tbl, k, v, e, p[0], p[1], p[2])
 	if d == MySQL {
 		// Arguments: key, data, expiry.
-		s.create.query = insert
+		s.create = newLazyStmt(insert)
 		// Arguments: data, expiry, key, now.
-		s.replaceExpired.query = fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s",
-			tbl, v, p[0], e, p[1], k, p[2], expired(p[3]))
-		s.holds.query = fmt.Sprintf("SELECT %s AND %s <=> %s FROM %s WHERE %s = %s AND %s",
-			d.holdsBytes(v, p[0]), e, p[1], tbl, k, p[2], live(p[3]))
+		s.replaceExpired = newLazyStmt(fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s",
+			tbl, v, p[0], e, p[1], k, p[2], expired(p[3])))
+		s.holds = newLazyStmt(fmt.Sprintf("SELECT %s AND %s <=> %s FROM %s WHERE %s = %s AND %s",
+			d.holdsBytes(v, p[0]), e, p[1], tbl, k, p[2], live(p[3])))
 	} else {
 		// Arguments: key, data, expiry, now. The existing row is named by
 		// its table, the proposed one by EXCLUDED.
-		s.create.query = fmt.Sprintf("%s ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s WHERE %s.%s IS NOT NULL AND %s.%s <= %s",
-			insert, k, v, v, e, e, tbl, e, tbl, e, p[3])
+		s.create = newLazyStmt(fmt.Sprintf("%s ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s, %s = EXCLUDED.%s WHERE %s.%s IS NOT NULL AND %s.%s <= %s",
+			insert, k, v, v, e, e, tbl, e, tbl, e, p[3]))
+	}
+	for _, l := range s.all() {
+		if l.turn == nil { // a statement this dialect does not use
+			*l = newLazyStmt("")
+		}
 	}
 	return s
 }

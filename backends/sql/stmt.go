@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"sync/atomic"
 )
 
@@ -12,16 +11,28 @@ import (
 // each pooled connection as needed). A failed prepare is retried next time.
 type lazyStmt struct {
 	query string
-	mu    sync.Mutex // serializes preparing and closing
-	stmt  atomic.Pointer[sql.Stmt]
+	// turn admits one goroutine at a time to prepare or close. Unlike a
+	// mutex, waiting for it ends with the caller's context, so a prepare
+	// held up by a stalled database holds up no other caller past its own
+	// deadline.
+	turn chan struct{}
+	stmt atomic.Pointer[sql.Stmt]
+}
+
+func newLazyStmt(query string) lazyStmt {
+	return lazyStmt{query: query, turn: make(chan struct{}, 1)}
 }
 
 func (l *lazyStmt) get(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
 	if st := l.stmt.Load(); st != nil {
 		return st, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	select {
+	case l.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.turn }()
 	if st := l.stmt.Load(); st != nil {
 		return st, nil
 	}
@@ -34,8 +45,8 @@ func (l *lazyStmt) get(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
 }
 
 func (l *lazyStmt) close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.turn <- struct{}{}
+	defer func() { <-l.turn }()
 	if st := l.stmt.Swap(nil); st != nil {
 		return st.Close()
 	}

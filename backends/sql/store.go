@@ -17,8 +17,15 @@ import (
 // Options.CleanupInterval is zero.
 const DefaultCleanupInterval = 10 * time.Minute
 
-// Options configure a Store. The zero value gives cloakroom's own table and
-// a clean-up of expired rows every DefaultCleanupInterval.
+// DefaultTimeout bounds each call of a Store when Options.Timeout is zero:
+// short enough that a request whose database stops answering gets its 503
+// within 2 seconds, long enough for any session statement on a live
+// database.
+const DefaultTimeout = 1500 * time.Millisecond
+
+// Options configure a Store. The zero value gives cloakroom's own table, a
+// clean-up of expired rows every DefaultCleanupInterval and calls bounded
+// by DefaultTimeout.
 type Options struct {
 	// Table is where rows live; the zero Table means DefaultTable, and
 	// empty names take DefaultTable's.
@@ -32,6 +39,25 @@ type Options struct {
 	// Logger receives background clean-up failures; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Timeout bounds each call of the Store (Get, GetVersion, Set, SetIf,
+	// Delete, DeleteIf, Touch, and each page of Keys): the wait for a
+	// pooled connection, connecting, and every statement the call runs,
+	// so that a database that stops answering fails the call instead of
+	// holding it. It applies only when the caller's context has no
+	// earlier deadline. Zero means DefaultTimeout; a negative value
+	// leaves the caller's context as the only bound. It changes no
+	// setting of the *sql.DB, so it applies to a Store made by New as
+	// well. Purge and CreateTable, which may rightly take longer, are
+	// bounded by their context only.
+	Timeout time.Duration
+}
+
+// timeout returns the effective bound of each call; zero means none.
+func (o Options) timeout() time.Duration {
+	if o.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return max(o.Timeout, 0)
 }
 
 // cleanupInterval returns the effective interval; zero or less means none.
@@ -55,6 +81,11 @@ type Store struct {
 	now     func() time.Time
 	// pageSize is how many keys Keys reads per query.
 	pageSize int
+	// timeout bounds each call; zero when disabled.
+	timeout time.Duration
+	// writeTurn, on SQLite only, lets one write statement of the Store run
+	// at a time (see exec).
+	writeTurn chan struct{}
 	// observe, when set (by tests), sees every statement the Store runs.
 	observe func(query string)
 
@@ -78,6 +109,10 @@ var (
 // The sub-packages postgres, mysql and sqlite open a database from a DSN
 // with the driver this module brings for each; New is for a *sql.DB you
 // opened and configured yourself, with any driver of the same database.
+// The Store changes none of db's settings: cap its connections yourself
+// (db.SetMaxOpenConns, or LimitPool for the sub-packages' settings) and
+// bound the driver's connecting. Options.Timeout bounds each call of the
+// Store all the same, unless it is negative.
 func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 	s, err := newStore(db, d, opts)
 	if err != nil {
@@ -92,7 +127,7 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 // options fail, OpenDB closes db and returns the error. The sub-packages'
 // Open functions are built on it; call it yourself to give a Store a
 // *sql.DB made with another driver (sql.Open, sql.OpenDB) that nothing else
-// uses.
+// uses. Like New, it keeps db's pool settings as they are.
 func OpenDB(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
@@ -132,10 +167,14 @@ func newStore(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 		logger:          opts.Logger,
 		now:             time.Now,
 		pageSize:        keysPage,
+		timeout:         opts.timeout(),
 		cleanupInterval: opts.cleanupInterval(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if d == SQLite {
+		s.writeTurn = make(chan struct{}, 1)
 	}
 	return s, nil
 }
@@ -144,6 +183,21 @@ func (s *Store) startCleanup() {
 	if s.cleanupInterval > 0 {
 		s.cleaner = background.Every(s.cleanupInterval, s.cleanupOnce)
 	}
+}
+
+// bound returns ctx limited to the Store's timeout, and the function that
+// releases its timer; ctx itself when it ends sooner anyway or the timeout
+// is disabled. The timer costs a few allocations per call (about 400 bytes
+// in BenchmarkGet and BenchmarkSet), nothing next to a round trip to the
+// database.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, func() {}
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // DB returns the database the Store works on, for the application's own
@@ -159,6 +213,8 @@ func (s *Store) Table() Table { return s.table }
 // Get returns the value under key, or an error wrapping core.ErrNotFound
 // when the key is absent or expired.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	value, _, err := s.read(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get %q: %w", key, err)
@@ -192,6 +248,8 @@ func (s *Store) read(ctx context.Context, key string) (value, stored []byte, err
 // Set stores value under key with the given time to live (none when ttl <= 0),
 // replacing any previous row.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.now()
 	if _, err := s.exec(ctx, &s.stmts.set, key, s.dataArg(value), s.expiryArg(now, ttl)); err != nil {
 		return fmt.Errorf("sqlstore: set %q: %w", key, err)
@@ -201,6 +259,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // Delete removes key; an absent key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if _, err := s.exec(ctx, &s.stmts.del, key); err != nil {
 		return fmt.Errorf("sqlstore: delete %q: %w", key, err)
 	}
@@ -211,6 +271,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // rewriting its value. It returns an error wrapping core.ErrNotFound when
 // the key is absent or expired.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.now()
 	n, err := s.exec(ctx, &s.stmts.touch, s.expiryArg(now, ttl), key, s.dialect.timeArg(now))
 	if err != nil {
@@ -263,8 +325,25 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// exec runs one prepared statement and returns how many rows it affected.
+// exec runs one prepared statement that writes, and returns how many rows
+// it affected.
+//
+// On SQLite, the Store's writes take turns here. SQLite lets one writer
+// at a time hold the database anyway, and a writer that finds it locked
+// waits in SQLite's busy handler, which does not end with the context and
+// is not fair: under contention one writer can lose again and again until
+// its busy timeout, which must stay short for the Store's calls to end
+// within their deadline. Waiting here is fair enough and ends with ctx;
+// the busy timeout is left to cover other processes' writes.
 func (s *Store) exec(ctx context.Context, l *lazyStmt, args ...any) (int64, error) {
+	if s.writeTurn != nil {
+		select {
+		case s.writeTurn <- struct{}{}:
+			defer func() { <-s.writeTurn }()
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	st, err := l.get(ctx, s.db)
 	if err != nil {
 		return 0, err

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,19 +76,19 @@ func TestReconnect(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
 			_ = testDB(t, d) // skips when the server is unreachable
-			p := startProxy(t, serverAddr(t, d))
-			s := storeOn(t, openDB(t, d, atAddr(t, d, p.addr)), d, Options{Table: scratchTable(t, d, Table{})})
+			p := sqltest.StartProxy(t, serverAddr(t, d))
+			s := storeOn(t, openDB(t, d, atAddr(t, d, p.Addr)), d, Options{Table: scratchTable(t, d, Table{})})
 			ctx := context.Background()
 			if err := s.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			p.down()
+			p.Down()
 			short, cancel := context.WithTimeout(ctx, time.Second)
 			_, err := s.Get(short, "k")
 			wantConnError(t, "Get with the server gone", err)
 			wantConnError(t, "SetIf with the server gone", s.SetIf(short, "k", core.Version("v"), []byte("w"), time.Hour))
 			cancel()
-			p.up(t)
+			p.Up(t)
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				got, err := s.Get(ctx, "k")
@@ -121,68 +118,50 @@ func serverAddr(t *testing.T, d Dialect) string {
 	return sqltest.MySQLAddr(t)
 }
 
-// proxy forwards a loopback port to target until down, which also cuts
-// every open connection; up listens on the same port again.
-type proxy struct {
-	addr, target string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        map[net.Conn]struct{}
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{addr: backendtest.ClosedAddr(t), target: target, conns: map[net.Conn]struct{}{}}
-	p.up(t)
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *proxy) up(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go p.serve(ln)
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.DialTimeout("tcp", p.target, 2*time.Second)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[s] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go pipe(c, s)
-		go pipe(s, c)
-	}
-}
-
-func pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
-}
-
-func (p *proxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		_ = c.Close()
-		delete(p.conns, c)
+// TestTimeout has a Store made by New over the caller's *sql.DB call a
+// database behind a proxy that stopped forwarding: Options.Timeout bounds
+// each call when the caller's context ends later or never, the context
+// does when it ends sooner, and a negative Timeout leaves the context as
+// the only bound.
+func TestTimeout(t *testing.T) {
+	for _, d := range []Dialect{Postgres, MySQL} {
+		t.Run(d.String(), func(t *testing.T) {
+			t.Parallel()
+			_ = testDB(t, d) // skips when the server is unreachable
+			p := sqltest.StartProxy(t, serverAddr(t, d))
+			db := openDB(t, d, atAddr(t, d, p.Addr))
+			table := scratchTable(t, d, Table{})
+			storeOn(t, db, d, Options{Table: table}) // creates the table
+			p.Stall()
+			for _, c := range []struct {
+				name     string
+				timeout  time.Duration
+				deadline time.Duration // of the caller's context; none when zero
+				min, max time.Duration
+			}{
+				{"default", 0, 0, DefaultTimeout - 50*time.Millisecond, DefaultTimeout + 400*time.Millisecond},
+				{"default, later deadline", 0, time.Minute, DefaultTimeout - 50*time.Millisecond, DefaultTimeout + 400*time.Millisecond},
+				{"200ms", 200 * time.Millisecond, 0, 150 * time.Millisecond, 700 * time.Millisecond},
+				{"earlier deadline", 0, 100 * time.Millisecond, 50 * time.Millisecond, 600 * time.Millisecond},
+				{"negative", -1, 1800 * time.Millisecond, 1750 * time.Millisecond, 2300 * time.Millisecond},
+			} {
+				s, err := New(db, d, Options{Table: table, Timeout: c.timeout, CleanupInterval: -1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.Background(), context.CancelFunc(func() {})
+				if c.deadline > 0 {
+					ctx, cancel = context.WithTimeout(ctx, c.deadline)
+				}
+				took, err := sqltest.Timed(func() error { _, err := s.Get(ctx, "k"); return err })
+				cancel()
+				_ = s.Close()
+				if !errors.Is(err, context.DeadlineExceeded) || took < c.min || took > c.max {
+					t.Errorf("%s: Get on a stalled server: %v after %v, want a deadline error after %v to %v",
+						c.name, err, took, c.min, c.max)
+				}
+			}
+			p.Resume()
+		})
 	}
 }

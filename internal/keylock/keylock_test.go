@@ -62,3 +62,30 @@ func TestWaitIsBounded(t *testing.T) {
 		t.Fatal("a free slot was refused to a done context")
 	}
 }
+
+func TestMovingQueueIsWaitedOut(t *testing.T) {
+	var set Set
+	const holders = 10
+	var wg sync.WaitGroup
+	took := make(chan bool, holders)
+	for range holders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := set.For("k")
+			ok := s.Acquire(context.Background(), 30*time.Millisecond)
+			took <- ok
+			if ok {
+				time.Sleep(10 * time.Millisecond) // each holds for a third of the patience
+				s.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(took)
+	for ok := range took {
+		if !ok {
+			t.Fatal("a waiter gave up while the queue was moving (100ms of queue, 30ms patience)")
+		}
+	}
+}

@@ -6,11 +6,13 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
@@ -31,6 +33,13 @@ import (
 // Open checks with one ping, bounded by ctx, that the server answers; it
 // returns a wrapped error (without the password) if not. Call CreateTable
 // once if the table may be absent.
+//
+// So that a database that stops answering fails requests rather than
+// holding them, the pool is limited by sqlstore.LimitPool, connecting
+// (handshake included) is bounded by the DSN's timeout parameter or else
+// sqlstore.DefaultConnectTimeout, and each call of the Store by
+// opts.Timeout. When a statement's deadline passes, the driver closes its
+// connection at once.
 func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Store, error) {
 	cfg, err := parse(dsn)
 	if err != nil {
@@ -41,7 +50,31 @@ func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Sto
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: mysql: %w", err)
 	}
-	return sqlstore.OpenDB(ctx, sql.OpenDB(connector), sqlstore.MySQL, opts)
+	limit := cfg.Timeout
+	if limit <= 0 {
+		limit = sqlstore.DefaultConnectTimeout
+	}
+	db := sql.OpenDB(boundedConnector{Connector: connector, timeout: limit})
+	sqlstore.LimitPool(db)
+	return sqlstore.OpenDB(ctx, db, sqlstore.MySQL, opts)
+}
+
+// boundedConnector bounds the whole of connecting, handshake and
+// authentication included. The driver's timeout parameter bounds only the
+// dial, and database/sql opens some connections with no deadline at all
+// (for callers waiting for one): against a stalled server they would wait
+// for good, each holding a place in the pool.
+type boundedConnector struct {
+	driver.Connector
+	timeout time.Duration
+}
+
+// Connect connects within the connector's timeout, or ctx's deadline if
+// sooner.
+func (c boundedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.Connector.Connect(ctx)
 }
 
 // parse reads a DSN in the driver's form or a mysql:// or mariadb:// URL.

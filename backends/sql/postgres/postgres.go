@@ -20,11 +20,24 @@ import (
 // ping, bounded by ctx, that the server answers; it returns a wrapped error
 // (without the password) if not. Call CreateTable once if the table may be
 // absent.
+//
+// So that a database that stops answering fails requests rather than
+// holding them, the pool is limited by sqlstore.LimitPool, connecting is
+// bounded by sqlstore.DefaultConnectTimeout unless the DSN sets
+// connect_timeout, and each call of the Store by opts.Timeout. When a
+// statement's deadline passes, pgx closes its connection at once (its
+// default context handling sets a past deadline on the socket) and sends
+// PostgreSQL a cancel request in the background.
 func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors show the DSN with its password redacted.
 		return nil, fmt.Errorf("sqlstore: postgres: %w", err)
 	}
-	return sqlstore.OpenDB(ctx, stdlib.OpenDB(*cfg), sqlstore.Postgres, opts)
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = sqlstore.DefaultConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
+	sqlstore.LimitPool(db)
+	return sqlstore.OpenDB(ctx, db, sqlstore.Postgres, opts)
 }

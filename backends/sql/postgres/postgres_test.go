@@ -91,3 +91,43 @@ func TestOpenInvalidDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestStalledServer puts a proxy that stops forwarding between a Store made
+// by Open with default options and the server: every call, and a Manager's
+// Load and Save, fail within 2 seconds, also with 20 requests at once; the
+// Store works again once the proxy forwards again.
+func TestStalledServer(t *testing.T) {
+	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
+	p := sqltest.StartProxy(t, sqltest.PostgresAddr(t))
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sqltest.CheckFrozen(t, s, p.Stall, p.Resume)
+}
+
+// TestOpenStalled: Open with a context without deadline gives up on a
+// server that accepts connections but never answers, after the default
+// connect timeout. The pool's own connection attempts, which database/sql
+// makes without any deadline, are bounded the same way.
+func TestOpenStalled(t *testing.T) {
+	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
+	p := sqltest.StartProxy(t, sqltest.PostgresAddr(t))
+	p.Stall()
+	took, err := sqltest.Timed(func() error {
+		s, err := postgres.Open(context.Background(), sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})
+		if err == nil {
+			_ = s.Close()
+		}
+		return err
+	})
+	if err == nil || errors.Is(err, sqltest.ErrHung) || took > sqlstore.DefaultConnectTimeout+time.Second {
+		t.Fatalf("Open on a stalled server: %v after %v, want an error after about %v", err, took, sqlstore.DefaultConnectTimeout)
+	}
+	t.Logf("Open on a stalled server failed after %v: %v", took.Round(time.Millisecond), err)
+}

@@ -15,9 +15,16 @@ import (
 )
 
 // BusyTimeout is the busy timeout, in milliseconds, that Open gives a
-// database whose DSN sets no pragma: how long a writer waits for another
-// one's lock before failing with "database is locked".
-const BusyTimeout = 10000
+// database whose DSN sets no pragma: how long a write waits for another
+// connection's lock before failing with "database is locked". The writes
+// of one Store take turns without it (and their wait ends with the
+// context), so it only covers other processes and Stores, whose session
+// writes hold the lock for about a millisecond each. It is short because
+// SQLite's wait for a lock does not end with the caller's context: with a
+// database locked for long (by another process's transaction, say), a
+// call must still fail within 2 seconds, its wait for its turn (bounded by
+// sqlstore.Options.Timeout, 1.5 s) and for the lock included.
+const BusyTimeout = 400
 
 // Open opens (creating it when absent) the SQLite database dsn and returns
 // a Store that owns it: Close closes it. dsn is a file path, a file: URI,
@@ -27,10 +34,13 @@ const BusyTimeout = 10000
 // Unless dsn has _pragma parameters of its own, Open adds a busy timeout
 // (BusyTimeout) and, for a file, WAL journaling, so that concurrent
 // requests, from this process or others on the machine, wait for each other
-// instead of failing. An in-memory database belongs to one connection, so
-// Open then keeps the pool to that one connection; it lives as long as the
-// Store and suits tests. Open checks with one ping, bounded by ctx, that the
-// database opens.
+// instead of failing, and readers never wait for a writer. A DSN with
+// pragmas of its own should set a busy timeout of 400 ms or less to keep
+// the 2-second bound. A file's pool is limited by sqlstore.LimitPool. An
+// in-memory database belongs to one connection, so Open then keeps the
+// pool to that one connection; it lives as long as the Store and suits
+// tests. Open checks with one ping, bounded by ctx, that the database
+// opens.
 func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Store, error) {
 	dsn = withDefaults(trimScheme(dsn))
 	db, err := sql.Open("sqlite", dsn)
@@ -42,6 +52,8 @@ func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Sto
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
+	} else {
+		sqlstore.LimitPool(db)
 	}
 	return sqlstore.OpenDB(ctx, db, sqlstore.SQLite, opts)
 }

@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,8 +39,11 @@ func pragma(t *testing.T, s *sqlstore.Store, name string) string {
 
 func TestOpenFileDefaults(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "s.db"))
-	if got := pragma(t, s, "busy_timeout"); got != "10000" {
-		t.Errorf("busy_timeout = %s, want 10000", got)
+	if got := pragma(t, s, "busy_timeout"); got != strconv.Itoa(BusyTimeout) {
+		t.Errorf("busy_timeout = %s, want %d", got, BusyTimeout)
+	}
+	if n := s.DB().Stats().MaxOpenConnections; n != sqlstore.DefaultMaxOpenConns {
+		t.Errorf("MaxOpenConnections = %d, want %d", n, sqlstore.DefaultMaxOpenConns)
 	}
 	if got := pragma(t, s, "journal_mode"); got != "wal" {
 		t.Errorf("journal_mode = %s, want wal", got)
@@ -129,13 +135,108 @@ func TestTrimScheme(t *testing.T) {
 
 func TestWithDefaults(t *testing.T) {
 	for in, want := range map[string]string{
-		"s.db":                         "s.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)",
-		"file:s.db?mode=rwc":           "file:s.db?mode=rwc&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)",
-		":memory:":                     ":memory:?_pragma=busy_timeout(10000)",
+		"s.db":                         "s.db?_pragma=busy_timeout(400)&_pragma=journal_mode(WAL)",
+		"file:s.db?mode=rwc":           "file:s.db?mode=rwc&_pragma=busy_timeout(400)&_pragma=journal_mode(WAL)",
+		":memory:":                     ":memory:?_pragma=busy_timeout(400)",
 		"s.db?_pragma=foreign_keys(1)": "s.db?_pragma=foreign_keys(1)",
 	} {
 		if got := withDefaults(in); got != want {
 			t.Errorf("withDefaults(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestLockedDatabase has another process's transaction hold the write
+// lock of the database: writes through a Store made by Open fail within 2
+// seconds, since SQLite's wait for the lock does not end with the context:
+// one at a time, 20 at once, and 20 at once through a Manager. Reads,
+// which WAL journaling lets through, still succeed.
+func TestLockedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path)
+	ctx := context.Background()
+	if err := s.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	lockHeld(t, path)
+
+	start := time.Now()
+	err := s.Set(ctx, "k", []byte("w"), time.Hour)
+	checkFailedFast(t, "Set", time.Since(start), err, false)
+	t.Logf("Set on a locked database failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if v, err := s.Get(ctx, "k"); err != nil || string(v) != "v" {
+		t.Errorf("Get on a locked database = %q, %v; want the committed value", v, err)
+	}
+
+	slowest := concurrently(t, func(i int) (string, error) {
+		return "SetIf", s.SetIf(ctx, "k"+strconv.Itoa(i), nil, []byte("v"), time.Hour)
+	})
+	t.Logf("20 concurrent SetIf on a locked database: slowest failed after %v", slowest.Round(time.Millisecond))
+	m := core.NewManager(s)
+	slowest = concurrently(t, func(int) (string, error) {
+		sess := m.New(ctx)
+		sess.Set("user", "bob")
+		_, err := m.Save(ctx, sess)
+		return "Manager.Save", err
+	})
+	t.Logf("20 concurrent Manager.Save on a locked database: slowest failed after %v", slowest.Round(time.Millisecond))
+}
+
+// concurrently makes 20 calls at once, checks that each failed fast, and
+// returns the longest any took.
+func concurrently(t *testing.T, call func(i int) (what string, err error)) time.Duration {
+	t.Helper()
+	var mu sync.Mutex
+	var slowest time.Duration
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			what, err := call(i)
+			took := time.Since(start)
+			checkFailedFast(t, what, took, err, strings.HasPrefix(what, "Manager."))
+			mu.Lock()
+			slowest = max(slowest, took)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return slowest
+}
+
+// checkFailedFast fails the test unless err is an error that came within
+// 2 seconds, one matching core.ErrBackend (a 503) from a Manager.
+func checkFailedFast(t *testing.T, what string, took time.Duration, err error, manager bool) {
+	t.Helper()
+	const within = 2 * time.Second
+	switch {
+	case err == nil || took > within:
+		t.Errorf("%s on a locked database: %v after %v, want an error within %v", what, err, took, within)
+	case errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrConflict):
+		t.Errorf("%s on a locked database: %v, want a backend error, not absent or changed", what, err)
+	case manager && !errors.Is(err, core.ErrBackend):
+		t.Errorf("%s on a locked database: %v, want an error matching core.ErrBackend (503)", what, err)
+	}
+}
+
+// lockHeld takes the write lock of the database at path through a
+// connection of its own, as another process would, until the test ends.
+func lockHeld(t *testing.T, path string) {
+	t.Helper()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") })
 }

@@ -82,6 +82,29 @@ func MySQLAt(t testing.TB, addr, password string) string {
 	return cfg.FormatDSN()
 }
 
+// PostgresVia returns the test PostgreSQL DSN pointed at addr (a Proxy)
+// with nothing else changed: no timeout of its own, as a user's DSN.
+func PostgresVia(t testing.TB, addr string) string {
+	t.Helper()
+	u, err := url.Parse(backendtest.Env(PostgresEnv, PostgresDefault))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = addr
+	return u.String()
+}
+
+// MySQLVia is PostgresVia for MariaDB/MySQL.
+func MySQLVia(t testing.TB, addr string) string {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(backendtest.Env(MySQLEnv, MySQLDefault))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Net, cfg.Addr = "tcp", addr
+	return cfg.FormatDSN()
+}
+
 // PostgresAddr returns the host:port of the test PostgreSQL server.
 func PostgresAddr(t testing.TB) string {
 	t.Helper()

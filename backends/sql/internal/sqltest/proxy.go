@@ -1,0 +1,148 @@
+package sqltest
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core/backendtest"
+)
+
+// Proxy forwards a loopback port to a database server, under the test's
+// control: Down refuses and cuts every connection, as a crashed server
+// does; Stall stops forwarding bytes but keeps every connection open and
+// accepts new ones, as a frozen server (SIGSTOP) or a black-holing network
+// does; Resume forwards again.
+type Proxy struct {
+	Addr   string // where clients connect
+	target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+	gate  chan struct{} // closed while bytes flow; open while stalled
+}
+
+// StartProxy starts a Proxy to target on a free loopback port; it goes down
+// when the test ends.
+func StartProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	open := make(chan struct{})
+	close(open)
+	p := &Proxy{Addr: backendtest.ClosedAddr(t), target: target, conns: map[net.Conn]struct{}{}, gate: open}
+	p.Up(t)
+	t.Cleanup(p.Down)
+	return p
+}
+
+// Up listens on the proxy's port again after Down.
+func (p *Proxy) Up(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go p.serve(ln)
+}
+
+// Down closes the port and every connection, stalled ones included.
+func (p *Proxy) Down() {
+	p.Resume() // so that stalled pipes see their connections closed and end
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		_ = p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		_ = c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// Stall stops forwarding: open connections stay open and silent, new ones
+// are accepted and get no answer.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default: // already stalled
+	}
+}
+
+// Resume forwards again what was held while stalled.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// wait blocks while the proxy is stalled.
+func (p *Proxy) wait() {
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	<-gate
+}
+
+func (p *Proxy) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.forward(c)
+	}
+}
+
+// forward connects c to the target once the proxy is not stalled and
+// copies bytes both ways.
+func (p *Proxy) forward(c net.Conn) {
+	p.track(c)
+	p.wait()
+	s, err := net.DialTimeout("tcp", p.target, 2*time.Second)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	p.track(s)
+	go p.pipe(c, s)
+	go p.pipe(s, c)
+}
+
+func (p *Proxy) track(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns[c] = struct{}{}
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is stalled.
+func (p *Proxy) pipe(dst, src net.Conn) {
+	defer func() {
+		_ = dst.Close()
+		_ = src.Close()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
