@@ -76,7 +76,7 @@ func TestReconnect(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
 			_ = testDB(t, d) // skips when the server is unreachable
-			p := sqltest.StartProxy(t, serverAddr(t, d))
+			p := backendtest.StartProxy(t, serverAddr(t, d))
 			s := storeOn(t, openDB(t, d, atAddr(t, d, p.Addr)), d, Options{Table: scratchTable(t, d, Table{})})
 			ctx := context.Background()
 			if err := s.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
@@ -128,7 +128,7 @@ func TestTimeout(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
 			_ = testDB(t, d) // skips when the server is unreachable
-			p := sqltest.StartProxy(t, serverAddr(t, d))
+			p := backendtest.StartProxy(t, serverAddr(t, d))
 			db := openDB(t, d, atAddr(t, d, p.Addr))
 			table := scratchTable(t, d, Table{})
 			storeOn(t, db, d, Options{Table: table}) // creates the table

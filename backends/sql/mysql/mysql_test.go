@@ -187,7 +187,7 @@ func TestOpenWrongPassword(t *testing.T) {
 // Store works again once the proxy forwards again.
 func TestStalledServer(t *testing.T) {
 	_ = sqltest.MySQLDSN(t) // skips when the server is unreachable
-	p := sqltest.StartProxy(t, sqltest.MySQLAddr(t))
+	p := backendtest.StartProxy(t, sqltest.MySQLAddr(t))
 	ctx := context.Background()
 	s, err := Open(ctx, sqltest.MySQLVia(t, p.Addr), sqlstore.Options{})
 	if err != nil {
@@ -206,7 +206,7 @@ func TestStalledServer(t *testing.T) {
 // database/sql makes without any deadline, are bounded the same way.
 func TestOpenStalled(t *testing.T) {
 	_ = sqltest.MySQLDSN(t) // skips when the server is unreachable
-	p := sqltest.StartProxy(t, sqltest.MySQLAddr(t))
+	p := backendtest.StartProxy(t, sqltest.MySQLAddr(t))
 	p.Stall()
 	took, err := sqltest.Timed(func() error {
 		s, err := Open(context.Background(), sqltest.MySQLVia(t, p.Addr), sqlstore.Options{})

@@ -98,7 +98,7 @@ func TestOpenInvalidDSN(t *testing.T) {
 // Store works again once the proxy forwards again.
 func TestStalledServer(t *testing.T) {
 	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
-	p := sqltest.StartProxy(t, sqltest.PostgresAddr(t))
+	p := backendtest.StartProxy(t, sqltest.PostgresAddr(t))
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})
 	if err != nil {
@@ -117,7 +117,7 @@ func TestStalledServer(t *testing.T) {
 // makes without any deadline, are bounded the same way.
 func TestOpenStalled(t *testing.T) {
 	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
-	p := sqltest.StartProxy(t, sqltest.PostgresAddr(t))
+	p := backendtest.StartProxy(t, sqltest.PostgresAddr(t))
 	p.Stall()
 	took, err := sqltest.Timed(func() error {
 		s, err := postgres.Open(context.Background(), sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})

@@ -1,15 +1,13 @@
-package sqltest
+package backendtest
 
 import (
 	"net"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// Proxy forwards a loopback port to a database server, under the test's
+// Proxy forwards a loopback port to a server, under the test's
 // control: Down refuses and cuts every connection, as a crashed server
 // does; Stall stops forwarding bytes but keeps every connection open and
 // accepts new ones, as a frozen server (SIGSTOP) or a black-holing network
@@ -30,7 +28,7 @@ func StartProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
 	open := make(chan struct{})
 	close(open)
-	p := &Proxy{Addr: backendtest.ClosedAddr(t), target: target, conns: map[net.Conn]struct{}{}, gate: open}
+	p := &Proxy{Addr: ClosedAddr(t), target: target, conns: map[net.Conn]struct{}{}, gate: open}
 	p.Up(t)
 	t.Cleanup(p.Down)
 	return p
