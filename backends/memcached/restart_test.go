@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +18,9 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
+
+// callers is how many requests run at once in the load tests.
+const callers = 20
 
 // ownServer is a memcached process started by a test on a port of its own.
 type ownServer struct {
@@ -217,81 +219,6 @@ func TestCanceledContextNoIO(t *testing.T) {
 	}
 }
 
-// Rule 12: with default settings a frozen backend turns into a 503 within
-// two seconds, also under load.
-const (
-	frozenLimit = 2 * time.Second
-	// giveUp is how long a test waits for a call that overran frozenLimit
-	// before reporting it; the call ends when the server is thawed.
-	giveUp = 10 * time.Second
-	// concurrentCallers is how many requests run at once in load tests.
-	concurrentCallers = 20
-)
-
-// timedCall is the result of one call against a frozen server.
-type timedCall struct {
-	err  error
-	took time.Duration
-	hung bool // still blocked after giveUp
-}
-
-// timed runs call with a context that has no deadline, as a request's, so
-// that only the Store's own bounds can end it.
-func timed(call func(ctx context.Context) error) timedCall {
-	done := make(chan timedCall, 1) // buffered: a hung call never blocks
-	start := time.Now()
-	go func() {
-		err := call(context.Background())
-		done <- timedCall{err: err, took: time.Since(start)}
-	}()
-	select {
-	case c := <-done:
-		return c
-	case <-time.After(giveUp):
-		return timedCall{took: giveUp, hung: true}
-	}
-}
-
-// concurrently runs n calls at once, each given its index.
-func concurrently(n int, call func(ctx context.Context, i int) error) []timedCall {
-	out := make([]timedCall, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = timed(func(ctx context.Context) error { return call(ctx, i) })
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// wantFast checks that c failed within frozenLimit with an error match
-// accepts.
-func wantFast(t *testing.T, what string, c timedCall, match func(error) bool) {
-	t.Helper()
-	switch {
-	case c.hung:
-		t.Errorf("%s on a frozen server still blocked after %v", what, giveUp)
-	case c.err == nil:
-		t.Errorf("%s on a frozen server succeeded after %v", what, c.took)
-	case !match(c.err):
-		t.Errorf("%s on a frozen server: unexpected error after %v: %v", what, c.took, c.err)
-	case c.took > frozenLimit:
-		t.Errorf("%s on a frozen server failed after %v, past %v: %v", what, c.took, frozenLimit, c.err)
-	}
-}
-
-// slowest returns the longest of the calls' durations.
-func slowest(calls []timedCall) time.Duration {
-	var worst time.Duration
-	for _, c := range calls {
-		worst = max(worst, c.took)
-	}
-	return worst
-}
-
 // TestFrozenServerDefaults freezes (SIGSTOP) a server under a Store made by
 // Open with zero Options, called with contexts that have no deadline, as
 // requests' have. The kernel still accepts TCP connections for the frozen
@@ -310,9 +237,9 @@ func TestFrozenServerDefaults(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	m := core.NewManager(s)
 	ctx := context.Background()
-	ids := make([]string, concurrentCallers)
-	loaded := make([]*core.Session, concurrentCallers)
-	for i := range concurrentCallers {
+	ids := make([]string, callers)
+	loaded := make([]*core.Session, callers)
+	for i := range callers {
 		session := m.New(ctx)
 		session.Set("n", i)
 		if _, err := m.Save(ctx, session); err != nil {
@@ -322,13 +249,13 @@ func TestFrozenServerDefaults(t *testing.T) {
 	}
 	// Loaded concurrently, so that the client keeps several idle
 	// connections: the freeze then catches pooled connections and new ones.
-	for i, c := range concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+	for i, c := range backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		var err error
 		loaded[i], err = m.Load(ctx, ids[i])
 		return err
 	}) {
-		if c.err != nil {
-			t.Fatalf("Load #%d with the server up: %v", i, c.err)
+		if c.Err != nil {
+			t.Fatalf("Load #%d with the server up: %v", i, c.Err)
 		}
 		loaded[i].Set("n", i+1)
 	}
@@ -360,46 +287,46 @@ func TestFrozenServerDefaults(t *testing.T) {
 		{"SetIf", func(ctx context.Context) error { return s.SetIf(ctx, key, version, []byte("v"), time.Minute) }},
 		{"DeleteIf", func(ctx context.Context) error { return s.DeleteIf(ctx, key, version) }},
 	} {
-		c := timed(call.call)
-		wantFast(t, call.name, c, isStoreErr)
-		t.Logf("%s failed after %v: %v", call.name, c.took.Round(time.Millisecond), c.err)
+		c := backendtest.Timed(call.call)
+		backendtest.WantFast(t, call.name, c, isStoreErr)
+		t.Logf("%s failed after %v: %v", call.name, c.Took.Round(time.Millisecond), c.Err)
 	}
 
 	isBackend := func(err error) bool { return errors.Is(err, core.ErrBackend) }
-	loads := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+	loads := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := m.Load(ctx, ids[i])
 		return err
 	})
 	for i, c := range loads {
-		wantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, concurrentCallers), c, isBackend)
+		backendtest.WantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, callers), c, isBackend)
 	}
 	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
-		concurrentCallers, slowest(loads).Round(time.Millisecond), loads[0].err)
+		callers, backendtest.Slowest(loads).Round(time.Millisecond), loads[0].Err)
 
 	// Saves of one Manager whose sessions share one of its lock slots take
 	// turns (core's keyLocks), so one may wait for another's failed call:
 	// that is the core's bound. The Store's is checked with a Manager per
 	// caller, all sharing the Store and its client.
-	saves := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+	saves := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := core.NewManager(s).Save(ctx, loaded[i])
 		return err
 	})
 	for i, c := range saves {
-		wantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, concurrentCallers), c, isBackend)
+		backendtest.WantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, callers), c, isBackend)
 	}
 	t.Logf("%d concurrent Manager.Save (a Manager each): slowest failed after %v: %v",
-		concurrentCallers, slowest(saves).Round(time.Millisecond), saves[0].err)
-	shared := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		callers, backendtest.Slowest(saves).Round(time.Millisecond), saves[0].Err)
+	shared := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := m.Save(ctx, loaded[i])
 		return err
 	})
 	for i, c := range shared {
-		if c.hung || !isBackend(c.err) {
-			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, concurrentCallers, c.err, c.took)
+		if c.Hung || !isBackend(c.Err) {
+			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, callers, c.Err, c.Took)
 		}
 	}
 	t.Logf("%d concurrent Manager.Save (one Manager): slowest failed after %v",
-		concurrentCallers, slowest(shared).Round(time.Millisecond))
+		callers, backendtest.Slowest(shared).Round(time.Millisecond))
 
 	srv.signal(syscall.SIGCONT)
 	thawed = true

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,83 +17,8 @@ import (
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// Rule 12: with default settings a frozen backend turns into a 503 within
-// two seconds. The tests below call with a context that has no deadline, as
-// a request's has, so that only the Store's defaults can bound the calls.
-const (
-	frozenLimit = 2 * time.Second
-	// giveUp is how long a test waits for a call that has overrun
-	// frozenLimit before reporting it and moving on; the call itself ends
-	// when the server is thawed and killed at the end of the test.
-	giveUp = 15 * time.Second
-	// concurrentCallers is how many requests run at once in the load tests.
-	concurrentCallers = 20
-)
-
-// outcome is the result of one call against a frozen server.
-type outcome struct {
-	err  error
-	took time.Duration
-	hung bool // still blocked after giveUp
-}
-
-// timed runs call with a context that has no deadline and reports its
-// error and duration, giving up after giveUp.
-func timed(call func(ctx context.Context) error) outcome {
-	done := make(chan outcome, 1) // buffered: a hung call never blocks
-	start := time.Now()
-	go func() {
-		err := call(context.Background())
-		done <- outcome{err: err, took: time.Since(start)}
-	}()
-	select {
-	case o := <-done:
-		return o
-	case <-time.After(giveUp):
-		return outcome{took: giveUp, hung: true}
-	}
-}
-
-// concurrently runs n calls at once (call gets its index) and returns their
-// outcomes.
-func concurrently(n int, call func(ctx context.Context, i int) error) []outcome {
-	out := make([]outcome, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = timed(func(ctx context.Context) error { return call(ctx, i) })
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// wantFast checks that o is an error that came within frozenLimit, and
-// that match accepts the error.
-func wantFast(t *testing.T, what string, o outcome, match func(error) bool) {
-	t.Helper()
-	switch {
-	case o.hung:
-		t.Errorf("%s on a frozen server still blocked after %v", what, giveUp)
-	case o.err == nil:
-		t.Errorf("%s on a frozen server succeeded after %v", what, o.took)
-	case !match(o.err):
-		t.Errorf("%s on a frozen server: unexpected error after %v: %v", what, o.took, o.err)
-	case o.took > frozenLimit:
-		t.Errorf("%s on a frozen server failed after %v, past %v: %v", what, o.took, frozenLimit, o.err)
-	}
-}
-
-// slowest returns the longest duration among outs.
-func slowest(outs []outcome) time.Duration {
-	var worst time.Duration
-	for _, o := range outs {
-		worst = max(worst, o.took)
-	}
-	return worst
-}
+// callers is how many requests run at once in the load tests.
+const callers = 20
 
 // storeCalls lists every call of the Store, each on key.
 func storeCalls(s *Store, key string) []struct {
@@ -195,9 +119,9 @@ func checkFrozen(t *testing.T, store *Store, top frozenTopology) {
 	ctx := context.Background()
 	// Sessions stored while the server runs: loaded during the freeze, and
 	// loaded now so that they can be saved during the freeze.
-	ids := make([]string, concurrentCallers)
-	loaded := make([]*core.Session, concurrentCallers)
-	for i := range concurrentCallers {
+	ids := make([]string, callers)
+	loaded := make([]*core.Session, callers)
+	for i := range callers {
 		s := m.New(ctx)
 		s.Set("n", i)
 		if _, err := m.Save(ctx, s); err != nil {
@@ -227,48 +151,48 @@ func checkFrozen(t *testing.T, store *Store, top frozenTopology) {
 
 	if !top.concurrentOnly {
 		for _, c := range storeCalls(store, "session:"+ids[0]) {
-			o := timed(c.call)
-			wantFast(t, c.name, o, isConnectionError)
-			t.Logf("%s failed after %v: %v", c.name, o.took.Round(time.Millisecond), o.err)
+			o := backendtest.Timed(c.call)
+			backendtest.WantFast(t, c.name, o, isConnectionError)
+			t.Logf("%s failed after %v: %v", c.name, o.Took.Round(time.Millisecond), o.Err)
 		}
 	}
 
 	isBackend := func(err error) bool { return errors.Is(err, core.ErrBackend) }
-	loads := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+	loads := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := m.Load(ctx, ids[i])
 		return err
 	})
 	for i, o := range loads {
-		wantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, concurrentCallers), o, isBackend)
+		backendtest.WantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, callers), o, isBackend)
 	}
 	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
-		concurrentCallers, slowest(loads).Round(time.Millisecond), loads[0].err)
+		callers, backendtest.Slowest(loads).Round(time.Millisecond), loads[0].Err)
 
 	// Saves of one Manager that share one of its lock slots take turns
 	// (core's keyLocks), so a save may wait for another save's full
 	// timeout before it starts its own: that bound is the core's business.
 	// The Store's is checked with one Manager per caller, all sharing the
 	// Store and so its connection pool.
-	saves := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+	saves := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := core.NewManager(store).Save(ctx, loaded[i])
 		return err
 	})
 	for i, o := range saves {
-		wantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, concurrentCallers), o, isBackend)
+		backendtest.WantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, callers), o, isBackend)
 	}
 	t.Logf("%d concurrent Manager.Save (a Manager each): slowest failed after %v: %v",
-		concurrentCallers, slowest(saves).Round(time.Millisecond), saves[0].err)
-	shared := concurrently(concurrentCallers, func(ctx context.Context, i int) error {
+		callers, backendtest.Slowest(saves).Round(time.Millisecond), saves[0].Err)
+	shared := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
 		_, err := m.Save(ctx, loaded[i])
 		return err
 	})
 	for i, o := range shared {
-		if o.hung || !isBackend(o.err) {
-			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, concurrentCallers, o.err, o.took)
+		if o.Hung || !isBackend(o.Err) {
+			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, callers, o.Err, o.Took)
 		}
 	}
 	t.Logf("%d concurrent Manager.Save (one Manager): slowest failed after %v",
-		concurrentCallers, slowest(shared).Round(time.Millisecond))
+		callers, backendtest.Slowest(shared).Round(time.Millisecond))
 
 	thaw()
 	// The Store recovers by itself: failed connections were dropped, and
@@ -361,18 +285,18 @@ func TestKilledServer(t *testing.T) {
 	}
 	srv.stop()
 	for _, c := range storeCalls(store, "k") {
-		o := timed(c.call)
-		wantFast(t, c.name, o, isConnectionError)
-		t.Logf("%s failed after %v: %v", c.name, o.took.Round(time.Millisecond), o.err)
+		o := backendtest.Timed(c.call)
+		backendtest.WantFast(t, c.name, o, isConnectionError)
+		t.Logf("%s failed after %v: %v", c.name, o.Took.Round(time.Millisecond), o.Err)
 	}
-	loads := concurrently(concurrentCallers, func(ctx context.Context, _ int) error {
+	loads := backendtest.Concurrently(callers, func(ctx context.Context, _ int) error {
 		_, err := m.Load(ctx, s.ID())
 		return err
 	})
 	for i, o := range loads {
-		wantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, concurrentCallers), o,
+		backendtest.WantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, callers), o,
 			func(err error) bool { return errors.Is(err, core.ErrBackend) })
 	}
 	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
-		concurrentCallers, slowest(loads).Round(time.Millisecond), loads[0].err)
+		callers, backendtest.Slowest(loads).Round(time.Millisecond), loads[0].Err)
 }

@@ -218,7 +218,7 @@ func TestOpenUnreachableNoDeadline(t *testing.T) {
 		"refused-st": "redis+sentinel://" + backendtest.ClosedAddr(t) + "?master_name=m",
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := timed(func(ctx context.Context) error {
+			o := backendtest.Timed(func(ctx context.Context) error {
 				store, err := Open(ctx, raw, Options{})
 				if err == nil {
 					_ = store.Close()
@@ -226,8 +226,8 @@ func TestOpenUnreachableNoDeadline(t *testing.T) {
 				}
 				return err
 			})
-			wantFast(t, "Open", o, func(err error) bool { return strings.HasPrefix(err.Error(), "redis: open ") })
-			t.Logf("Open failed after %v: %v", o.took.Round(time.Millisecond), o.err)
+			backendtest.WantFast(t, "Open", o, func(err error) bool { return strings.HasPrefix(err.Error(), "redis: open ") })
+			t.Logf("Open failed after %v: %v", o.Took.Round(time.Millisecond), o.Err)
 		})
 	}
 }
