@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloakroom/cloakroom/core/backendtest"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -67,7 +68,8 @@ func TestTimeoutBoundsLockWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	took, err := timed(func() error { return s.SetIf(context.Background(), "busy", nil, []byte("v"), time.Minute) })
+	o := backendtest.Timed(func(ctx context.Context) error { return s.SetIf(ctx, "busy", nil, []byte("v"), time.Minute) })
+	took, err := o.Took, o.Err
 	if !errors.Is(err, context.DeadlineExceeded) || took > time.Second {
 		t.Fatalf("SetIf while its key is locked: %v after %v, want DeadlineExceeded after 200ms", err, took)
 	}

@@ -153,7 +153,8 @@ func TestTimeout(t *testing.T) {
 				if c.deadline > 0 {
 					ctx, cancel = context.WithTimeout(ctx, c.deadline)
 				}
-				took, err := sqltest.Timed(func() error { _, err := s.Get(ctx, "k"); return err })
+				o := backendtest.Timed(func(context.Context) error { _, err := s.Get(ctx, "k"); return err })
+				took, err := o.Took, o.Err
 				cancel()
 				_ = s.Close()
 				if !errors.Is(err, context.DeadlineExceeded) || took < c.min || took > c.max {

@@ -197,7 +197,7 @@ func TestStalledServer(t *testing.T) {
 	if err := s.CreateTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sqltest.CheckFrozen(t, s, p.Stall, p.Resume)
+	backendtest.CheckFrozen(t, s, p.Stall, p.Resume)
 }
 
 // TestOpenStalled: Open with a context without deadline gives up on a
@@ -208,15 +208,15 @@ func TestOpenStalled(t *testing.T) {
 	_ = sqltest.MySQLDSN(t) // skips when the server is unreachable
 	p := backendtest.StartProxy(t, sqltest.MySQLAddr(t))
 	p.Stall()
-	took, err := sqltest.Timed(func() error {
-		s, err := Open(context.Background(), sqltest.MySQLVia(t, p.Addr), sqlstore.Options{})
+	o := backendtest.Timed(func(ctx context.Context) error {
+		s, err := Open(ctx, sqltest.MySQLVia(t, p.Addr), sqlstore.Options{})
 		if err == nil {
 			_ = s.Close()
 		}
 		return err
 	})
-	if err == nil || errors.Is(err, sqltest.ErrHung) || took > sqlstore.DefaultConnectTimeout+time.Second {
-		t.Fatalf("Open on a stalled server: %v after %v, want an error after about %v", err, took, sqlstore.DefaultConnectTimeout)
+	if o.Err == nil || o.Hung || o.Took > sqlstore.DefaultConnectTimeout+time.Second {
+		t.Fatalf("Open on a stalled server: %v after %v, want an error after about %v", o.Err, o.Took, sqlstore.DefaultConnectTimeout)
 	}
-	t.Logf("Open on a stalled server failed after %v: %v", took.Round(time.Millisecond), err)
+	t.Logf("Open on a stalled server failed after %v: %v", o.Took.Round(time.Millisecond), o.Err)
 }
