@@ -17,11 +17,11 @@ var ErrInterrupted = errors.New("cloakroom: session was deleted by another reque
 
 // lockPatience bounds a save's wait for a turn that stops changing hands:
 // turns only spare conflicts, so it goes ahead rather than wait on a frozen store.
-const lockPatience = 50 * time.Millisecond
+const lockPatience = 200 * time.Millisecond
 
 // maxAttempts bounds the conditional writes of one save; with turns taken
 // in this process, a few settle all but a storm of other processes.
-const maxAttempts = 16
+const maxAttempts = 32
 
 // store keeps sessions in the Manager's Backend, the cookie holding only
 // the id.
@@ -330,7 +330,7 @@ func pause(ctx context.Context, attempt int) error {
 	if attempt == 1 {
 		return nil // the first conflict is usually this process's own turn-taking
 	}
-	ceiling := min(time.Millisecond<<attempt, 100*time.Millisecond)
+	ceiling := min(time.Millisecond<<attempt, 50*time.Millisecond)
 	t := time.NewTimer(rand.N(ceiling))
 	defer t.Stop()
 	select {

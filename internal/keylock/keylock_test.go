@@ -89,3 +89,32 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitersAreServedInOrder(t *testing.T) {
+	var set Set
+	s := set.For("k")
+	s.Acquire(context.Background(), time.Second)
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.Acquire(context.Background(), time.Minute) {
+				order <- i
+				s.Release()
+			}
+		}()
+		time.Sleep(20 * time.Millisecond) // let it queue before the next
+	}
+	s.Release()
+	wg.Wait()
+	close(order)
+	want := 0
+	for got := range order {
+		if got != want {
+			t.Fatalf("waiter %d served before waiter %d", got, want)
+		}
+		want++
+	}
+}
