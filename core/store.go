@@ -105,8 +105,10 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 		st.m.checkOnce(ctx)
 		return st.writeBlind(ctx, s)
 	}
-	if !s.modified && s.prior == "" {
-		return st.writeOnce(ctx, c, s) // nothing to write: at most a touch
+	if !s.stored && s.prior == "" || !s.modified && s.prior == "" {
+		// A new id competes with nobody, and an unchanged session writes at
+		// most a touch: neither needs to wait for a turn.
+		return st.writeOnce(ctx, c, s)
 	}
 	lock := st.m.locks.For(cmp.Or(s.prior, s.id)) // the stored session s competes for
 	for attempt := 1; ; attempt++ {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -61,17 +62,20 @@ func (s *Store) swap(ctx context.Context, key string, version core.Version, valu
 	if err != nil || n > 0 {
 		return err
 	}
-	if s.dialect == MySQL {
+	if s.dialect == MySQL && bytes.Equal(version, value) {
 		return s.classifyMySQLSwap(ctx, key, data, expiry)
 	}
 	return s.classify(ctx, key)
 }
 
-// classifyMySQLSwap explains an UPDATE that MySQL reported as affecting no
-// row. Without clientFoundRows (the driver's default, and a *sql.DB given to
-// New may have either), MySQL counts changed rows, not matched ones: a row
-// that matched the version but already held the new value and expiry
-// reports 0 too. That is a success.
+// classifyMySQLSwap explains an UPDATE that wrote back the very value it
+// was conditioned on and that MySQL reported as affecting no row. Without
+// clientFoundRows (the driver's default, and a *sql.DB given to New may have
+// either), MySQL counts changed rows, not matched ones: a row that matched
+// and already held that value and expiry reports 0 too. That is a success.
+// Only then: when the new value differs from the version, a row holding the
+// new value was written by someone else (two requests that both turned
+// n=5 into n=6), and calling that a success would lose an update.
 func (s *Store) classifyMySQLSwap(ctx context.Context, key string, data, expiry any) error {
 	var same bool
 	err := s.queryRow(ctx, &s.stmts.holds, []any{data, expiry, key, s.nowArg()}, &same)

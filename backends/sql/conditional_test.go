@@ -150,6 +150,23 @@ func TestSetIfUnchanged(t *testing.T) {
 	})
 }
 
+// TestSameResultTwiceConflicts: two requests that read one version and
+// compute the same new value (both turn n=5 into n=6) must not both
+// succeed, or one increment is lost. MySQL without clientFoundRows reports
+// the second UPDATE like an unchanged row: the classification must not
+// take it for a success.
+func TestSameResultTwiceConflicts(t *testing.T) {
+	eachTarget(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		at := time.Now()
+		s.now = func() time.Time { return at } // the same expiry each time
+		mustSet(t, s, "k", []byte(`{"n":5}`), time.Hour)
+		v := version(t, s, "k")
+		wantIs(t, "first SetIf", s.SetIf(ctx, "k", v, []byte(`{"n":6}`), time.Hour), nil)
+		wantIs(t, "second SetIf from the same version to the same value", s.SetIf(ctx, "k", v, []byte(`{"n":6}`), time.Hour), core.ErrConflict)
+	})
+}
+
 // TestConditionalComparesBytes changes a value only in case or trailing
 // spaces, which MySQL's default text collations (and its PAD SPACE
 // comparisons) consider equal: the version check must not.
