@@ -179,7 +179,7 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 		version = nil
 	}
 	err = c.SetIf(ctx, m.key(s.id), version, b, m.ttl(s.data))
-	for !s.stored && errors.Is(err, ErrConflict) {
+	for tries := 0; !s.stored && errors.Is(err, ErrConflict) && tries < 3; tries++ {
 		s.id = st.newID() // a new id that is taken: take another
 		err = c.SetIf(ctx, m.key(s.id), nil, b, m.ttl(s.data))
 	}
