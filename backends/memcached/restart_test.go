@@ -1,13 +1,10 @@
 package memcached
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,49 +65,13 @@ func (srv *ownServer) start() {
 
 func (srv *ownServer) signal(sig syscall.Signal) {
 	srv.t.Helper()
+	if sig == syscall.SIGSTOP {
+		backendtest.Freeze(srv.t, srv.cmd.Process) // returns once every thread is stopped
+		return
+	}
 	if err := srv.cmd.Process.Signal(sig); err != nil {
 		srv.t.Fatalf("signal %v to memcached: %v", sig, err)
 	}
-	if sig == syscall.SIGSTOP {
-		srv.waitStopped()
-	}
-}
-
-// waitStopped waits until every thread of the server is stopped: kill(2)
-// returns before the signal takes effect, and a thread still running would
-// answer the next request.
-func (srv *ownServer) waitStopped() {
-	srv.t.Helper()
-	tasks := fmt.Sprintf("/proc/%d/task", srv.cmd.Process.Pid)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if allStopped(tasks) {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	srv.t.Fatal("memcached did not stop within 5s of SIGSTOP")
-}
-
-// allStopped reports whether every thread under a /proc/PID/task folder is
-// in state T (stopped).
-func allStopped(tasks string) bool {
-	entries, err := os.ReadDir(tasks)
-	if err != nil || len(entries) == 0 {
-		return false
-	}
-	for _, e := range entries {
-		stat, err := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
-		if err != nil {
-			return false
-		}
-		// The state follows the command name, which is in parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
 }
 
 func (srv *ownServer) kill() {

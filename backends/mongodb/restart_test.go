@@ -1,10 +1,8 @@
 package mongodb
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,53 +59,11 @@ func (f *ownFerretDB) kill() {
 	<-f.done
 }
 
-// freeze stops the process (SIGSTOP), as a server that hangs: its
-// connections stay open and new ones are accepted by the kernel, but
-// nothing answers. It returns once every thread is stopped.
-func (f *ownFerretDB) freeze() {
-	f.t.Helper()
-	if err := f.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		f.t.Fatalf("SIGSTOP FerretDB: %v", err)
-	}
-	tasks := fmt.Sprintf("/proc/%d/task", f.cmd.Process.Pid)
-	deadline := time.Now().Add(5 * time.Second)
-	for !allStopped(tasks) {
-		if time.Now().After(deadline) {
-			f.t.Fatal("FerretDB did not stop within 5s of SIGSTOP")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// freeze stops the process (see backendtest.Freeze).
+func (f *ownFerretDB) freeze() { backendtest.Freeze(f.t, f.cmd.Process) }
 
 // thaw lets a frozen process run again.
-func (f *ownFerretDB) thaw() {
-	f.t.Helper()
-	if err := f.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		f.t.Fatalf("SIGCONT FerretDB: %v", err)
-	}
-}
-
-// allStopped reports whether every thread under a /proc/PID/task folder is
-// in state T (stopped): kill(2) returns before a signal takes effect, and
-// a thread still running would answer the next request.
-func allStopped(tasks string) bool {
-	entries, err := os.ReadDir(tasks)
-	if err != nil || len(entries) == 0 {
-		return false
-	}
-	for _, e := range entries {
-		stat, err := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
-		if err != nil {
-			return false
-		}
-		// The state follows the command name, which is in parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
-}
+func (f *ownFerretDB) thaw() { backendtest.Thaw(f.t, f.cmd.Process) }
 
 // eventually retries f until it succeeds or timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, f func(context.Context) error) {

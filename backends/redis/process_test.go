@@ -1,13 +1,9 @@
 package redis
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -102,49 +98,8 @@ func (srv *ownRedis) stop() {
 	<-srv.done
 }
 
-// freeze stops the server with SIGSTOP and waits until every one of its
-// threads is stopped: kill(2) returns before the signal takes effect, and
-// a thread still running could answer the next request. The kernel keeps
-// accepting TCP connections for a frozen server, which then never answer.
-func (srv *ownRedis) freeze() {
-	srv.t.Helper()
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		srv.t.Fatalf("SIGSTOP redis-server: %v", err)
-	}
-	tasks := fmt.Sprintf("/proc/%d/task", srv.cmd.Process.Pid)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if allStopped(tasks) {
-			return
-		}
-	}
-	srv.t.Fatal("redis-server did not stop within 5s of SIGSTOP")
-}
+// freeze stops the server (see backendtest.Freeze).
+func (srv *ownRedis) freeze() { backendtest.Freeze(srv.t, srv.cmd.Process) }
 
 // thaw resumes a frozen server.
-func (srv *ownRedis) thaw() {
-	srv.t.Helper()
-	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		srv.t.Fatalf("SIGCONT redis-server: %v", err)
-	}
-}
-
-// allStopped reports whether every thread under a /proc/PID/task folder is
-// in state T (stopped).
-func allStopped(tasks string) bool {
-	entries, err := os.ReadDir(tasks)
-	if err != nil || len(entries) == 0 {
-		return false
-	}
-	for _, e := range entries {
-		stat, err := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
-		if err != nil {
-			return false
-		}
-		// The state follows the command name, which is in parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
-}
+func (srv *ownRedis) thaw() { backendtest.Thaw(srv.t, srv.cmd.Process) }
