@@ -3,7 +3,10 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 
+	"github.com/cloakroom/cloakroom/adapters/nethttp"
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
 )
@@ -61,4 +64,38 @@ func ExampleSession_Flash() {
 		fmt.Println(f.Category, f.Message)
 	}
 	// Output: message Saved!
+}
+
+// API and mobile clients that keep no cookies carry the token in a header:
+// the response hands it out when it changes, the client sends it back.
+func ExampleHeaderTransport() {
+	store := memory.New(memory.Options{})
+	defer store.Close()
+	m := core.NewManager(store)
+	m.Transport = core.HeaderTransport("") // X-Session-Token
+
+	handler := nethttp.Middleware(m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := nethttp.Get(r)
+		if err != nil {
+			http.Error(w, "session unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		n, _ := s.Incr("calls", 1)
+		fmt.Fprintf(w, "call %d", n)
+	}))
+
+	token := ""
+	for range 2 {
+		req := httptest.NewRequest("POST", "/api/call", nil)
+		req.Header.Set("X-Session-Token", token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if t := rec.Header().Get("X-Session-Token"); t != "" {
+			token = t
+		}
+		fmt.Printf("%s; cookies: %d; Vary: %s\n", rec.Body, len(rec.Result().Cookies()), rec.Header().Get("Vary"))
+	}
+	// Output:
+	// call 1; cookies: 0; Vary: X-Session-Token
+	// call 2; cookies: 0; Vary: X-Session-Token
 }

@@ -46,6 +46,9 @@ type Manager struct {
 	Codec Codec
 	// Cookie configures the session cookie.
 	Cookie CookieOptions
+	// Transport is how the session token travels: a cookie, a header, a
+	// bearer token. Default: the cookie that Cookie describes.
+	Transport Transport
 	// Lifetime is how long a permanent session lives after its last write,
 	// and how long the backend keeps every session. Default: 14 days.
 	Lifetime time.Duration
@@ -270,9 +273,17 @@ func (m *Manager) carrier() carrier {
 	return m.via
 }
 
-// codec returns the Codec, TaggedJSON when none is set.
+// transport returns the Transport, the cookie when none is set.
+func (m *Manager) transport() Transport {
+	if m.Transport == nil {
+		return cookieTransport{}
+	}
+	return m.Transport
+}
+
 // Validate reports a Manager that cannot work as configured: nil, a
-// missing Backend, cookie sessions that would never expire. Every adapter
+// missing Backend, cookie sessions that would never expire, a Transport
+// with no way in. Every adapter
 // calls it when it is built and panics with its error, so that a wiring
 // mistake shows at start-up rather than as requests without sessions.
 func (m *Manager) Validate() error {
@@ -285,7 +296,7 @@ func (m *Manager) Validate() error {
 		// A signed cookie cannot be revoked: its expiry is all there is.
 		return fmt.Errorf("%w: cookie sessions need a positive Lifetime", ErrConfig)
 	}
-	return nil
+	return m.transport().check()
 }
 
 // minSecret is the shortest signing secret not worth a warning: 32 bytes
@@ -342,6 +353,7 @@ func (m *Manager) encode(data map[string]any) ([]byte, error) {
 	return b, nil
 }
 
+// codec returns the Codec, TaggedJSON when none is set.
 func (m *Manager) codec() Codec {
 	if m.Codec == nil {
 		return codec.TaggedJSON{}

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/cloakroom/cloakroom/internal/httpcache"
@@ -43,10 +42,14 @@ type Request struct {
 	mu        sync.Mutex
 	s         *Session
 	err       error
+	token     string // what the request's transport carried
 	loaded    bool
 	committed bool
-	hadCookie bool
 }
+
+// Manager returns the Manager that began r, so that an adapter serving
+// several Managers can tell their requests apart.
+func (r *Request) Manager() *Manager { return r.m }
 
 // Session returns the request's session, loading it on the first call. A
 // failed load returns the same error on every call, and such a request
@@ -57,7 +60,7 @@ func (r *Request) Session(ctx context.Context) (*Session, error) {
 	if !r.loaded {
 		r.loaded = true
 		if !r.committed {
-			r.ex.AddResponseHeader("Vary", "Cookie")
+			r.m.transport().vary(r.ex)
 		}
 		r.s, r.err = r.load(ctx)
 		if r.s != nil && r.committed {
@@ -67,14 +70,15 @@ func (r *Request) Session(ctx context.Context) (*Session, error) {
 	return r.s, r.err
 }
 
-// load opens the session the request's cookie carries and applies session
+// load opens the session the request's token carries and applies session
 // protection to it.
 func (r *Request) load(ctx context.Context) (*Session, error) {
 	m := r.m
 	m.checkOnce(ctx)
-	value, ok := r.ex.Cookie(m.Cookie.Name)
-	r.hadCookie = ok && value != ""
-	s, err := m.carrier().open(ctx, value)
+	if r.token = m.transport().read(m, r.ex); len(r.token) > maxTokenSize {
+		r.token = "" // not worth verifying
+	}
+	s, err := m.carrier().open(ctx, r.token)
 	if err != nil || m.Protection == ProtectionOff {
 		return s, err
 	}
@@ -88,8 +92,8 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 	return s, nil
 }
 
-// Commit saves the session if it needs saving and sets or expires the
-// cookie. Adapters call it before the response's headers are written; a
+// Commit saves the session if it needs saving and hands the client its
+// token (sets or expires the cookie, by default). Adapters call it before the response's headers are written; a
 // change made after it is reported to the ErrorHandler. It does nothing for
 // a request that never asked for its session or whose load failed. A failed
 // save is reported to the ErrorHandler and returned, so that the adapter
@@ -124,23 +128,18 @@ func (r *Request) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var c string
-	switch {
-	case action == cookieSet:
-		if c = r.m.cookie(value, s); len(c) > maxCookieSize {
-			return fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxCookieSize)
-		}
-	case action == cookieDrop && r.hadCookie:
-		c = r.m.expiredCookie()
-	default:
+	if action == cookieKeep || (action == cookieDrop && r.token == "") {
 		return nil
 	}
-	r.ex.AddResponseHeader("Set-Cookie", c)
+	sent, err := r.m.transport().send(r.m, r.ex, s, value, r.token)
+	if err != nil || !sent {
+		return err
+	}
 	return r.keepFromSharedCaches()
 }
 
-// keepFromSharedCaches makes a response that sets or expires the session
-// cookie private, so that no shared cache hands the cookie, or the page
+// keepFromSharedCaches makes a response that carries a session token, or
+// ends one, private, so that no shared cache hands the token, or the page
 // made for this session, to another user. A handler's "public" is replaced
 // and reported.
 func (r *Request) keepFromSharedCaches() error {
@@ -151,7 +150,3 @@ func (r *Request) keepFromSharedCaches() error {
 	}
 	return nil
 }
-
-// maxCookieSize is the longest Set-Cookie value browsers are sure to keep,
-// the limit Flask warns at.
-const maxCookieSize = 4093

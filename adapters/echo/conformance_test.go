@@ -12,7 +12,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
+	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
 		e := echo.New()
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
@@ -21,11 +21,17 @@ func TestConformance(t *testing.T) {
 				return next(c)
 			}
 		})
-		e.Use(echosession.Middleware(m))
+		for _, m := range ms {
+			e.Use(echosession.Middleware(m))
+		}
 		e.Any("/*", func(c echo.Context) error {
 			r := c.Request()
-			adaptertest.Serve(r.Context(), r.URL.Path, c.QueryParams(),
-				func() (*core.Session, error) { return echosession.Get(c) }, c.Response())
+			adaptertest.Serve(r.Context(), r.URL.Path, c.QueryParams(), ms, func(m *core.Manager) (*core.Session, error) {
+				if m == nil {
+					return echosession.Get(c)
+				}
+				return echosession.GetFor(c, m)
+			}, c.Response())
 			return nil
 		})
 		srv := httptest.NewServer(e) // listens on 127.0.0.1:0

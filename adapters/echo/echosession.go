@@ -10,9 +10,14 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
-// storeKey is where the middleware keeps a request's session state in the
-// echo.Context.
-const storeKey = "github.com/cloakroom/cloakroom/adapters/echo"
+// firstKey is where the first middleware keeps a request's session state
+// in the echo.Context; any other Manager's goes under a key of its own
+// (slotKey), so that a request served by one Manager stores one value.
+const firstKey = "github.com/cloakroom/cloakroom/adapters/echo"
+
+// slotKey returns the echo.Context key of m's session state when m is not
+// the first Manager of a request.
+func slotKey(m *core.Manager) string { return fmt.Sprintf("%s#%p", firstKey, m) }
 
 var (
 	// ErrResponseDropped is returned by writes to a response that was
@@ -40,9 +45,10 @@ func Middleware(m *core.Manager) echo.MiddlewareFunc {
 }
 
 // MiddlewareWithConfig is Middleware with a Skipper, for applications that
-// want to keep some routes (health checks, metrics) away from sessions. It
-// panics with the error of Manager.Validate, such as core.ErrNilManager
-// when cfg.Manager is nil.
+// want to keep some routes (health checks, metrics) away from sessions. A
+// request that already has the Manager's session (the middleware installed
+// twice) passes through. It panics with the error of Manager.Validate, such
+// as core.ErrNilManager when cfg.Manager is nil.
 func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 	m, skip := cfg.Manager, cfg.Skipper
 	if skip == nil {
@@ -51,21 +57,30 @@ func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 	if err := m.Validate(); err != nil {
 		panic(err)
 	}
+	key := slotKey(m)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if skip(c) || m.Skip(c.Request().URL.Path) {
+			first := c.Get(firstKey) == nil
+			if skip(c) || m.Skip(c.Request().URL.Path) || slot(c, m, key) != nil {
+				if first { // Get must not reach a later Manager's session
+					c.Set(firstKey, (*state)(nil))
+				}
 				return next(c)
 			}
-			return serve(m, c, next)
+			if !first {
+				return serve(m, c, next, key)
+			}
+			return serve(m, c, next, firstKey)
 		}
 	}
 }
 
-// serve runs next with a session and makes sure it is committed.
-func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc) error {
+// serve runs next with a session kept under key and makes sure it is
+// committed.
+func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) error {
 	s := &state{c: c}
 	s.req = m.Begin(s)
-	c.Set(storeKey, s)
+	c.Set(key, s)
 	res := c.Response()
 	res.Before(s.beforeWrite)
 	err := next(c)
@@ -82,14 +97,38 @@ func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc) error {
 	return nil
 }
 
-// Get returns the request's session, loading it on first use. It returns
-// an error wrapping core.ErrNoSession when the middleware did not run for
-// the request (not installed, skipped, or a static path), and the load's
-// error when the backend fails or holds corrupt data.
+// Get returns the session of the first middleware the request went
+// through, loading it on first use. It returns an error wrapping
+// core.ErrNoSession when that middleware did not give the request a session
+// (not installed, skipped, or a static path), and the load's error when the
+// backend fails or holds corrupt data.
 func Get(c echo.Context) (*core.Session, error) {
-	s, ok := c.Get(storeKey).(*state)
-	if !ok {
+	s, _ := c.Get(firstKey).(*state)
+	if s == nil {
 		return nil, errNoSession
 	}
 	return s.req.Session(c.Request().Context())
+}
+
+// GetFor is Get for the session that m manages, when several Managers
+// serve the request.
+func GetFor(c echo.Context, m *core.Manager) (*core.Session, error) {
+	s, _ := c.Get(firstKey).(*state)
+	if s == nil || s.req.Manager() != m {
+		s, _ = c.Get(slotKey(m)).(*state)
+	}
+	if s == nil {
+		return nil, errNoSession
+	}
+	return s.req.Session(c.Request().Context())
+}
+
+// slot returns the request's session state for m, whose key is key when m
+// is not the request's first Manager, or nil.
+func slot(c echo.Context, m *core.Manager, key string) *state {
+	if s, _ := c.Get(firstKey).(*state); s != nil && s.req.Manager() == m {
+		return s
+	}
+	s, _ := c.Get(key).(*state)
+	return s
 }

@@ -17,14 +17,20 @@ type Config struct {
 	Next func(c *fiber.Ctx) bool
 }
 
-// localsKey is the c.Locals key under which the request's *core.Request is
-// kept; being unexported, no other package can collide with it.
-type localsKey struct{}
+// firstKey is the c.Locals key under which the first middleware keeps the
+// request's *core.Request, slotKey{m} that of any other Manager m, so that
+// a request served by one Manager stores one value. Being unexported, no
+// other package can collide with them.
+type (
+	firstKey struct{}
+	slotKey  struct{ m *core.Manager }
+)
 
 // New returns middleware that gives every request that asks for it a
 // session managed by config's Manager. Requests that the Manager marks
-// static, and those for which Next returns true, pass through untouched.
-// It panics with the error of Manager.Validate, such as
+// static, those for which Next returns true, and those that already have
+// the Manager's session (the middleware installed twice) pass through
+// untouched. It panics with the error of Manager.Validate, such as
 // core.ErrNilManager when the Config has no Manager.
 func New(config ...Config) fiber.Handler {
 	var cfg Config
@@ -36,11 +42,19 @@ func New(config ...Config) fiber.Handler {
 		panic(err)
 	}
 	return func(c *fiber.Ctx) error {
-		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) {
+		first := c.Locals(firstKey{}) == nil
+		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) || slot(c, m) != nil {
+			if first { // Get must not reach a later Manager's session
+				c.Locals(firstKey{}, (*core.Request)(nil))
+			}
 			return c.Next()
 		}
 		r := m.Begin(exchange{c})
-		c.Locals(localsKey{}, r)
+		if first {
+			c.Locals(firstKey{}, r)
+		} else {
+			c.Locals(slotKey{m}, r)
+		}
 		err := c.Next()
 		// Fiber has buffered the response: the whole chain has run, the
 		// error handler (for err) has not, and nothing is sent yet.
@@ -60,17 +74,36 @@ func replace(c *fiber.Ctx, err error) {
 	c.Context().Error("session could not be saved", core.HTTPStatus(err))
 }
 
-// Get returns the request's session, loading it on first use with
-// c.UserContext(). It returns an error wrapping core.ErrNoSession when the
-// request did not pass through New's middleware, was skipped by Next or is
-// for a static file, and the load's error when the backend fails or holds
-// corrupt data. Do not call it from a body stream writer or any goroutine
-// that outlives the handler: c is recycled by then; keep the *core.Session
-// instead.
+// Get returns the session of the first middleware the request went
+// through, loading it on first use with c.UserContext(). It returns an
+// error wrapping core.ErrNoSession when that middleware did not give the
+// request a session (not installed, skipped by Next, or a static file),
+// and the load's error when the backend fails or holds corrupt data. Do
+// not call it from a body stream writer or any goroutine that outlives the
+// handler: c is recycled by then; keep the *core.Session instead.
 func Get(c *fiber.Ctx) (*core.Session, error) {
-	r, ok := c.Locals(localsKey{}).(*core.Request)
-	if !ok {
+	r, _ := c.Locals(firstKey{}).(*core.Request)
+	if r == nil {
 		return nil, core.ErrNoSession
 	}
 	return r.Session(c.UserContext())
+}
+
+// GetFor is Get for the session that m manages, when several Managers
+// serve the request.
+func GetFor(c *fiber.Ctx, m *core.Manager) (*core.Session, error) {
+	r := slot(c, m)
+	if r == nil {
+		return nil, core.ErrNoSession
+	}
+	return r.Session(c.UserContext())
+}
+
+// slot returns the request's session handling for m, or nil.
+func slot(c *fiber.Ctx, m *core.Manager) *core.Request {
+	if r, _ := c.Locals(firstKey{}).(*core.Request); r != nil && r.Manager() == m {
+		return r
+	}
+	r, _ := c.Locals(slotKey{m}).(*core.Request)
+	return r
 }

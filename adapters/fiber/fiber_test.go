@@ -19,7 +19,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
+	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
 		// fasthttp's default 4 KiB read buffer answers 431 to the kit's
 		// 4000-byte cookie before any handler runs.
 		app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 8192})
@@ -27,14 +27,20 @@ func TestConformance(t *testing.T) {
 			c.SetUserContext(adaptertest.Mark(c.UserContext()))
 			return c.Next()
 		})
-		app.Use(fibersession.New(fibersession.Config{Manager: m}))
+		for _, m := range ms {
+			app.Use(fibersession.New(fibersession.Config{Manager: m}))
+		}
 		app.All("/*", func(c *fiber.Ctx) error {
 			query, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 			if err != nil {
 				return err
 			}
-			adaptertest.Serve(c.UserContext(), c.Path(), query,
-				func() (*core.Session, error) { return fibersession.Get(c) }, writer{c})
+			adaptertest.Serve(c.UserContext(), c.Path(), query, ms, func(m *core.Manager) (*core.Session, error) {
+				if m == nil {
+					return fibersession.Get(c)
+				}
+				return fibersession.GetFor(c, m)
+			}, writer{c})
 			return nil
 		})
 		return serve(t, app)

@@ -23,12 +23,19 @@ func mark(c *gin.Context) {
 }
 
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
+	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
 		r := gin.New()
-		r.Use(mark, ginsession.Middleware(m))
+		r.Use(mark)
+		for _, m := range ms {
+			r.Use(ginsession.Middleware(m))
+		}
 		r.Any("/*path", func(c *gin.Context) {
-			adaptertest.Serve(c.Request.Context(), c.Request.URL.Path, c.Request.URL.Query(),
-				func() (*core.Session, error) { return ginsession.Get(c) }, c.Writer)
+			adaptertest.Serve(c.Request.Context(), c.Request.URL.Path, c.Request.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
+				if m == nil {
+					return ginsession.Get(c)
+				}
+				return ginsession.GetFor(c, m)
+			}, c.Writer)
 		})
 		srv := httptest.NewServer(r)
 		t.Cleanup(srv.Close)

@@ -5,6 +5,10 @@
 //
 // Handlers take their session with Get. The session is saved, and its
 // cookie set, just before the response's status line is written.
+//
+// Several Managers can serve one request, say a login session and a
+// short-lived one: install a Middleware for each. Get returns the session
+// of the first (outermost); GetFor names the Manager.
 package nethttp
 
 import (
@@ -18,25 +22,40 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
-type contextKey struct{}
+// firstKey is the context key of the first Manager's slot; slotKey{m}
+// that of any other Manager m, so that a request served by one Manager
+// stores one value.
+type (
+	firstKey struct{}
+	slotKey  struct{ m *core.Manager }
+)
 
 // Middleware returns middleware that gives every request that asks for it a
-// session managed by m. Requests that m marks static pass through untouched.
-// It panics with the error of m.Validate, such as core.ErrNilManager,
-// when m cannot work.
+// session managed by m. Requests that m marks static pass through untouched,
+// as do requests that already have m's session: installing it twice on a
+// route costs nothing. It panics with the error of m.Validate, such as
+// core.ErrNilManager, when m cannot work.
 func Middleware(m *core.Manager) func(http.Handler) http.Handler {
 	if err := m.Validate(); err != nil {
 		panic(err)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if m.Skip(r.URL.Path) {
+			first := r.Context().Value(firstKey{}) == nil
+			if m.Skip(r.URL.Path) || slot(r.Context(), m) != nil {
+				if first { // Get must not reach a later Manager's session
+					r = r.WithContext(context.WithValue(r.Context(), firstKey{}, (*sessionWriter)(nil)))
+				}
 				next.ServeHTTP(w, r)
 				return
 			}
 			sw := &sessionWriter{ResponseWriter: w}
 			sw.session = m.Begin(exchange{sw})
-			r = r.WithContext(context.WithValue(r.Context(), contextKey{}, sw))
+			var key any = slotKey{m}
+			if first {
+				key = firstKey{}
+			}
+			r = r.WithContext(context.WithValue(r.Context(), key, sw))
 			sw.request = r
 			next.ServeHTTP(sw, r)
 			sw.commit()
@@ -44,16 +63,36 @@ func Middleware(m *core.Manager) func(http.Handler) http.Handler {
 	}
 }
 
-// Get returns the request's session, loading it on first use. It returns
-// an error wrapping core.ErrNoSession when the request did not pass through
-// Middleware or is for a static file, and the load's error when the backend
-// fails or holds corrupt data.
+// Get returns the session of the first Middleware the request went
+// through, loading it on first use. It returns an error wrapping
+// core.ErrNoSession when the request did not pass through Middleware or
+// that Middleware let it pass without a session (a static file), and the
+// load's error when the backend fails or holds corrupt data.
 func Get(r *http.Request) (*core.Session, error) {
-	sw, ok := r.Context().Value(contextKey{}).(*sessionWriter)
-	if !ok {
+	sw, _ := r.Context().Value(firstKey{}).(*sessionWriter)
+	if sw == nil {
 		return nil, core.ErrNoSession
 	}
 	return sw.session.Session(r.Context())
+}
+
+// GetFor is Get for the session that m manages, when several Managers
+// serve the request.
+func GetFor(r *http.Request, m *core.Manager) (*core.Session, error) {
+	sw := slot(r.Context(), m)
+	if sw == nil {
+		return nil, core.ErrNoSession
+	}
+	return sw.session.Session(r.Context())
+}
+
+// slot returns the request's session writer for m, or nil.
+func slot(ctx context.Context, m *core.Manager) *sessionWriter {
+	if sw, _ := ctx.Value(firstKey{}).(*sessionWriter); sw != nil && sw.session.Manager() == m {
+		return sw
+	}
+	sw, _ := ctx.Value(slotKey{m}).(*sessionWriter)
+	return sw
 }
 
 // errNotSaved is what writes return after the session failed to save and

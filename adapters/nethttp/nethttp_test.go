@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/cloakroom/cloakroom/adapters/nethttp"
@@ -12,12 +13,18 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
-		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			adaptertest.Serve(r.Context(), r.URL.Path, r.URL.Query(),
-				func() (*core.Session, error) { return nethttp.Get(r) }, w)
+	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
+		var sessions http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			adaptertest.Serve(r.Context(), r.URL.Path, r.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
+				if m == nil {
+					return nethttp.Get(r)
+				}
+				return nethttp.GetFor(r, m)
+			}, w)
 		})
-		sessions := nethttp.Middleware(m)(app)
+		for _, m := range slices.Backward(ms) {
+			sessions = nethttp.Middleware(m)(sessions)
+		}
 		mark := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sessions.ServeHTTP(w, r.WithContext(adaptertest.Mark(r.Context())))
 		})

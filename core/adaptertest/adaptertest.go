@@ -17,37 +17,57 @@ import (
 )
 
 // Harness serves the suite's application through the adapter under test,
-// with sessions from m, on a loopback server that it stops when t ends. It
-// returns the server's base URL, such as "http://127.0.0.1:41234".
-type Harness func(t *testing.T, m *core.Manager) (baseURL string)
+// with one session middleware per Manager of ms, installed in order (ms[0]
+// outermost, after the middleware that applies Mark), on a loopback server
+// that it stops when t ends. It returns the server's base URL, such as
+// "http://127.0.0.1:41234".
+type Harness func(t *testing.T, ms ...*core.Manager) (baseURL string)
 
 // env is one test's server, backend and reported errors.
 type env struct {
 	t       *testing.T
 	url     string
-	m       *core.Manager
+	m       *core.Manager   // the first of ms
+	ms      []*core.Manager // what the Harness serves
 	backend *backendtest.Recorder
 
 	mu       sync.Mutex
 	reported []error
 }
 
+// setup configures the Managers of a test before the first request; it
+// returns those the Harness serves, in order. The default serves one.
+type setup func(m *core.Manager) []*core.Manager
+
 // start serves the suite's app with a Manager that setup, when not nil,
 // configures before the first request.
-func start(t *testing.T, h Harness, setup func(*core.Manager)) *env {
+func start(t *testing.T, h Harness, setup setup) *env {
 	e := &env{t: t, backend: backendtest.NewRecorder(t)}
 	e.backend.ContextCheck = marked
 	e.m = core.NewManager(e.backend)
+	e.ms = []*core.Manager{e.m}
 	if setup != nil {
-		setup(e.m)
+		e.ms = setup(e.m)
 	}
-	e.m.ErrorHandler = func(_ context.Context, err error) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.reported = append(e.reported, err)
+	for _, m := range e.ms {
+		m.ErrorHandler = e.report
 	}
-	e.url = h(t, e.m)
+	e.url = h(t, e.ms...)
 	return e
+}
+
+func (e *env) report(_ context.Context, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reported = append(e.reported, err)
+}
+
+// also configures a test's one Manager.
+func also(configure func(*core.Manager)) setup {
+	return func(m *core.Manager) []*core.Manager {
+		configure(m)
+		return []*core.Manager{m}
+	}
 }
 
 // response is what a request got back.
@@ -69,13 +89,20 @@ func (e *env) get(path, cookie string) response {
 
 // fetch is get for goroutines other than the test's.
 func (e *env) fetch(path, cookie string) (response, error) {
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", (&http.Cookie{Name: e.m.Cookie.Name, Value: cookie}).String())
+	}
+	return e.fetchWith(path, h)
+}
+
+// fetchWith requests path with the request headers h.
+func (e *env) fetchWith(path string, h http.Header) (response, error) {
 	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
 	if err != nil {
 		return response{}, err
 	}
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: e.m.Cookie.Name, Value: cookie})
-	}
+	req.Header = h
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return response{}, fmt.Errorf("GET %s: %w", path, err)
@@ -98,15 +125,20 @@ func (r response) cookie(name string) *http.Cookie {
 	return nil
 }
 
-func (r response) varies() bool {
+// varies reports whether the response varies on the Cookie header.
+func (r response) varies() bool { return r.variesOn("Cookie") }
+
+// variesOn reports whether the response's Vary names header, once.
+func (r response) variesOn(header string) bool {
+	n := 0
 	for _, v := range r.header.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
-				return true
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), header) {
+				n++
 			}
 		}
 	}
-	return false
+	return n == 1
 }
 
 // login sets k=v in a new session and returns the session cookie's value.
@@ -160,7 +192,7 @@ func Run(t *testing.T, h Harness) {
 	for _, tc := range []struct {
 		name  string
 		run   func(t *testing.T, e *env)
-		setup func(*core.Manager)
+		setup setup
 	}{
 		{name: "UntouchedRequestCostsNothing", run: testUntouched},
 		{name: "StaticRequestHasNoSession", run: testStatic},
@@ -178,13 +210,22 @@ func Run(t *testing.T, h Harness) {
 		{name: "FailedLoadSavesNothing", run: testFailedLoad},
 		{name: "FailedSaveIsAnError", run: testFailedSave},
 		{name: "CorruptDataIsDiscarded", run: testCorrupt},
-		{name: "CorruptDataIsAnErrorWhenStrict", run: testCorruptStrict, setup: func(m *core.Manager) { m.StrictDecode = true }},
+		{name: "CorruptDataIsAnErrorWhenStrict", run: testCorruptStrict, setup: also(func(m *core.Manager) { m.StrictDecode = true })},
 		{name: "RequestContextReachesBackend", run: testContext},
 		{name: "ConcurrentSessions", run: testConcurrent},
 		{name: "ConcurrentIncrementsAllCount", run: testConcurrentIncrements},
 		{name: "ConcurrentKeysAllSurvive", run: testConcurrentKeys},
 		{name: "LogoutWhileWritingRevivesNothing", run: testEndWhileWriting("/destroy")},
 		{name: "LoginWhileWritingRevivesNothing", run: testEndWhileWriting("/regenerate")},
+		{name: "HeaderTransport", run: testHeader, setup: also(func(m *core.Manager) { m.Transport = core.HeaderTransport("") })},
+		{name: "HeaderTransportIsValidatedBeforeIO", run: testHeaderMalformed, setup: also(func(m *core.Manager) { m.Transport = core.HeaderTransport("") })},
+		{name: "HeaderTransportSigned", run: testHeaderSigned, setup: also(signed(core.HeaderTransport("X-Auth")))},
+		{name: "BearerTransport", run: testBearer, setup: also(func(m *core.Manager) { m.Transport = core.BearerTransport() })},
+		{name: "ChainTransport", run: testChain, setup: also(func(m *core.Manager) {
+			m.Transport = core.ChainTransport(core.CookieTransport(), core.BearerTransport())
+		})},
+		{name: "SeveralManagers", run: testSeveral, setup: several},
+		{name: "SameManagerTwice", run: testSameTwice, setup: func(m *core.Manager) []*core.Manager { return []*core.Manager{m, m} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, start(t, h, tc.setup))

@@ -2,11 +2,11 @@
 // passes. An adapter's test serves the suite's application through the
 // adapter on a real loopback server and hands Run its address:
 //
-//	adaptertest.Run(t, func(t *testing.T, m *core.Manager) string {
-//		// Build the framework's app with the adapter's middleware for m,
-//		// a middleware that marks the request context with
-//		// adaptertest.Mark, and one catch-all route calling
-//		// adaptertest.Serve. Start it and return its base URL.
+//	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
+//		// Build the framework's app with a middleware that marks the
+//		// request context with adaptertest.Mark, then the adapter's
+//		// middleware for each of ms in order, and one catch-all route
+//		// calling adaptertest.Serve. Start it and return its base URL.
 //	})
 package adaptertest
 
@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
 )
@@ -41,21 +42,36 @@ func marked(ctx context.Context) bool {
 	return v
 }
 
+// Sessions returns the request's session for m through the adapter under
+// test: its short accessor (such as Get) when m is nil, the one that names
+// the Manager (such as GetFor) otherwise.
+type Sessions func(m *core.Manager) (*core.Session, error)
+
 // Serve is the application the suite drives. Adapter tests call it from a
-// catch-all route with the request's context, URL path and query, a
-// function returning the request's session through the adapter, and the
+// catch-all route with the request's context, URL path and query, the
+// Managers the Harness was given, the adapter's Sessions, and the
 // response. It answers every route of the suite; see the suite's tests for
-// what each does.
-func Serve(ctx context.Context, path string, query url.Values, session func() (*core.Session, error), w ResponseWriter) {
-	if path == "/healthz" {
+// what each does. The query's slot=N picks ms[N]'s session; without it the
+// route uses the adapter's default, which must be ms[0]'s.
+func Serve(ctx context.Context, path string, query url.Values, ms []*core.Manager, sessions Sessions, w ResponseWriter) {
+	switch path {
+	case "/healthz":
 		w.WriteHeader(200)
 		fmt.Fprint(w, "ok")
 		return
+	case "/set-all":
+		setAll(query, ms, sessions, w)
+		return
+	case "/foreign":
+		// A Manager that no middleware serves has no session here.
+		if _, err := sessions(core.NewManager(nil)); !errors.Is(err, core.ErrNoSession) {
+			w.WriteHeader(500)
+			fmt.Fprintf(w, "GetFor a Manager no middleware serves: %v, want core.ErrNoSession", err)
+			return
+		}
+		path = "/get"
 	}
-	s, err := session()
-	if again, err2 := session(); err == nil && (err2 != nil || again != s) {
-		err = errors.New("a second call returned another session")
-	}
+	s, err := session(query, ms, sessions)
 	switch {
 	case errors.Is(err, core.ErrNoSession):
 		w.WriteHeader(200)
@@ -67,6 +83,9 @@ func Serve(ctx context.Context, path string, query url.Values, session func() (*
 		return
 	}
 	k, v := query.Get("k"), query.Get("v")
+	if strings.HasPrefix(path, "/static/") {
+		path = "/get" // for a Manager that serves static paths
+	}
 	switch path {
 	case "/get":
 		val, _ := s.GetString(k)
@@ -114,4 +133,45 @@ func Serve(ctx context.Context, path string, query url.Values, session func() (*
 		w.WriteHeader(404)
 		fmt.Fprint(w, "no such route")
 	}
+}
+
+// session returns the session the query's slot names, checking that the
+// adapter's accessors agree with each other and with themselves.
+func session(query url.Values, ms []*core.Manager, sessions Sessions) (*core.Session, error) {
+	var m *core.Manager
+	if slot := query.Get("slot"); slot != "" {
+		i, err := strconv.Atoi(slot)
+		if err != nil || i < 0 || i >= len(ms) {
+			return nil, fmt.Errorf("no Manager in slot %q", slot)
+		}
+		m = ms[i]
+	}
+	s, err := sessions(m)
+	if err != nil {
+		return nil, err
+	}
+	if again, err := sessions(m); err != nil || again != s {
+		return nil, errors.New("a second call returned another session")
+	}
+	if m == nil && len(ms) > 0 {
+		if named, err := sessions(ms[0]); err != nil || named != s {
+			return nil, fmt.Errorf("the default session is not the first Manager's (%v)", err)
+		}
+	}
+	return s, nil
+}
+
+// setAll sets k=v in the session of every Manager.
+func setAll(query url.Values, ms []*core.Manager, sessions Sessions, w ResponseWriter) {
+	for _, m := range ms {
+		s, err := sessions(m)
+		if err != nil {
+			w.WriteHeader(503)
+			fmt.Fprintf(w, "load: %v", err)
+			return
+		}
+		s.Set(query.Get("k"), query.Get("v"))
+	}
+	w.WriteHeader(200)
+	fmt.Fprint(w, "ok")
 }

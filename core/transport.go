@@ -1,0 +1,205 @@
+package core
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Transport is how the session token travels between client and server:
+// in a cookie (the default), in a header for API and mobile clients, or
+// whichever of several a request uses. The token is what a cookie would
+// hold: the session id, signed when the Manager has a Signer, or the whole
+// sealed session for a NewCookieManager. Tokens are checked before any I/O
+// whatever carries them: one longer than 4093 bytes, of the wrong format or
+// with a bad signature is treated as absent.
+//
+// Make one with CookieTransport, HeaderTransport, BearerTransport or
+// ChainTransport and set it as Manager.Transport.
+type Transport interface {
+	// read returns the token the request carries, "" when none.
+	read(m *Manager, ex Exchange) string
+	// send gives the client the token value of a saved session, or tells
+	// it to forget old, the token it sent, when value is "". It reports
+	// whether it added anything to the response.
+	send(m *Manager, ex Exchange, s *Session, value, old string) (bool, error)
+	// vary adds the request headers that read looks at to Vary.
+	vary(ex Exchange)
+	// check reports a transport that cannot work.
+	check() error
+}
+
+// DefaultTokenHeader is the header HeaderTransport("") and BearerTransport
+// use.
+const DefaultTokenHeader = "X-Session-Token"
+
+// CookieTransport carries the token in the cookie that Manager.Cookie
+// describes. A nil Manager.Transport means this one.
+func CookieTransport() Transport { return cookieTransport{} }
+
+// HeaderTransport carries the token in the request header name
+// (DefaultTokenHeader when empty) and hands new tokens to the client in the
+// response header of the same name, whenever the token changes: a new
+// session, Regenerate, or any save of a NewCookieManager's session. When
+// the session ends (Destroy, Clear, an unknown or expired token) the
+// response carries the header with an empty value, which tells the client
+// to drop its token. It never sets a cookie.
+func HeaderTransport(name string) Transport {
+	if name == "" {
+		name = DefaultTokenHeader
+	}
+	name = http.CanonicalHeaderKey(name)
+	return headerTransport{in: name, out: name}
+}
+
+// BearerTransport reads the token from "Authorization: Bearer <token>"
+// (RFC 6750) and hands new tokens to the client, as HeaderTransport("")
+// does, in the response header DefaultTokenHeader.
+func BearerTransport() Transport {
+	return headerTransport{in: "Authorization", scheme: "Bearer", out: DefaultTokenHeader}
+}
+
+// ChainTransport reads the token from the first of ts that carries one, as
+// Fiber's extractor chains do, and answers through that same transport,
+// or through ts[0] when the request carried no token. Put first the
+// transport that new clients should get: ChainTransport(CookieTransport(),
+// BearerTransport()) gives browsers a cookie and lets API clients that
+// hold a token send it as a bearer token.
+func ChainTransport(ts ...Transport) Transport { return chainTransport(ts) }
+
+type cookieTransport struct{}
+
+func (cookieTransport) read(m *Manager, ex Exchange) string {
+	v, _ := ex.Cookie(m.Cookie.Name)
+	return v
+}
+
+func (cookieTransport) send(m *Manager, ex Exchange, s *Session, value, _ string) (bool, error) {
+	if value == "" {
+		ex.AddResponseHeader("Set-Cookie", m.expiredCookie())
+		return true, nil
+	}
+	c := m.cookie(value, s)
+	if len(c) > maxTokenSize {
+		return false, fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxTokenSize)
+	}
+	ex.AddResponseHeader("Set-Cookie", c)
+	return true, nil
+}
+
+func (cookieTransport) vary(ex Exchange) { addVary(ex, "Cookie") }
+
+func (cookieTransport) check() error { return nil }
+
+// headerTransport reads the token from header in, after scheme and a space
+// when scheme is set, and sends it in header out.
+type headerTransport struct{ in, scheme, out string }
+
+func (h headerTransport) read(_ *Manager, ex Exchange) string {
+	v := ex.RequestHeader(h.in)
+	if h.scheme == "" {
+		return v
+	}
+	scheme, token, ok := strings.Cut(v, " ")
+	if !ok || !strings.EqualFold(scheme, h.scheme) {
+		return ""
+	}
+	return strings.TrimLeft(token, " ")
+}
+
+func (h headerTransport) send(_ *Manager, ex Exchange, _ *Session, value, old string) (bool, error) {
+	if value == old {
+		return false, nil // the client has it
+	}
+	if len(value) > maxTokenSize {
+		return false, fmt.Errorf("%w: a %d-byte token, the most a client sends back is %d", ErrCookieTooLarge, len(value), maxTokenSize)
+	}
+	ex.SetResponseHeader(h.out, value)
+	return true, nil
+}
+
+func (h headerTransport) vary(ex Exchange) { addVary(ex, h.in) }
+
+func (h headerTransport) check() error {
+	for _, name := range [...]string{h.in, h.out} {
+		if !validHeaderName(name) {
+			return fmt.Errorf("%w: %q is not a header name", ErrConfig, name)
+		}
+	}
+	return nil
+}
+
+type chainTransport []Transport
+
+func (c chainTransport) read(m *Manager, ex Exchange) string {
+	for _, t := range c {
+		if v := t.read(m, ex); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c chainTransport) send(m *Manager, ex Exchange, s *Session, value, old string) (bool, error) {
+	return c.carrier(m, ex).send(m, ex, s, value, old)
+}
+
+// carrier returns the transport the request's token came in, or the first.
+func (c chainTransport) carrier(m *Manager, ex Exchange) Transport {
+	for _, t := range c {
+		if t.read(m, ex) != "" {
+			return t
+		}
+	}
+	return c[0]
+}
+
+func (c chainTransport) vary(ex Exchange) {
+	for _, t := range c {
+		t.vary(ex)
+	}
+}
+
+func (c chainTransport) check() error {
+	if len(c) == 0 {
+		return fmt.Errorf("%w: a ChainTransport of no transport", ErrConfig)
+	}
+	for _, t := range c {
+		if t == nil {
+			return fmt.Errorf("%w: a nil Transport in a ChainTransport", ErrConfig)
+		}
+		if err := t.check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addVary adds name to the response's Vary unless it is there already, as
+// it is when several Managers serve one request.
+func addVary(ex Exchange, name string) {
+	for v := range strings.SplitSeq(ex.ResponseHeader("Vary"), ",") {
+		if strings.EqualFold(strings.TrimSpace(v), name) {
+			return
+		}
+	}
+	ex.AddResponseHeader("Vary", name)
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110 5.1).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if r >= 0x80 || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// maxTokenSize is the longest token a client is sure to send back: the
+// longest Set-Cookie value browsers keep, the limit Flask warns at. Longer
+// tokens are treated as absent without being looked at.
+const maxTokenSize = 4093

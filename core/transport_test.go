@@ -1,0 +1,145 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cloakroom/cloakroom/core"
+)
+
+func TestTransportsAreValidated(t *testing.T) {
+	for name, tr := range map[string]core.Transport{
+		"header name with a space": core.HeaderTransport("X Token"),
+		"header name with a colon": core.HeaderTransport("X-Token:"),
+		"empty chain":              core.ChainTransport(),
+		"nil in a chain":           core.ChainTransport(core.CookieTransport(), nil),
+		"bad header in a chain":    core.ChainTransport(core.CookieTransport(), core.HeaderTransport("a/b")),
+	} {
+		m := core.NewManager(newCounting(t))
+		m.Transport = tr
+		if err := m.Validate(); !errors.Is(err, core.ErrConfig) {
+			t.Errorf("%s: Validate = %v, want core.ErrConfig", name, err)
+		}
+	}
+	m := core.NewManager(newCounting(t))
+	m.Transport = core.ChainTransport(core.CookieTransport(), core.HeaderTransport(""), core.BearerTransport())
+	if err := m.Validate(); err != nil {
+		t.Errorf("a chain of every transport: Validate = %v", err)
+	}
+}
+
+// countingSigner counts the tokens it is asked to verify.
+type countingSigner struct {
+	testSigner
+	unsigned int
+}
+
+func (s *countingSigner) Unsign(v string) (string, error) {
+	s.unsigned++
+	return s.testSigner.Unsign(v)
+}
+
+// An oversized token is not verified nor looked up, whatever carries it.
+func TestOversizedTokenIsAbsent(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	signer := &countingSigner{}
+	m.Signer, m.Transport = signer, core.HeaderTransport("")
+	ex := newExchange("127.0.0.1:1")
+	ex.header.Set(core.DefaultTokenHeader, strings.Repeat("A", 5000)+".sig")
+	s, err := m.Begin(ex).Session(context.Background())
+	if err != nil || !s.IsNew() {
+		t.Fatalf("Session = new %v, %v; want a new session", s != nil && s.IsNew(), err)
+	}
+	if signer.unsigned != 0 {
+		t.Errorf("Unsign called %d times for a 5 KB token", signer.unsigned)
+	}
+	wantCalls(t, b)
+}
+
+// A cookie session (the whole session signed) travels in a header too, and
+// each change hands out a new token.
+func TestCookieSessionInHeader(t *testing.T) {
+	m, err := core.NewCookieManager("a test secret of thirty-two bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Transport = core.HeaderTransport("X-State")
+	step := func(token string, change func(*core.Session)) (*exchange, *core.Session) {
+		t.Helper()
+		ex := newExchange("127.0.0.1:1")
+		if token != "" {
+			ex.header.Set("X-State", token)
+		}
+		r := m.Begin(ex)
+		s, err := r.Session(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(s)
+		if err := r.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if sc := ex.out.Values("Set-Cookie"); len(sc) > 0 {
+			t.Errorf("Set-Cookie = %q, want none", sc)
+		}
+		return ex, s
+	}
+	ex, _ := step("", func(s *core.Session) { s.Set("n", 1) })
+	first := ex.out.Get("X-State")
+	if first == "" {
+		t.Fatal("no token handed out")
+	}
+	ex, s := step(first, func(s *core.Session) {})
+	if n, _ := s.GetInt("n"); n != 1 || ex.out.Values("X-State") != nil {
+		t.Errorf("read: n = %d, X-State = %q; want 1 and no new token", n, ex.out.Values("X-State"))
+	}
+	ex, _ = step(first, func(s *core.Session) { s.Set("n", 2) })
+	if second := ex.out.Get("X-State"); second == "" || second == first {
+		t.Errorf("a change handed out token %q, want a new one", second)
+	}
+}
+
+// A token the client could not send back is refused at the save, as a
+// cookie over 4093 bytes is.
+func TestTokenTooLarge(t *testing.T) {
+	m, err := core.NewCookieManager("a test secret of thirty-two bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Transport = core.HeaderTransport("")
+	r := m.Begin(newExchange("127.0.0.1:1"))
+	s, _ := r.Session(context.Background())
+	var big strings.Builder
+	for range 120 { // random, so that compression cannot shrink it
+		big.WriteString(core.RandomID{}.NewID())
+	}
+	s.Set("big", big.String())
+	if err := r.Commit(context.Background()); !errors.Is(err, core.ErrCookieTooLarge) {
+		t.Errorf("Commit = %v, want core.ErrCookieTooLarge", err)
+	}
+}
+
+// Two Managers on one response vary on Cookie once.
+func TestVaryIsAddedOnce(t *testing.T) {
+	ex := newExchange("127.0.0.1:1")
+	for range 2 {
+		m := core.NewManager(newCounting(t))
+		if _, err := m.Begin(ex).Session(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := ex.out.Values("Vary"); len(v) != 1 || v[0] != "Cookie" {
+		t.Errorf("Vary = %q, want Cookie once", v)
+	}
+	ex = newExchange("127.0.0.1:1")
+	ex.out.Add("Vary", "Accept-Encoding, cookie")
+	if _, err := core.NewManager(newCounting(t)).Begin(ex).Session(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v := ex.out.Values("Vary"); len(v) != 1 {
+		t.Errorf("Vary = %q, want the handler's, which names cookie already", v)
+	}
+}
