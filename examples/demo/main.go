@@ -29,7 +29,7 @@ import (
 // config is the command line.
 type config struct {
 	addr, framework, backend, dsn, preset, secret string
-	protect, trustedProxies                       string
+	protect, trustedProxies, transport            string
 	lifetime, idle                                time.Duration
 	// timeouts is no flag: the defaults suit the demo, and tests shorten
 	// them so that a stalled client is cut off in milliseconds. A zero
@@ -87,6 +87,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.dsn, "dsn", "", "the backend's address: a URL or DSN, a folder for filesystem, a file for sqlite")
 	fs.StringVar(&c.preset, "preset", "none", "none or quart (Quart-Session's layout); -backend django implies Django's")
 	fs.StringVar(&c.secret, "secret", "", "secret key, comma-separated for rotation (the first signs, all verify): signs ids, or the cookie for -backend cookie, or is Django's SECRET_KEY")
+	fs.StringVar(&c.transport, "transport", "cookie", "how the session token travels: cookie, header (X-Session-Token) or bearer (Authorization: Bearer, new tokens in X-Session-Token)")
 	fs.StringVar(&c.protect, "protect", "off", "session protection: off, address or network")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.lifetime, "lifetime", 0, "session lifetime (default: 14 days, 31 with -preset quart)")
@@ -137,7 +138,7 @@ func run(log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("demo listening", "url", "http://"+ln.Addr().String(), "framework", c.framework, "backend", c.backend)
+	log.Info("demo listening", "url", "http://"+ln.Addr().String(), "framework", c.framework, "backend", c.backend, "transport", c.transport)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.serve(ln) }()
 	select {
@@ -157,6 +158,15 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 		return nil, err
 	}
 	m.Logger = log
+	switch c.transport {
+	case "cookie", "":
+	case "header":
+		m.Transport = core.HeaderTransport("")
+	case "bearer":
+		m.Transport = core.BearerTransport()
+	default:
+		return nil, fmt.Errorf("unknown -transport %q", c.transport)
+	}
 	switch c.protect {
 	case "off":
 	case "address":
