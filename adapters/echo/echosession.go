@@ -15,6 +15,12 @@ import (
 // (slotKey), so that a request served by one Manager stores one value.
 const firstKey = "github.com/cloakroom/cloakroom/adapters/echo"
 
+// skipped holds the first slot of a request that m's middleware let pass
+// without a session: Get then answers core.ErrNoSession rather than with a
+// later Manager's session, while another middleware of m (on a group,
+// without the Skipper) may still serve the request there.
+type skipped struct{ m *core.Manager }
+
 // slotKey returns the echo.Context key of m's session state when m is not
 // the first Manager of a request.
 func slotKey(m *core.Manager) string { return fmt.Sprintf("%s#%p", firstKey, m) }
@@ -60,17 +66,17 @@ func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 	key := slotKey(m)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			first := c.Get(firstKey) == nil
+			v := c.Get(firstKey)
 			if skip(c) || m.Skip(c.Request().URL.Path) || slot(c, m, key) != nil {
-				if first { // Get must not reach a later Manager's session
-					c.Set(firstKey, (*state)(nil))
+				if v == nil { // Get must not answer for a later Manager
+					c.Set(firstKey, skipped{m})
 				}
 				return next(c)
 			}
-			if !first {
-				return serve(m, c, next, key)
+			if v == nil || v == any(skipped{m}) {
+				return serve(m, c, next, firstKey)
 			}
-			return serve(m, c, next, firstKey)
+			return serve(m, c, next, key)
 		}
 	}
 }

@@ -42,6 +42,10 @@ func (e exchange) ResponseHeader(name string) string {
 	return string(bytes.Join(e.c.Response().Header.PeekAll(name), []byte(", ")))
 }
 
+// SetResponseHeader replaces every line of the header: fasthttp's Set
+// alone replaces only the first, and a second line (a handler's
+// "Cache-Control: public" added twice) would survive beside the new value.
 func (e exchange) SetResponseHeader(name, value string) {
+	e.c.Response().Header.Del(name)
 	e.c.Response().Header.Set(name, value)
 }

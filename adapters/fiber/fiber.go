@@ -26,6 +26,12 @@ type (
 	slotKey  struct{ m *core.Manager }
 )
 
+// skipped holds the first slot of a request that m's middleware let pass
+// without a session: Get then answers core.ErrNoSession rather than with a
+// later Manager's session, while another middleware of m (on a group,
+// without Next) may still serve the request there.
+type skipped struct{ m *core.Manager }
+
 // New returns middleware that gives every request that asks for it a
 // session managed by config's Manager. Requests that the Manager marks
 // static, those for which Next returns true, and those that already have
@@ -42,15 +48,15 @@ func New(config ...Config) fiber.Handler {
 		panic(err)
 	}
 	return func(c *fiber.Ctx) error {
-		first := c.Locals(firstKey{}) == nil
+		v := c.Locals(firstKey{})
 		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) || slot(c, m) != nil {
-			if first { // Get must not reach a later Manager's session
-				c.Locals(firstKey{}, (*core.Request)(nil))
+			if v == nil { // Get must not answer for a later Manager
+				c.Locals(firstKey{}, skipped{m})
 			}
 			return c.Next()
 		}
 		r := m.Begin(exchange{c})
-		if first {
+		if v == nil || v == any(skipped{m}) {
 			c.Locals(firstKey{}, r)
 		} else {
 			c.Locals(slotKey{m}, r)
