@@ -3,22 +3,26 @@ module github.com/cloakroom/cloakroom/examples
 go 1.25.0
 
 require (
-	github.com/cloakroom/cloakroom v0.2.0
-	github.com/cloakroom/cloakroom/adapters/echo v0.2.0
-	github.com/cloakroom/cloakroom/adapters/fiber v0.2.0
-	github.com/cloakroom/cloakroom/adapters/gin v0.2.0
-	github.com/cloakroom/cloakroom/backends/memcached v0.2.0
-	github.com/cloakroom/cloakroom/backends/mongodb v0.2.0
-	github.com/cloakroom/cloakroom/backends/redis v0.2.0
-	github.com/cloakroom/cloakroom/backends/sql v0.2.0
+	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom/adapters/echo v0.3.0
+	github.com/cloakroom/cloakroom/adapters/echo5 v0.3.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.3.0
+	github.com/cloakroom/cloakroom/adapters/fiber3 v0.3.0
+	github.com/cloakroom/cloakroom/adapters/gin v0.3.0
+	github.com/cloakroom/cloakroom/backends/memcached v0.3.0
+	github.com/cloakroom/cloakroom/backends/mongodb v0.3.0
+	github.com/cloakroom/cloakroom/backends/redis v0.3.0
+	github.com/cloakroom/cloakroom/backends/sql v0.3.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
+	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v5 v5.4.4
 )
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
-	github.com/andybalholm/brotli v1.1.0 // indirect
+	github.com/andybalholm/brotli v1.2.0 // indirect
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
@@ -34,13 +38,15 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1 // indirect
 	github.com/goccy/go-json v0.10.5 // indirect
 	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/gofiber/schema v1.7.0 // indirect
+	github.com/gofiber/utils/v2 v2.0.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/pgx/v5 v5.8.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/klauspost/compress v1.17.9 // indirect
+	github.com/klauspost/compress v1.18.4 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
@@ -51,17 +57,18 @@ require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
+	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
 	github.com/redis/go-redis/v9 v9.22.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rivo/uniseg v0.2.0 // indirect
+	github.com/tinylib/msgp v1.6.3 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
-	github.com/valyala/fasthttp v1.51.0 // indirect
+	github.com/valyala/fasthttp v1.69.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
-	github.com/valyala/tcplisten v1.0.0 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect
 	github.com/xdg-go/scram v1.2.0 // indirect
 	github.com/xdg-go/stringprep v1.0.4 // indirect
@@ -69,10 +76,10 @@ require (
 	go.mongodb.org/mongo-driver/v2 v2.8.2 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
@@ -85,7 +92,9 @@ require (
 replace (
 	github.com/cloakroom/cloakroom => ../
 	github.com/cloakroom/cloakroom/adapters/echo => ../adapters/echo
+	github.com/cloakroom/cloakroom/adapters/echo5 => ../adapters/echo5
 	github.com/cloakroom/cloakroom/adapters/fiber => ../adapters/fiber
+	github.com/cloakroom/cloakroom/adapters/fiber3 => ../adapters/fiber3
 	github.com/cloakroom/cloakroom/adapters/gin => ../adapters/gin
 	github.com/cloakroom/cloakroom/backends/memcached => ../backends/memcached
 	github.com/cloakroom/cloakroom/backends/mongodb => ../backends/mongodb

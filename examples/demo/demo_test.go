@@ -19,7 +19,7 @@ import (
 )
 
 // frameworks lists every -framework value; each must pass the same script.
-var frameworks = []string{"nethttp", "gin", "echo", "fiber"}
+var frameworks = []string{"nethttp", "gin", "echo", "echo5", "fiber", "fiber3"}
 
 var errBroken = errors.New("store down")
 

@@ -239,6 +239,10 @@ func newServer(c config, a *app, m *core.Manager) (server, error) {
 		return httpServer(echoHandler(a, m), t), nil
 	case "fiber":
 		return fiberServer(a, m, t), nil
+	case "fiber3":
+		return fiber3Server(a, m, t), nil
+	case "echo5":
+		return httpServer(echo5Handler(a, m), t), nil
 	}
 	return server{}, fmt.Errorf("unknown -framework %q", c.framework)
 }

@@ -22,8 +22,8 @@ func TestQuickStartsBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := goBlock.FindAllSubmatch(readme, -1)
-	if len(blocks) < 4 {
-		t.Fatalf("found %d quick starts in README.md, want one each for net/http, gin, echo and fiber", len(blocks))
+	if len(blocks) < 6 {
+		t.Fatalf("found %d quick starts in README.md, want one each for net/http, gin, echo, echo5, fiber and fiber3", len(blocks))
 	}
 	here, _ := os.Getwd()
 	tmp := t.TempDir()
