@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	echosession "github.com/cloakroom/cloakroom/adapters/echo"
 	"github.com/cloakroom/cloakroom/core"
@@ -14,6 +15,7 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
 		e := echo.New()
+		e.Use(middleware.Recover())
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
 				r := c.Request()

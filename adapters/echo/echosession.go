@@ -89,7 +89,15 @@ func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) e
 	c.Set(key, s)
 	res := c.Response()
 	res.Before(s.beforeWrite)
+	returned := false
+	defer func() {
+		// A panic is on its way to a recover middleware, which will
+		// write the error through Response.WriteHeader: save nothing of
+		// a handler that did not finish, as a transaction rolls back.
+		s.abandoned = !returned
+	}()
 	err := next(c)
+	returned = true
 	if err != nil || res.Committed {
 		// Whoever writes the response, the HTTPErrorHandler included,
 		// goes through Response.WriteHeader and so through beforeWrite.

@@ -12,8 +12,9 @@ import (
 // core.Exchange over the echo.Context, so a request costs one allocation
 // for both.
 type state struct {
-	c   echo.Context
-	req *core.Request
+	c         echo.Context
+	req       *core.Request
+	abandoned bool // the handler panicked: save nothing
 }
 
 // beforeWrite is the Response.Before hook: Echo runs it inside
@@ -21,6 +22,9 @@ type state struct {
 // line is written, which is the last moment the cookie can be set. A failed
 // save turns the response into an error (503 when the backend failed).
 func (s *state) beforeWrite() {
+	if s.abandoned {
+		return
+	}
 	if err := s.req.Commit(s.c.Request().Context()); err != nil {
 		res := s.c.Response()
 		res.Status = core.HTTPStatus(err)

@@ -73,7 +73,15 @@ func serve(c *echo.Context, m *core.Manager, key string, next echo.HandlerFunc) 
 	s := begin(c)
 	s.req = m.Begin(s)
 	c.Set(key, s)
+	returned := false
+	defer func() {
+		// A panic is on its way to a recover middleware, which will
+		// write the error through s: save nothing of a handler that did
+		// not finish, as a transaction rolls back.
+		s.abandoned = !returned
+	}()
 	err := next(c)
+	returned = true
 	if err != nil || s.wrote {
 		// A handler's error is rendered by the HTTPErrorHandler once
 		// the chain has returned; its write goes through s, which

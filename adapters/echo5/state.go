@@ -25,8 +25,9 @@ type state struct {
 	ctx context.Context     // the request's context when the middleware ran
 	req *core.Request
 
-	wrote  bool // the status line, the handler's or the replacement, went out
-	failed int  // the replacement's status once the commit failed, else 0
+	wrote     bool // the status line, the handler's or the replacement, went out
+	failed    int  // the replacement's status once the commit failed, else 0
+	abandoned bool // the handler panicked: save nothing
 }
 
 // begin slips a new state under the request's Echo Response.
@@ -46,6 +47,9 @@ func begin(c *echo.Context) *state {
 // commit commits the session once; a failure turns the response into the
 // replacement error.
 func (s *state) commit() {
+	if s.abandoned {
+		return
+	}
 	if err := s.req.Commit(s.commitContext()); err != nil {
 		s.failed = core.HTTPStatus(err)
 	}

@@ -62,7 +62,6 @@ func writers() []writer {
 		{"UnencodableJSON", 500, "{\"message\":\"Internal Server Error\"}\n", false, func(c *echo.Context) error {
 			return c.JSON(200, map[string]any{"ch": make(chan int)}) // fails before writing
 		}},
-		{"Panic", 500, "{\"message\":\"Internal Server Error\"}\n", false, func(*echo.Context) error { panic("handler panicked") }},
 	}
 }
 

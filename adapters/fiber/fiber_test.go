@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	fibersession "github.com/cloakroom/cloakroom/adapters/fiber"
 	"github.com/cloakroom/cloakroom/backends/memory"
@@ -23,6 +24,7 @@ func TestConformance(t *testing.T) {
 		// fasthttp's default 4 KiB read buffer answers 431 to the kit's
 		// 4000-byte cookie before any handler runs.
 		app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 8192})
+		app.Use(recover.New())
 		app.Use(func(c *fiber.Ctx) error {
 			c.SetUserContext(adaptertest.Mark(c.UserContext()))
 			return c.Next()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/recover"
 
 	fibersession "github.com/cloakroom/cloakroom/adapters/fiber3"
 	"github.com/cloakroom/cloakroom/backends/memory"
@@ -23,6 +24,7 @@ func TestConformance(t *testing.T) {
 		// fasthttp's default 4 KiB read buffer answers 431 to the kit's
 		// 4000-byte cookie and 5000-byte token before any handler runs.
 		app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+		app.Use(recover.New())
 		app.Use(func(c fiber.Ctx) error {
 			c.SetContext(adaptertest.Mark(c.Context()))
 			return c.Next()

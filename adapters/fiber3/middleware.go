@@ -57,18 +57,12 @@ func New(config ...Config) fiber.Handler {
 // run calls the rest of the chain and commits r when it returns. Fiber
 // buffers the response: nothing has been sent then, and Fiber's error
 // handler has not run yet for the chain's error.
+//
+// A panic unwinds through here without a commit, on its way to a recover
+// middleware: nothing of a handler that did not finish is saved, as a
+// transaction rolls back.
 func run(c fiber.Ctx, r *core.Request) error {
-	returned := false
-	defer func() {
-		// A panic is unwinding through here, towards a recover middleware
-		// mounted outside that turns it into an error response. Save what
-		// the handler changed, as for a returned error; the panic goes on.
-		if !returned {
-			commit(c, r)
-		}
-	}()
 	err := c.Next()
-	returned = true
 	if !commit(c, r) {
 		return nil // the error response stands; Fiber's error handler must not overwrite it
 	}

@@ -2,6 +2,8 @@ package nethttp_test
 
 import (
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -28,7 +30,9 @@ func TestConformance(t *testing.T) {
 		mark := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sessions.ServeHTTP(w, r.WithContext(adaptertest.Mark(r.Context())))
 		})
-		srv := httptest.NewServer(mark)
+		srv := httptest.NewUnstartedServer(mark)
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the kit's panics
+		srv.Start()
 		t.Cleanup(srv.Close)
 		return srv.URL
 	})

@@ -207,6 +207,7 @@ func Run(t *testing.T, h Harness) {
 		{name: "DestroyDeletes", run: testDeletes("/destroy")},
 		{name: "RegenerateMovesData", run: testRegenerate},
 		{name: "LateChangeIsNotLost", run: testLateChange},
+		{name: "PanicSavesNothing", run: testPanic},
 		{name: "FailedLoadSavesNothing", run: testFailedLoad},
 		{name: "FailedSaveIsAnError", run: testFailedSave},
 		{name: "CorruptDataIsDiscarded", run: testCorrupt},
@@ -402,6 +403,40 @@ func testLateChange(t *testing.T, e *env) {
 	reported := slices.ContainsFunc(e.errors(), func(err error) bool { return errors.Is(err, core.ErrLateChange) })
 	if !saved && !reported {
 		t.Error("a change made after the response was written was neither saved nor reported")
+	}
+}
+
+// testPanic: a handler that panics before its response went out saves
+// nothing, as a transaction rolls back, whoever turns the panic into a
+// response (the framework's recover middleware, or net/http, which drops
+// the connection). Its half-made changes could break what the application
+// keeps true between keys.
+func testPanic(t *testing.T, e *env) {
+	cookie := e.login("a", "1")
+	if r, err := e.fetch("/panic?k=a&v=2", cookie); err == nil {
+		if r.status < 500 {
+			t.Errorf("/panic = %d %q, want a server error", r.status, r.body)
+		}
+		wantNoCookie(t, r)
+	}
+	e.wantReadsOnly() // net/http's client retries a GET whose connection the server dropped
+	if r := e.get("/get?k=a", cookie); r.body != "1" {
+		t.Errorf("after a panic /get = %q, want 1: the change was saved", r.body)
+	}
+	e.backend.Calls()
+	if r, err := e.fetch("/panic?k=a&v=2", ""); err == nil {
+		wantNoCookie(t, r)
+	}
+	e.wantCalls()
+}
+
+// wantReadsOnly fails if the backend got anything but reads.
+func (e *env) wantReadsOnly() {
+	e.t.Helper()
+	for _, call := range e.backend.Calls() {
+		if op, _, _ := strings.Cut(call, " "); op != "get" {
+			e.t.Errorf("backend call %q, want reads only", op)
+		}
 	}
 }
 

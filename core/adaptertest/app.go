@@ -3,10 +3,12 @@
 // adapter on a real loopback server and hands Run its address:
 //
 //	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
-//		// Build the framework's app with a middleware that marks the
-//		// request context with adaptertest.Mark, then the adapter's
-//		// middleware for each of ms in order, and one catch-all route
-//		// calling adaptertest.Serve. Start it and return its base URL.
+//		// Build the framework's app with its recover middleware, if it
+//		// has one, so that a handler's panic becomes a 500; a middleware
+//		// that marks the request context with adaptertest.Mark; the
+//		// adapter's middleware for each of ms in order; and one catch-all
+//		// route calling adaptertest.Serve. Start it and return its base
+//		// URL.
 //	})
 package adaptertest
 
@@ -125,6 +127,9 @@ func Serve(ctx context.Context, path string, query url.Values, ms []*core.Manage
 	case "/regenerate":
 		s.Regenerate()
 		w.WriteHeader(204)
+	case "/panic":
+		s.Set(k, v)
+		panic("adaptertest: the handler panics after a change")
 	case "/late":
 		w.WriteHeader(200)
 		fmt.Fprint(w, "written first")
