@@ -1,6 +1,8 @@
 // Package bench measures cloakroom against other Go session libraries on
 // the same machine in one run: scs and gorilla/sessions on net/http,
-// gin-contrib/sessions on gin, and Fiber's session middleware on Fiber.
+// gin-contrib/sessions on gin, and Fiber's session package on Fiber v2 and
+// v3; on Echo v5, for which echo-contrib's sessions have no release,
+// cloakroom runs alone.
 // It is a module of its own so that the peers never become dependencies of
 // the library. Everything is in its tests: run
 //

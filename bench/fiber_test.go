@@ -12,8 +12,8 @@ import (
 // On Fiber v2: cloakroom's adapter against Fiber's own session package with
 // its default in-memory storage.
 var fiberLibs = []lib{
-	{"cloakroom", cloakroomFiber},
-	{"fiber-session", fiberSession},
+	{name: "cloakroom", start: cloakroomFiber},
+	{name: "fiber-session", start: fiberSession},
 }
 
 func newFiberApp(middleware fiber.Handler, handler fiber.Handler) app {

@@ -18,8 +18,8 @@ import (
 // the bare id unless a Signer is set. Both stores copy the data on every
 // load and save (gob for memstore, tagged JSON for cloakroom).
 var ginLibs = []lib{
-	{"cloakroom", cloakroomGin},
-	{"gin-contrib", ginContrib},
+	{name: "cloakroom", start: cloakroomGin},
+	{name: "gin-contrib", start: ginContrib},
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }

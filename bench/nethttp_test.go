@@ -21,9 +21,9 @@ import (
 // measured with the data in a signed cookie: no store, but gob, HMAC and
 // base64 on every request that asks.
 var netHTTPLibs = []lib{
-	{"cloakroom", cloakroomNetHTTP},
-	{"scs", scsNetHTTP},
-	{"gorilla-cookie", gorillaCookie},
+	{name: "cloakroom", start: cloakroomNetHTTP},
+	{name: "scs", start: scsNetHTTP},
+	{name: "gorilla-cookie", start: gorillaCookie},
 }
 
 // cloakroomManager returns a Manager with defaults on a fresh memory backend.

@@ -34,3 +34,38 @@ PASS
 		t.Errorf("ratio %q", r)
 	}
 }
+
+// TestTableFrameworks checks that each framework's peers are compared with
+// the cloakroom row of their own framework, Fiber3's with Fiber3's rather
+// than Fiber's, and that a framework where cloakroom runs alone (Echo5)
+// gets rows without ratios.
+func TestTableFrameworks(t *testing.T) {
+	out := `BenchmarkEcho5/Read/cloakroom-2            100  1500 ns/op  1300 B/op  17 allocs/op
+BenchmarkFiber/Read/cloakroom-2            100  1000 ns/op   700 B/op  12 allocs/op
+BenchmarkFiber/Read/fiber-session-2        100  8000 ns/op  8400 B/op  180 allocs/op
+BenchmarkFiber3/Read/cloakroom-2           100  2000 ns/op   800 B/op  14 allocs/op
+BenchmarkFiber3/Read/fiber-session-2       100  9000 ns/op  4000 B/op  70 allocs/op
+`
+	names, results, _, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	writeTable(&b, names, results)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{
+		"| Echo5 | Read | cloakroom | 1500 | 1300 | 17 |  |  |  |",
+		"| Fiber | Read | cloakroom | 1000 | 700 | 12 |  |  |  |",
+		"| Fiber | Read | fiber-session | 8000 | 8400 | 180 | 8.0 | 12 | 15 |",
+		"| Fiber3 | Read | cloakroom | 2000 | 800 | 14 |  |  |  |",
+		"| Fiber3 | Read | fiber-session | 9000 | 4000 | 70 | 4.5 | 5.0 | 5.0 |",
+	}
+	if len(lines) != 2+len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), 2+len(want), b.String())
+	}
+	for i, w := range want {
+		if lines[2+i] != w {
+			t.Errorf("row %d:\n got %s\nwant %s", i, lines[2+i], w)
+		}
+	}
+}
