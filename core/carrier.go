@@ -10,17 +10,17 @@ type carrier interface {
 	// when it carries none that is valid.
 	open(ctx context.Context, value string) (*Session, error)
 	// save stores s if it needs it and says what to do with the cookie,
-	// whose new value it returns for cookieSet. The caller holds s.mu.
-	save(ctx context.Context, s *Session) (cookieAction, string, error)
+	// whose new value it returns for tokenSet. The caller holds s.mu.
+	save(ctx context.Context, s *Session) (tokenAction, string, error)
 	// newID returns an id for a new session.
 	newID() string
 }
 
-// cookieAction is what a commit does with the session cookie.
-type cookieAction int
+// tokenAction is what a commit does with the client's token.
+type tokenAction int
 
 const (
-	cookieKeep cookieAction = iota // send nothing
-	cookieSet                      // send the new value
-	cookieDrop                     // expire the client's cookie, if it sent one
+	tokenKeep tokenAction = iota // send nothing
+	tokenSet                     // send the new value
+	tokenDrop                    // make the client drop its token, if it sent one
 )

@@ -40,18 +40,18 @@ func (c cookies) open(ctx context.Context, value string) (*Session, error) {
 
 // save seals the session into the cookie when it changed. The caller holds
 // s.mu.
-func (c cookies) save(_ context.Context, s *Session) (cookieAction, string, error) {
+func (c cookies) save(_ context.Context, s *Session) (tokenAction, string, error) {
 	m := c.m
 	defer s.saved()
 	switch {
 	case s.modified && !s.empty():
 		payload, err := m.codec().Encode(s.data)
 		if err != nil {
-			return cookieKeep, "", fmt.Errorf("cloakroom: encode session: %w", err)
+			return tokenKeep, "", fmt.Errorf("cloakroom: encode session: %w", err)
 		}
-		return cookieSet, c.sealer.Dumps(payload, m.now()), nil
+		return tokenSet, c.sealer.Dumps(payload, m.now()), nil
 	case s.modified || !s.stored:
-		return cookieDrop, "", nil
+		return tokenDrop, "", nil
 	}
-	return cookieKeep, "", nil
+	return tokenKeep, "", nil
 }

@@ -283,9 +283,9 @@ func (m *Manager) transport() Transport {
 
 // Validate reports a Manager that cannot work as configured: nil, a
 // missing Backend, cookie sessions that would never expire, a Transport
-// with no way in. Every adapter
-// calls it when it is built and panics with its error, so that a wiring
-// mistake shows at start-up rather than as requests without sessions.
+// with no way in. Every adapter calls it when it is built and panics with
+// its error, so that a wiring mistake shows at start-up rather than as
+// requests without sessions.
 func (m *Manager) Validate() error {
 	switch {
 	case m == nil:

@@ -93,12 +93,12 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 }
 
 // Commit saves the session if it needs saving and hands the client its
-// token (sets or expires the cookie, by default). Adapters call it before the response's headers are written; a
-// change made after it is reported to the ErrorHandler. It does nothing for
-// a request that never asked for its session or whose load failed. A failed
-// save is reported to the ErrorHandler and returned, so that the adapter
-// can answer with an error (HTTPStatus) instead of the handler's response;
-// no cookie is sent then.
+// token (sets or expires the cookie, by default). Adapters call it before
+// the response's headers are written; a change made after it is reported
+// to the ErrorHandler. It does nothing for a request that never asked for
+// its session or whose load failed. A failed save is reported to the
+// ErrorHandler and returned, so that the adapter can answer with an error
+// (HTTPStatus) instead of the handler's response; no token is sent then.
 func (r *Request) Commit(ctx context.Context) error {
 	err := r.commit(ctx)
 	if err != nil {
@@ -128,7 +128,7 @@ func (r *Request) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if action == cookieKeep || (action == cookieDrop && r.token == "") {
+	if action == tokenKeep || (action == tokenDrop && r.token == "") {
 		return nil
 	}
 	sent, err := r.m.transport().send(r.m, r.ex, s, value, r.token)

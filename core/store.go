@@ -81,18 +81,18 @@ const (
 	wroteDeletion         // stored data was deleted
 )
 
-func (st store) save(ctx context.Context, s *Session) (cookieAction, string, error) {
+func (st store) save(ctx context.Context, s *Session) (tokenAction, string, error) {
 	out, err := st.write(ctx, s)
 	switch {
 	case err != nil:
-		return cookieKeep, "", err
+		return tokenKeep, "", err
 	case out == wroteData:
-		return cookieSet, st.m.signedID(s.id), nil
+		return tokenSet, st.m.signedID(s.id), nil
 	case !s.stored:
 		// The client's id is gone or was never ours: stop it coming back.
-		return cookieDrop, "", nil
+		return tokenDrop, "", nil
 	}
-	return cookieKeep, "", nil
+	return tokenKeep, "", nil
 }
 
 // write saves s, conditionally when the backend allows, within the
