@@ -91,7 +91,7 @@ export GONOSUMDB=github.com/cloakroom
 export GOSUMDB=sum.golang.org
 export GOFLAGS=-trimpath
 
-mods=(github.com/cloakroom/cloakroom github.com/cloakroom/cloakroom/adapters/gin github.com/cloakroom/cloakroom/backends/redis)
+mods=(github.com/cloakroom/cloakroom github.com/cloakroom/cloakroom/adapters/gin github.com/cloakroom/cloakroom/adapters/echo5 github.com/cloakroom/cloakroom/backends/redis)
 say "in $out: go get ${mods[*]/%/@$version}"
 (cd "$out" && "$go" get "${mods[@]/%/@$version}") ||
 	fail "go get could not resolve the release at $version"

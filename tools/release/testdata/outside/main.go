@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net/http"
 
+	echosession "github.com/cloakroom/cloakroom/adapters/echo5"
 	ginsession "github.com/cloakroom/cloakroom/adapters/gin"
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/backends/redis"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/gin-gonic/gin"
+	"github.com/labstack/echo/v5"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -42,6 +44,26 @@ func newRouter(m *core.Manager) *gin.Engine {
 	return r
 }
 
+// newEcho serves GET /visits, which counts the requests of one session,
+// through Echo v5 with the token in a header rather than a cookie.
+func newEcho(m *core.Manager) *echo.Echo {
+	m.Transport = core.HeaderTransport("")
+	e := echo.New()
+	e.Use(echosession.Middleware(m))
+	e.GET("/visits", func(c *echo.Context) error {
+		s, err := echosession.Get(c)
+		if err != nil {
+			return err
+		}
+		n, err := s.Incr("visits", 1)
+		if err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, fmt.Sprint(n))
+	})
+	return e
+}
+
 func main() {
 	// The redis backend needs no server to be built: New does no I/O.
 	client := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
@@ -51,6 +73,7 @@ func main() {
 	store := memory.New(memory.Options{})
 	defer store.Close()
 	r := newRouter(core.NewManager(store))
+	e := newEcho(core.NewManager(store))
 
-	fmt.Printf("%d routes; a redis manager with cookie %q\n", len(r.Routes()), withRedis.Cookie.Name)
+	fmt.Printf("%d gin and %d echo routes; a redis manager with cookie %q\n", len(r.Routes()), len(e.Router().Routes()), withRedis.Cookie.Name)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,5 +54,33 @@ func TestSessionThroughGin(t *testing.T) {
 	}
 	if got, _ := get(t, srv.URL+"/get", nil); got != "" {
 		t.Errorf("a request without the cookie got %q, want an empty session", got)
+	}
+}
+
+func TestHeaderTokenThroughEcho(t *testing.T) {
+	store := memory.New(memory.Options{})
+	defer store.Close()
+	srv := httptest.NewServer(newEcho(core.NewManager(store)))
+	defer srv.Close()
+
+	token := ""
+	for want := 1; want <= 2; want++ {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/visits", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(core.DefaultTokenHeader, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(body) != fmt.Sprint(want) || len(res.Cookies()) > 0 {
+			t.Fatalf("visit %d = %q with cookies %v, want %d and no cookie", want, body, res.Cookies(), want)
+		}
+		if v := res.Header.Get(core.DefaultTokenHeader); v != "" {
+			token = v
+		}
 	}
 }
