@@ -84,7 +84,7 @@ func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 // serve runs next with a session kept under key and makes sure it is
 // committed.
 func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) error {
-	s := &state{c: c}
+	s := &state{c: c, ctx: c.Request().Context()}
 	s.req = m.Begin(s)
 	c.Set(key, s)
 	res := c.Response()
@@ -105,7 +105,7 @@ func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) e
 	}
 	// The handler wrote nothing: net/http will send the headers as they
 	// are once Echo returns, so commit now.
-	if err := s.req.Commit(c.Request().Context()); err != nil {
+	if err := s.req.Commit(s.commitContext()); err != nil {
 		return echo.NewHTTPError(core.HTTPStatus(err), notSaved).SetInternal(err)
 	}
 	return nil

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	echosession "github.com/cloakroom/cloakroom/adapters/echo"
 	"github.com/cloakroom/cloakroom/core"
@@ -89,5 +91,34 @@ func TestStaticPassesThrough(t *testing.T) {
 	rec := f.do("/static/app.css", f.login("k", "v"))
 	if !errors.Is(got, core.ErrNoSession) || rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Vary") != "" {
 		t.Errorf("static request: Get = %v, headers %v", got, rec.Header())
+	}
+}
+
+// TestContextTimeoutInside: middleware.ContextTimeout, inside the
+// sessions', cancels the context it put on the request as it returns,
+// before the error handler writes or the middleware commits after a silent
+// handler. The save must not fail for that.
+func TestContextTimeoutInside(t *testing.T) {
+	for name, handler := range map[string]echo.HandlerFunc{
+		"silent": func(echo.Context) error { return nil },
+		"error":  func(echo.Context) error { return echo.NewHTTPError(http.StatusTeapot, "teapot") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.e.Use(middleware.ContextTimeout(time.Minute))
+			f.e.GET("/t", func(c echo.Context) error {
+				s, err := echosession.Get(c)
+				if err != nil {
+					return err
+				}
+				s.Set("k", "v")
+				return handler(c)
+			})
+			rec := httptest.NewRecorder()
+			f.e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/t", nil))
+			if rec.Code == http.StatusServiceUnavailable || len(rec.Result().Cookies()) == 0 {
+				t.Fatalf("status %d, cookies %v: the save failed on the cancelled context", rec.Code, rec.Result().Cookies())
+			}
+		})
 	}
 }

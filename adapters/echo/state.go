@@ -1,6 +1,7 @@
 package echosession
 
 import (
+	"context"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,8 @@ import (
 type state struct {
 	c         echo.Context
 	req       *core.Request
-	abandoned bool // the handler panicked: save nothing
+	ctx       context.Context // the request's context when the middleware ran
+	abandoned bool            // the handler panicked: save nothing
 }
 
 // beforeWrite is the Response.Before hook: Echo runs it inside
@@ -25,11 +27,22 @@ func (s *state) beforeWrite() {
 	if s.abandoned {
 		return
 	}
-	if err := s.req.Commit(s.c.Request().Context()); err != nil {
+	if err := s.req.Commit(s.commitContext()); err != nil {
 		res := s.c.Response()
 		res.Status = core.HTTPStatus(err)
 		res.Writer = &dropWriter{w: res.Writer, res: res, status: res.Status}
 	}
+}
+
+// commitContext is the request's context, unless a middleware inside this
+// one cancelled the context it put on the request before the response
+// went out: middleware.ContextTimeout does that when it returns, before
+// the HTTPErrorHandler writes. Then it is the context this middleware saw.
+func (s *state) commitContext() context.Context {
+	if ctx := s.c.Request().Context(); ctx.Err() == nil {
+		return ctx
+	}
+	return s.ctx
 }
 
 // Cookie implements core.Exchange.
