@@ -10,6 +10,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # FUZZ lists the fuzz targets as package:Target, packages relative to the
 # root module. go test -fuzz takes one target per run, hence the list.
 FUZZ := ./core:FuzzCookieSession \
+	./core:FuzzTokenTransports \
 	./core/codec:FuzzTaggedJSON \
 	./core/signing:FuzzSignerUnsign \
 	./core/signing:FuzzTimedLoads \
