@@ -47,4 +47,10 @@
 // gets a 503 "session could not be saved" (500 when the data could not
 // be encoded) instead of the handler's
 // response, and the handler's further writes fail with ErrResponseDropped.
+//
+// Several Managers can serve one request, say a login session and a
+// short-lived one: install a middleware for each. Get returns the session
+// of the first (outermost); GetFor names the Manager. The token travels
+// in the cookie unless the Manager's Transport says otherwise (a header
+// or a bearer token, for API clients).
 package echosession

@@ -40,4 +40,10 @@
 // the error handler, in a body stream writer, after a websocket upgrade)
 // cannot be saved and are reported to the Manager's ErrorHandler as
 // core.ErrLateChange.
+//
+// Several Managers can serve one request, say a login session and a
+// short-lived one: install a middleware for each. Get returns the session
+// of the first (outermost); GetFor names the Manager. The token travels
+// in the cookie unless the Manager's Transport says otherwise (a header
+// or a bearer token, for API clients).
 package fibersession

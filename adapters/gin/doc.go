@@ -44,4 +44,10 @@
 // at all), when the handler chain returns, before gin writes the status.
 // Like gin's own writer, c.Status and c.Writer.WriteHeader only record the
 // status, so the session can still change after them.
+//
+// Several Managers can serve one request, say a login session and a
+// short-lived one: install a middleware for each. Get returns the session
+// of the first (outermost); GetFor names the Manager. The token travels
+// in the cookie unless the Manager's Transport says otherwise (a header
+// or a bearer token, for API clients).
 package ginsession
