@@ -15,7 +15,9 @@ import (
 // with a bad signature is treated as absent.
 //
 // Make one with CookieTransport, HeaderTransport, BearerTransport or
-// ChainTransport and set it as Manager.Transport.
+// ChainTransport and set it as Manager.Transport. Its methods are
+// unexported: those four are the only Transports, so that every way in
+// keeps the checks above.
 type Transport interface {
 	// read returns the token the request carries, "" when none.
 	read(m *Manager, ex Exchange) string
