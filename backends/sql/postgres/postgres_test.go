@@ -92,42 +92,24 @@ func TestOpenInvalidDSN(t *testing.T) {
 	}
 }
 
-// TestStalledServer puts a proxy that stops forwarding between a Store made
-// by Open with default options and the server: every call, and a Manager's
-// Load and Save, fail within 2 seconds, also with 20 requests at once; the
-// Store works again once the proxy forwards again.
+// TestStalledServer: a Store made by Open with default options fails
+// every call within 2 seconds while a proxy in front of the server stops
+// forwarding, and works again once it forwards (sqltest.CheckStalled).
 func TestStalledServer(t *testing.T) {
 	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
-	p := backendtest.StartProxy(t, sqltest.PostgresAddr(t))
-	ctx := context.Background()
-	s, err := postgres.Open(ctx, sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.CreateTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	backendtest.CheckFrozen(t, s, p.Stall, p.Resume)
+	sqltest.CheckStalled(t, sqltest.PostgresAddr(t), sqltest.PostgresVia, openDefault)
 }
 
 // TestOpenStalled: Open with a context without deadline gives up on a
-// server that accepts connections but never answers, after the default
-// connect timeout. The pool's own connection attempts, which database/sql
-// makes without any deadline, are bounded the same way.
+// server that never answers its handshake after the default connect
+// timeout. The pool's own connection attempts, which database/sql makes
+// without any deadline, are bounded the same way.
 func TestOpenStalled(t *testing.T) {
 	_ = sqltest.PostgresDSN(t) // skips when the server is unreachable
-	p := backendtest.StartProxy(t, sqltest.PostgresAddr(t))
-	p.Stall()
-	o := backendtest.Timed(func(ctx context.Context) error {
-		s, err := postgres.Open(ctx, sqltest.PostgresVia(t, p.Addr), sqlstore.Options{})
-		if err == nil {
-			_ = s.Close()
-		}
-		return err
-	})
-	if o.Err == nil || o.Hung || o.Took > sqlstore.DefaultConnectTimeout+time.Second {
-		t.Fatalf("Open on a stalled server: %v after %v, want an error after about %v", o.Err, o.Took, sqlstore.DefaultConnectTimeout)
-	}
-	t.Logf("Open on a stalled server failed after %v: %v", o.Took.Round(time.Millisecond), o.Err)
+	sqltest.CheckOpenStalled(t, sqltest.PostgresAddr(t), sqltest.PostgresVia, openDefault, sqlstore.DefaultConnectTimeout)
+}
+
+// openDefault is Open with default options.
+func openDefault(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	return postgres.Open(ctx, dsn, sqlstore.Options{})
 }
