@@ -451,27 +451,7 @@ func TestClusterConditionalOnSeveralMasters(t *testing.T) {
 			t.Fatalf("SetIf(%q) with a stale version = %v, want ErrConflict", key, err)
 		}
 	}
-	var mu sync.Mutex
-	perMaster := map[string]int{}
-	err := client.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
-		found, err := scanAll(ctx, m, escapeGlob(prefix)+"*")
-		mu.Lock()
-		defer mu.Unlock()
-		perMaster[m.Options().Addr] = len(found)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := 0
-	for _, c := range perMaster {
-		if c > 0 {
-			used++
-		}
-	}
-	if used < 2 {
-		t.Fatalf("keys per master = %v, want keys on at least 2 masters", perMaster)
-	}
+	wantSpread(t, client, prefix)
 	for _, key := range keys {
 		if err := store.DeleteIf(ctx, key, core.Version("v2")); err != nil {
 			t.Fatalf("DeleteIf(%q): %v", key, err)

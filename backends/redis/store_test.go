@@ -67,28 +67,7 @@ func TestClusterSpreadsKeys(t *testing.T) {
 		t.Cleanup(func() { _ = store.Delete(context.Background(), key) })
 		want = append(want, key)
 	}
-	var mu sync.Mutex
-	perMaster := map[string]int{}
-	err := client.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
-		keys, err := scanAll(ctx, m, escapeGlob(prefix)+"*")
-		mu.Lock()
-		defer mu.Unlock()
-		perMaster[m.Options().Addr] = len(keys)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := 0
-	for _, c := range perMaster {
-		if c > 0 {
-			used++
-		}
-	}
-	if used < 2 {
-		t.Fatalf("keys per master = %v, want keys on at least 2 masters", perMaster)
-	}
-	t.Logf("keys per master: %v", perMaster)
+	t.Logf("keys per master: %v", wantSpread(t, client, prefix))
 	got := collect(t, store, prefix)
 	if !slices.Equal(got, want) {
 		t.Fatalf("Keys found %d keys, want %d", len(got), len(want))
@@ -332,4 +311,33 @@ func TestCloseLeavesCallersClientOpen(t *testing.T) {
 	if err := client.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("client closed by Store.Close: %v", err)
 	}
+}
+
+// wantSpread fails the test unless the keys under prefix sit on at least
+// two of the Cluster's masters, so that a test of them crosses slots; it
+// returns how many each master holds.
+func wantSpread(t *testing.T, client *goredis.ClusterClient, prefix string) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	perMaster := map[string]int{}
+	err := client.ForEachMaster(context.Background(), func(ctx context.Context, m *goredis.Client) error {
+		keys, err := scanAll(ctx, m, escapeGlob(prefix)+"*")
+		mu.Lock()
+		defer mu.Unlock()
+		perMaster[m.Options().Addr] = len(keys)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for _, c := range perMaster {
+		if c > 0 {
+			used++
+		}
+	}
+	if used < 2 {
+		t.Fatalf("keys per master = %v, want keys on at least 2 masters", perMaster)
+	}
+	return perMaster
 }
