@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 		}
 		e.Any("/*", func(c *echo.Context) error {
 			r := c.Request()
-			adaptertest.Serve(r.Context(), r.URL.Path, c.QueryParams(), ms,
+			adaptertest.Serve(r.URL.Path, c.QueryParams(), ms,
 				func(m *core.Manager) (*core.Session, error) {
 					if m == nil {
 						return echosession.Get(c)

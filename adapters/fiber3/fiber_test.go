@@ -37,7 +37,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			adaptertest.Serve(c.Context(), c.Path(), query, ms, func(m *core.Manager) (*core.Session, error) {
+			adaptertest.Serve(c.Path(), query, ms, func(m *core.Manager) (*core.Session, error) {
 				if m == nil {
 					return fibersession.Get(c)
 				}

@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 			r.Use(ginsession.Middleware(m))
 		}
 		r.Any("/*path", func(c *gin.Context) {
-			adaptertest.Serve(c.Request.Context(), c.Request.URL.Path, c.Request.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
+			adaptertest.Serve(c.Request.URL.Path, c.Request.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
 				if m == nil {
 					return ginsession.Get(c)
 				}

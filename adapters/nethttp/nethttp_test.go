@@ -17,7 +17,7 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T, ms ...*core.Manager) string {
 		var sessions http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			adaptertest.Serve(r.Context(), r.URL.Path, r.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
+			adaptertest.Serve(r.URL.Path, r.URL.Query(), ms, func(m *core.Manager) (*core.Session, error) {
 				if m == nil {
 					return nethttp.Get(r)
 				}

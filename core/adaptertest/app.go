@@ -50,12 +50,12 @@ func marked(ctx context.Context) bool {
 type Sessions func(m *core.Manager) (*core.Session, error)
 
 // Serve is the application the suite drives. Adapter tests call it from a
-// catch-all route with the request's context, URL path and query, the
+// catch-all route with the request's URL path and query, the
 // Managers the Harness was given, the adapter's Sessions, and the
 // response. It answers every route of the suite; see the suite's tests for
 // what each does. The query's slot=N picks ms[N]'s session; without it the
 // route uses the adapter's default, which must be ms[0]'s.
-func Serve(ctx context.Context, path string, query url.Values, ms []*core.Manager, sessions Sessions, w ResponseWriter) {
+func Serve(path string, query url.Values, ms []*core.Manager, sessions Sessions, w ResponseWriter) {
 	switch path {
 	case "/healthz":
 		w.WriteHeader(200)
