@@ -26,9 +26,10 @@ var (
 	// cookie larger than browsers keep.
 	ErrCookieTooLarge = errors.New("cloakroom: session too large for a cookie")
 	// ErrPublicSession reports a response that the handler marked
-	// Cache-Control: public although it sets or expires the session
-	// cookie; the Manager made it private instead. The response is sent.
-	ErrPublicSession = errors.New("cloakroom: a response that sets the session cookie was marked public; sent as private")
+	// Cache-Control: public although it hands out or ends a session token
+	// (sets or expires the cookie, by default); the Manager made it
+	// private instead. The response is sent.
+	ErrPublicSession = errors.New("cloakroom: a response that carries a session token was marked public; sent as private")
 	// ErrReservedKey reports an attempt to set, delete or update one of the
 	// keys the Manager keeps for itself (see Reserved).
 	ErrReservedKey = errors.New("cloakroom: reserved session key")

@@ -131,19 +131,19 @@ func (r *Request) commit(ctx context.Context) error {
 	if action == tokenKeep || (action == tokenDrop && r.token == "") {
 		return nil
 	}
-	sent, err := r.m.transport().send(r.m, r.ex, s, value, r.token)
-	if err != nil || !sent {
+	field, err := r.m.transport().send(r.m, r.ex, s, value, r.token)
+	if err != nil || field == "" {
 		return err
 	}
-	return r.keepFromSharedCaches()
+	return r.keepFromSharedCaches(field)
 }
 
-// keepFromSharedCaches makes a response that carries a session token, or
-// ends one, private, so that no shared cache hands the token, or the page
-// made for this session, to another user. A handler's "public" is replaced
-// and reported.
-func (r *Request) keepFromSharedCaches() error {
-	cc, public := httpcache.Private(r.ex.ResponseHeader("Cache-Control"))
+// keepFromSharedCaches makes a response that carries a session token in
+// its header field, or ends one, private, so that no shared cache hands
+// the token, or the page made for this session, to another user. A
+// handler's "public" is replaced and reported.
+func (r *Request) keepFromSharedCaches(field string) error {
+	cc, public := httpcache.Private(r.ex.ResponseHeader("Cache-Control"), field)
 	r.ex.SetResponseHeader("Cache-Control", cc)
 	if public {
 		return ErrPublicSession

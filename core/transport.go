@@ -22,9 +22,9 @@ type Transport interface {
 	// read returns the token the request carries, "" when none.
 	read(m *Manager, ex Exchange) string
 	// send gives the client the token value of a saved session, or tells
-	// it to forget old, the token it sent, when value is "". It reports
-	// whether it added anything to the response.
-	send(m *Manager, ex Exchange, s *Session, value, old string) (bool, error)
+	// it to forget old, the token it sent, when value is "". It returns
+	// the response header it wrote, "" when the client needs nothing.
+	send(m *Manager, ex Exchange, s *Session, value, old string) (field string, err error)
 	// vary adds the request headers that read looks at to Vary.
 	vary(ex Exchange)
 	// check reports a transport that cannot work.
@@ -76,17 +76,17 @@ func (cookieTransport) read(m *Manager, ex Exchange) string {
 	return v
 }
 
-func (cookieTransport) send(m *Manager, ex Exchange, s *Session, value, _ string) (bool, error) {
+func (cookieTransport) send(m *Manager, ex Exchange, s *Session, value, _ string) (string, error) {
 	if value == "" {
 		ex.AddResponseHeader("Set-Cookie", m.expiredCookie())
-		return true, nil
+		return "Set-Cookie", nil
 	}
 	c := m.cookie(value, s)
 	if len(c) > maxTokenSize {
-		return false, fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxTokenSize)
+		return "", fmt.Errorf("%w: %d bytes, browsers keep %d", ErrCookieTooLarge, len(c), maxTokenSize)
 	}
 	ex.AddResponseHeader("Set-Cookie", c)
-	return true, nil
+	return "Set-Cookie", nil
 }
 
 func (cookieTransport) vary(ex Exchange) { addVary(ex, "Cookie") }
@@ -109,15 +109,15 @@ func (h headerTransport) read(_ *Manager, ex Exchange) string {
 	return strings.TrimLeft(token, " ")
 }
 
-func (h headerTransport) send(_ *Manager, ex Exchange, _ *Session, value, old string) (bool, error) {
+func (h headerTransport) send(_ *Manager, ex Exchange, _ *Session, value, old string) (string, error) {
 	if value == old {
-		return false, nil // the client has it
+		return "", nil // the client has it
 	}
 	if len(value) > maxTokenSize {
-		return false, fmt.Errorf("%w: a %d-byte token, the most a client sends back is %d", ErrCookieTooLarge, len(value), maxTokenSize)
+		return "", fmt.Errorf("%w: a %d-byte token, the most a client sends back is %d", ErrCookieTooLarge, len(value), maxTokenSize)
 	}
 	ex.SetResponseHeader(h.out, value)
-	return true, nil
+	return h.out, nil
 }
 
 func (h headerTransport) vary(ex Exchange) { addVary(ex, h.in) }
@@ -142,7 +142,7 @@ func (c chainTransport) read(m *Manager, ex Exchange) string {
 	return ""
 }
 
-func (c chainTransport) send(m *Manager, ex Exchange, s *Session, value, old string) (bool, error) {
+func (c chainTransport) send(m *Manager, ex Exchange, s *Session, value, old string) (string, error) {
 	return c.carrier(m, ex).send(m, ex, s, value, old)
 }
 

@@ -143,3 +143,36 @@ func TestVaryIsAddedOnce(t *testing.T) {
 		t.Errorf("Vary = %q, want the handler's, which names cookie already", v)
 	}
 }
+
+// A response that hands out a token is private, and its no-cache names the
+// header the token is in: one directive, however many Managers hand one
+// out.
+func TestTokenResponsesNameTheirField(t *testing.T) {
+	cookies := core.NewManager(newCounting(t))
+	device := core.NewManager(newCounting(t))
+	device.Transport = core.HeaderTransport("X-Device-Token")
+	for _, tc := range []struct {
+		ms   []*core.Manager
+		want string
+	}{
+		{[]*core.Manager{device}, `private, no-cache="X-Device-Token"`},
+		{[]*core.Manager{cookies, cookies}, `private, no-cache="Set-Cookie"`},
+		{[]*core.Manager{cookies, device}, `private, no-cache="Set-Cookie, X-Device-Token"`},
+	} {
+		ex := newExchange("127.0.0.1:1")
+		for _, m := range tc.ms {
+			r := m.Begin(ex)
+			s, err := r.Session(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Set("a", 1)
+			if err := r.Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cc := ex.out.Values("Cache-Control"); len(cc) != 1 || cc[0] != tc.want {
+			t.Errorf("%d Managers: Cache-Control = %q, want %q", len(tc.ms), cc, tc.want)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func parseFlags(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.framework, "framework", "nethttp", "nethttp, gin, echo or fiber")
+	fs.StringVar(&c.framework, "framework", "nethttp", "nethttp, gin, echo, echo5 (Echo v5), fiber or fiber3 (Fiber v3)")
 	fs.StringVar(&c.backend, "backend", "memory", "memory, filesystem, redis, memcached, mongodb, postgres, mysql, sqlite, cookie (signed cookies, no store) or django (Django's django_session table)")
 	fs.StringVar(&c.dsn, "dsn", "", "the backend's address: a URL or DSN, a folder for filesystem, a file for sqlite")
 	fs.StringVar(&c.preset, "preset", "none", "none or quart (Quart-Session's layout); -backend django implies Django's")
