@@ -3,7 +3,6 @@ package memcached
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -198,28 +197,7 @@ func TestFrozenServerDefaults(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	m := core.NewManager(s)
 	ctx := context.Background()
-	ids := make([]string, callers)
-	loaded := make([]*core.Session, callers)
-	for i := range callers {
-		session := m.New(ctx)
-		session.Set("n", i)
-		if _, err := m.Save(ctx, session); err != nil {
-			t.Fatalf("Save with the server up: %v", err)
-		}
-		ids[i] = session.ID()
-	}
-	// Loaded concurrently, so that the client keeps several idle
-	// connections: the freeze then catches pooled connections and new ones.
-	for i, c := range backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		var err error
-		loaded[i], err = m.Load(ctx, ids[i])
-		return err
-	}) {
-		if c.Err != nil {
-			t.Fatalf("Load #%d with the server up: %v", i, c.Err)
-		}
-		loaded[i].Set("n", i+1)
-	}
+	loaded := backendtest.LoadedSessions(t, m, callers)
 
 	srv.signal(syscall.SIGSTOP)
 	thawed := false
@@ -229,7 +207,7 @@ func TestFrozenServerDefaults(t *testing.T) {
 		}
 	}()
 
-	key := m.KeyPrefix + ids[0]
+	key := m.KeyPrefix + loaded[0].ID()
 	version := core.Version{0, 0, 0, 0, 0, 0, 0, 1}
 	isStoreErr := func(err error) bool {
 		return strings.HasPrefix(err.Error(), "memcached: ") &&
@@ -253,46 +231,12 @@ func TestFrozenServerDefaults(t *testing.T) {
 		t.Logf("%s failed after %v: %v", call.name, c.Took.Round(time.Millisecond), c.Err)
 	}
 
-	isBackend := func(err error) bool { return errors.Is(err, core.ErrBackend) }
-	loads := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := m.Load(ctx, ids[i])
-		return err
-	})
-	for i, c := range loads {
-		backendtest.WantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, callers), c, isBackend)
-	}
-	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
-		callers, backendtest.Slowest(loads).Round(time.Millisecond), loads[0].Err)
-
-	// Saves of one Manager whose sessions share one of its lock slots take
-	// turns (core's keyLocks), so one may wait for another's failed call:
-	// that is the core's bound. The Store's is checked with a Manager per
-	// caller, all sharing the Store and its client.
-	saves := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := core.NewManager(s).Save(ctx, loaded[i])
-		return err
-	})
-	for i, c := range saves {
-		backendtest.WantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, callers), c, isBackend)
-	}
-	t.Logf("%d concurrent Manager.Save (a Manager each): slowest failed after %v: %v",
-		callers, backendtest.Slowest(saves).Round(time.Millisecond), saves[0].Err)
-	shared := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := m.Save(ctx, loaded[i])
-		return err
-	})
-	for i, c := range shared {
-		if c.Hung || !isBackend(c.Err) {
-			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, callers, c.Err, c.Took)
-		}
-	}
-	t.Logf("%d concurrent Manager.Save (one Manager): slowest failed after %v",
-		callers, backendtest.Slowest(shared).Round(time.Millisecond))
+	backendtest.CheckFrozenManagers(t, m, loaded)
 
 	srv.signal(syscall.SIGCONT)
 	thawed = true
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err = m.Load(ctx, ids[0]); err == nil {
+		if _, err = m.Load(ctx, loaded[0].ID()); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -117,23 +117,7 @@ func TestFrozenServer(t *testing.T) {
 func checkFrozen(t *testing.T, store *Store, top frozenTopology) {
 	m := core.NewManager(store)
 	ctx := context.Background()
-	// Sessions stored while the server runs: loaded during the freeze, and
-	// loaded now so that they can be saved during the freeze.
-	ids := make([]string, callers)
-	loaded := make([]*core.Session, callers)
-	for i := range callers {
-		s := m.New(ctx)
-		s.Set("n", i)
-		if _, err := m.Save(ctx, s); err != nil {
-			t.Fatalf("Save with the server up: %v", err)
-		}
-		ids[i] = s.ID()
-		var err error
-		if loaded[i], err = m.Load(ctx, s.ID()); err != nil {
-			t.Fatalf("Load with the server up: %v", err)
-		}
-		loaded[i].Set("n", i+1)
-	}
+	loaded := backendtest.LoadedSessions(t, m, callers)
 
 	for _, srv := range top.freeze {
 		srv.freeze()
@@ -150,56 +134,20 @@ func checkFrozen(t *testing.T, store *Store, top frozenTopology) {
 	defer thaw()
 
 	if !top.concurrentOnly {
-		for _, c := range storeCalls(store, "session:"+ids[0]) {
+		for _, c := range storeCalls(store, "session:"+loaded[0].ID()) {
 			o := backendtest.Timed(c.call)
 			backendtest.WantFast(t, c.name, o, isConnectionError)
 			t.Logf("%s failed after %v: %v", c.name, o.Took.Round(time.Millisecond), o.Err)
 		}
 	}
-
-	isBackend := func(err error) bool { return errors.Is(err, core.ErrBackend) }
-	loads := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := m.Load(ctx, ids[i])
-		return err
-	})
-	for i, o := range loads {
-		backendtest.WantFast(t, fmt.Sprintf("Manager.Load #%d of %d", i, callers), o, isBackend)
-	}
-	t.Logf("%d concurrent Manager.Load: slowest failed after %v: %v",
-		callers, backendtest.Slowest(loads).Round(time.Millisecond), loads[0].Err)
-
-	// Saves of one Manager that share one of its lock slots take turns
-	// (core's keyLocks), so a save may wait for another save's full
-	// timeout before it starts its own: that bound is the core's business.
-	// The Store's is checked with one Manager per caller, all sharing the
-	// Store and so its connection pool.
-	saves := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := core.NewManager(store).Save(ctx, loaded[i])
-		return err
-	})
-	for i, o := range saves {
-		backendtest.WantFast(t, fmt.Sprintf("Manager.Save #%d of %d", i, callers), o, isBackend)
-	}
-	t.Logf("%d concurrent Manager.Save (a Manager each): slowest failed after %v: %v",
-		callers, backendtest.Slowest(saves).Round(time.Millisecond), saves[0].Err)
-	shared := backendtest.Concurrently(callers, func(ctx context.Context, i int) error {
-		_, err := m.Save(ctx, loaded[i])
-		return err
-	})
-	for i, o := range shared {
-		if o.Hung || !isBackend(o.Err) {
-			t.Errorf("Manager.Save #%d of %d on one Manager: %v after %v, want ErrBackend", i, callers, o.Err, o.Took)
-		}
-	}
-	t.Logf("%d concurrent Manager.Save (one Manager): slowest failed after %v",
-		callers, backendtest.Slowest(shared).Round(time.Millisecond))
+	backendtest.CheckFrozenManagers(t, m, loaded)
 
 	thaw()
 	// The Store recovers by itself: failed connections were dropped, and
 	// go-redis dials new ones.
 	var err error
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err = m.Load(ctx, ids[0]); err == nil {
+		if _, err = m.Load(ctx, loaded[0].ID()); err == nil {
 			return
 		}
 	}

@@ -85,27 +85,28 @@ func Slowest(outs []Outcome) time.Duration {
 }
 
 // CheckFrozen checks that b fails fast while its server does not answer.
-// With a session stored, it calls freeze, then checks that each of b's
-// calls, and a Manager's Load and Save over b, fail within FrozenLimit with
-// a backend error (not "absent" nor "changed"), one at a time and 20 at
-// once; then it calls thaw and checks that b works again within ten
-// seconds. Every call has a context without deadline, as a request's has:
-// b must bound its calls itself. The test ends thawed.
+// With sessions stored, it calls freeze, then checks that each of b's
+// calls fails within FrozenLimit with a backend error (not "absent" nor
+// "changed"), and that Managers over b do too (CheckFrozenManagers); then
+// it calls thaw and checks that b works again within ten seconds. Every
+// call has a context without deadline, as a request's has: b must bound
+// its calls itself. The test ends thawed.
 func CheckFrozen(t *testing.T, b core.Conditional, freeze, thaw func()) {
 	t.Helper()
 	ctx := context.Background()
 	m := core.NewManager(b)
 	m.KeyPrefix = "cloakroomtest:frozen:" + randomHex(4) + ":"
-	s := m.New(ctx)
-	s.Set("user", "alice")
-	if _, err := m.Save(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	id, key := s.ID(), m.KeyPrefix+"key"
+	loaded := LoadedSessions(t, m, frozenCallers)
+	key := m.KeyPrefix + "key"
 	if err := b.Set(ctx, key, []byte("v"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = b.Delete(context.Background(), key); _ = b.Delete(context.Background(), m.KeyPrefix+id) })
+	t.Cleanup(func() {
+		_ = b.Delete(context.Background(), key)
+		for _, s := range loaded {
+			_ = b.Delete(context.Background(), m.KeyPrefix+s.ID())
+		}
+	})
 
 	freeze()
 	thawed := false
@@ -117,26 +118,13 @@ func CheckFrozen(t *testing.T, b core.Conditional, freeze, thaw func()) {
 	for what, call := range frozenCalls(b, key) {
 		WantFast(t, what, Timed(call), storeFailure)
 	}
-	load := func(ctx context.Context) error { _, err := m.Load(ctx, id); return err }
-	save := func(ctx context.Context) error {
-		s := m.New(ctx)
-		s.Set("user", "bob")
-		_, err := m.Save(ctx, s)
-		return err
-	}
-	for what, call := range map[string]func(context.Context) error{"Manager.Load": load, "Manager.Save": save} {
-		outs := Concurrently(20, func(ctx context.Context, _ int) error { return call(ctx) })
-		for i, o := range outs {
-			WantFast(t, fmt.Sprintf("%s #%d of 20", what, i), o, managerFailure)
-		}
-		t.Logf("frozen: 20 concurrent %s, the slowest failed after %v", what, Slowest(outs).Round(time.Millisecond))
-	}
+	CheckFrozenManagers(t, m, loaded)
 
 	thaw()
 	thawed = true
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, err := m.Load(ctx, id)
+		s, err := m.Load(ctx, loaded[0].ID())
 		if err == nil && !s.IsNew() {
 			return
 		}
@@ -145,6 +133,84 @@ func CheckFrozen(t *testing.T, b core.Conditional, freeze, thaw func()) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// frozenCallers is how many requests CheckFrozen runs at once.
+const frozenCallers = 20
+
+// LoadedSessions saves n new sessions through m and loads them again, all
+// at once, so that the backend's client holds several connections when a
+// test then freezes its server. It returns the loaded sessions, each
+// changed, ready for a save.
+func LoadedSessions(t *testing.T, m *core.Manager, n int) []*core.Session {
+	t.Helper()
+	ctx := context.Background()
+	loaded := make([]*core.Session, n)
+	for i := range loaded {
+		s := m.New(ctx)
+		s.Set("n", i)
+		if _, err := m.Save(ctx, s); err != nil {
+			t.Fatalf("Save with the server up: %v", err)
+		}
+		loaded[i] = s
+	}
+	for i, o := range Concurrently(n, func(ctx context.Context, i int) error {
+		var err error
+		loaded[i], err = m.Load(ctx, loaded[i].ID())
+		return err
+	}) {
+		if o.Err != nil {
+			t.Fatalf("Load #%d with the server up: %v", i, o.Err)
+		}
+		loaded[i].Set("n", i+1)
+	}
+	return loaded
+}
+
+// CheckFrozenManagers checks, while the server behind m's backend does not
+// answer, that Managers fail within FrozenLimit with core.ErrBackend, all
+// of loaded at once: a load of each session, a save of each with a Manager
+// of its own, and a save of a new session each on m. Then m saves each of
+// loaded: saves of one Manager whose sessions share a lock slot take turns
+// (the core's keylock), so one may wait for another's failed call. That
+// bound is the core's, so there only an answer other than ErrBackend, or
+// none, fails the test. loaded comes from LoadedSessions.
+func CheckFrozenManagers(t *testing.T, m *core.Manager, loaded []*core.Session) {
+	t.Helper()
+	n := len(loaded)
+	check := func(what string, call func(ctx context.Context, s *core.Session) error, fast bool) {
+		t.Helper()
+		outs := Concurrently(n, func(ctx context.Context, i int) error { return call(ctx, loaded[i]) })
+		for i, o := range outs {
+			what := fmt.Sprintf("%s #%d of %d", what, i, n)
+			if fast {
+				WantFast(t, what, o, managerFailure)
+			} else if o.Hung || !managerFailure(o.Err) {
+				t.Errorf("%s on a frozen server: %v after %v, want core.ErrBackend", what, o.Err, o.Took)
+			}
+		}
+		t.Logf("frozen: %d concurrent %s, the slowest failed after %v: %v", n, what, Slowest(outs).Round(time.Millisecond), outs[0].Err)
+	}
+	check("Manager.Load", func(ctx context.Context, s *core.Session) error {
+		_, err := m.Load(ctx, s.ID())
+		return err
+	}, true)
+	check("Manager.Save (a Manager each)", func(ctx context.Context, s *core.Session) error {
+		own := core.NewManager(m.Backend)
+		own.KeyPrefix = m.KeyPrefix
+		_, err := own.Save(ctx, s)
+		return err
+	}, true)
+	check("Manager.Save of a new session", func(ctx context.Context, _ *core.Session) error {
+		s := m.New(ctx)
+		s.Set("user", "bob")
+		_, err := m.Save(ctx, s)
+		return err
+	}, true)
+	check("Manager.Save (one Manager)", func(ctx context.Context, s *core.Session) error {
+		_, err := m.Save(ctx, s)
+		return err
+	}, false)
 }
 
 // frozenCalls lists every call of b that talks to its server.
