@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/internal/background"
+	"github.com/cloakroom/cloakroom/internal/timeout"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -158,19 +159,12 @@ func redact(uri string) string {
 	return strings.Join(cs.Hosts, ",")
 }
 
-// bound returns ctx limited to the Store's timeout, and the function that
-// releases its timer; ctx itself when it ends sooner anyway or the Store
-// has no timeout. One deadline for the whole call also bounds the wait for
-// a per-key lock and a call's second command, which the client's
-// operation timeout, applied to each command, does not.
+// bound limits ctx to the Store's timeout for one call. One deadline for
+// the whole call also bounds the wait for a per-key lock and a call's
+// second command, which the client's operation timeout, applied to each
+// command, does not.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if s.timeout <= 0 {
-		return ctx, func() {}
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, s.timeout)
+	return timeout.Bound(ctx, s.timeout)
 }
 
 // Collection returns the collection the Store uses, for administration

@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/timeout"
 )
 
 // DefaultTimeout bounds each call of a Store made by Open when
@@ -82,20 +83,10 @@ func (s *Store) ready(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// bound returns the context for one command of the Store: ctx limited to
-// the Store's timeout, unless ctx ends sooner or the Store has no timeout,
-// in which case it is ctx itself and costs nothing (no timer).
+// bound limits ctx to the Store's timeout for one command.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if s.timeout <= 0 {
-		return ctx, noCancel
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
-		return ctx, noCancel
-	}
-	return context.WithTimeout(ctx, s.timeout)
+	return timeout.Bound(ctx, s.timeout)
 }
-
-func noCancel() {}
 
 // explain words err, the failure of a command run under bounded (a context
 // bound made from ctx), so that an error caused by the Store's own timeout

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/internal/background"
+	"github.com/cloakroom/cloakroom/internal/timeout"
 )
 
 // DefaultCleanupInterval is how often a Store deletes expired rows when
@@ -185,19 +186,11 @@ func (s *Store) startCleanup() {
 	}
 }
 
-// bound returns ctx limited to the Store's timeout, and the function that
-// releases its timer; ctx itself when it ends sooner anyway or the timeout
-// is disabled. The timer costs a few allocations per call (about 400 bytes
-// in BenchmarkGet and BenchmarkSet), nothing next to a round trip to the
-// database.
+// bound limits ctx to the Store's timeout for one call. The timer costs a
+// few allocations per call (about 400 bytes in BenchmarkGet and
+// BenchmarkSet), nothing next to a round trip to the database.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if s.timeout <= 0 {
-		return ctx, func() {}
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= s.timeout {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, s.timeout)
+	return timeout.Bound(ctx, s.timeout)
 }
 
 // DB returns the database the Store works on, for the application's own
