@@ -127,17 +127,7 @@ func TestSameManagerTwice(t *testing.T) {
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Manager: m}))
 	group := app.Group("/g", fibersession.New(fibersession.Config{Manager: m}))
-	group.Get("/set", func(c fiber.Ctx) error {
-		s, err := fibersession.Get(c)
-		if err != nil {
-			return err
-		}
-		if named, err := fibersession.GetFor(c, m); err != nil || named != s {
-			return errors.New("GetFor returned another session than Get")
-		}
-		s.Set("a", "1")
-		return c.SendString("ok")
-	})
+	group.Get("/set", setAAsGetFor(m))
 	r := call(t, app, "/g/set")
 	if r.status != 200 || len(r.header.Values("Set-Cookie")) != 1 {
 		t.Errorf("response = %d %q with Set-Cookie %q, want 200 and one cookie", r.status, r.body, r.header.Values("Set-Cookie"))
@@ -210,7 +200,21 @@ func TestSameManagerInnerServesWhatOuterSkipped(t *testing.T) {
 	}))
 	api := app.Group("/api", fibersession.New(fibersession.Config{Manager: m}))
 	api.Get("/read", readA)
-	api.Get("/set", func(c fiber.Ctx) error {
+	api.Get("/set", setAAsGetFor(m))
+	r := call(t, app, "/api/set")
+	c := r.cookie(m.Cookie.Name)
+	if r.status != 200 || c == nil {
+		t.Fatalf("response = %d %q with Set-Cookie %q, want 200 and the session cookie", r.status, r.body, r.header.Values("Set-Cookie"))
+	}
+	if got := call(t, app, "/api/read", c); got.body != "1" {
+		t.Errorf("a = %q under the new cookie, want 1", got.body)
+	}
+}
+
+// setAAsGetFor returns a handler that sets a in the session Get returns,
+// once it has checked that GetFor(m) returns the same one.
+func setAAsGetFor(m *core.Manager) fiber.Handler {
+	return func(c fiber.Ctx) error {
 		s, err := fibersession.Get(c)
 		if err != nil {
 			return err
@@ -219,14 +223,6 @@ func TestSameManagerInnerServesWhatOuterSkipped(t *testing.T) {
 			return errors.New("GetFor returned another session than Get")
 		}
 		s.Set("a", "1")
-		return nil
-	})
-	r := call(t, app, "/api/set")
-	c := r.cookie(m.Cookie.Name)
-	if r.status != 200 || c == nil {
-		t.Fatalf("response = %d %q with Set-Cookie %q, want 200 and the session cookie", r.status, r.body, r.header.Values("Set-Cookie"))
-	}
-	if got := call(t, app, "/api/read", c); got.body != "1" {
-		t.Errorf("a = %q under the new cookie, want 1", got.body)
+		return c.SendString("ok")
 	}
 }
