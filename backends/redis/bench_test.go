@@ -15,29 +15,21 @@ import (
 
 var benchValue = bytes.Repeat([]byte("s"), 200)
 
-func BenchmarkGet(b *testing.B) {
-	client := standaloneClient(b)
-	store := New(client, Options{})
-	ctx := context.Background()
-	key := testKey(b, client, "bench-get")
-	if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := store.Get(ctx, key); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkGet(b *testing.B) { benchmarkGet(b, Options{}, "bench-get") }
 
 // BenchmarkGetBounded is BenchmarkGet with the per-call bound a Store made
 // by Open has (DefaultTimeout): the cost of its context and timer.
 func BenchmarkGetBounded(b *testing.B) {
+	benchmarkGet(b, Options{Timeout: DefaultTimeout}, "bench-get-bounded")
+}
+
+// benchmarkGet reads a stored value under key name through a Store made
+// with opts.
+func benchmarkGet(b *testing.B, opts Options, name string) {
 	client := standaloneClient(b)
-	store := New(client, Options{Timeout: DefaultTimeout})
+	store := New(client, opts)
 	ctx := context.Background()
-	key := testKey(b, client, "bench-get-bounded")
+	key := testKey(b, client, name)
 	if err := client.Set(ctx, key, benchValue, time.Hour).Err(); err != nil {
 		b.Fatal(err)
 	}
