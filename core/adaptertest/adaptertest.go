@@ -70,6 +70,11 @@ func also(configure func(*core.Manager)) setup {
 	}
 }
 
+// via is a setup that gives the Manager transport t.
+func via(t core.Transport) setup {
+	return also(func(m *core.Manager) { m.Transport = t })
+}
+
 // response is what a request got back.
 type response struct {
 	status int
@@ -218,13 +223,11 @@ func Run(t *testing.T, h Harness) {
 		{name: "ConcurrentKeysAllSurvive", run: testConcurrentKeys},
 		{name: "LogoutWhileWritingRevivesNothing", run: testEndWhileWriting("/destroy")},
 		{name: "LoginWhileWritingRevivesNothing", run: testEndWhileWriting("/regenerate")},
-		{name: "HeaderTransport", run: testHeader, setup: also(func(m *core.Manager) { m.Transport = core.HeaderTransport("") })},
-		{name: "HeaderTransportIsValidatedBeforeIO", run: testHeaderMalformed, setup: also(func(m *core.Manager) { m.Transport = core.HeaderTransport("") })},
+		{name: "HeaderTransport", run: testHeader, setup: via(core.HeaderTransport(""))},
+		{name: "HeaderTransportIsValidatedBeforeIO", run: testHeaderMalformed, setup: via(core.HeaderTransport(""))},
 		{name: "HeaderTransportSigned", run: testHeaderSigned, setup: also(signed(core.HeaderTransport("X-Auth")))},
-		{name: "BearerTransport", run: testBearer, setup: also(func(m *core.Manager) { m.Transport = core.BearerTransport() })},
-		{name: "ChainTransport", run: testChain, setup: also(func(m *core.Manager) {
-			m.Transport = core.ChainTransport(core.CookieTransport(), core.BearerTransport())
-		})},
+		{name: "BearerTransport", run: testBearer, setup: via(core.BearerTransport())},
+		{name: "ChainTransport", run: testChain, setup: via(core.ChainTransport(core.CookieTransport(), core.BearerTransport()))},
 		{name: "SeveralManagers", run: testSeveral, setup: several},
 		{name: "SameManagerTwice", run: testSameTwice, setup: func(m *core.Manager) []*core.Manager { return []*core.Manager{m, m} }},
 	} {
