@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,38 +9,37 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
-// tokenClient is an API client that keeps its session token itself, in
-// the header a transport names, and never a cookie.
-type tokenClient struct {
-	t           *testing.T
-	base, token string
-	send        func(h http.Header, token string)
+// tokenKeeper is the http.RoundTripper of an API client that keeps its
+// session token itself, in the header a transport names, and never a
+// cookie: it sends the token it holds, keeps a new one a response hands
+// out, and fails the test when a cookie travels.
+type tokenKeeper struct {
+	t     *testing.T
+	token string
+	send  func(h http.Header, token string)
 }
 
-// do sends a request with the token and checks its status and that no
-// cookie travelled; it keeps a new token the response hands out.
-func (c *tokenClient) do(method, path, body string, wantStatus int) string {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
-	if c.token != "" {
-		c.send(req.Header, c.token)
+func (k *tokenKeeper) RoundTrip(req *http.Request) (*http.Response, error) {
+	if k.token != "" {
+		req = req.Clone(req.Context()) // a RoundTripper leaves the caller's request alone
+		k.send(req.Header, k.token)
 	}
-	res, err := http.DefaultClient.Do(req) // no cookie jar
+	res, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != wantStatus {
-		c.t.Fatalf("%s %s = %d %q, want %d", method, path, res.StatusCode, b, wantStatus)
+		return nil, err
 	}
 	if sc := res.Header.Values("Set-Cookie"); len(sc) > 0 {
-		c.t.Errorf("%s %s set cookies %q", method, path, sc)
+		k.t.Errorf("%s %s set cookies %q", req.Method, req.URL.Path, sc)
 	}
 	if v, ok := res.Header[core.DefaultTokenHeader]; ok {
-		c.token = v[0]
+		k.token = v[0]
 	}
-	return string(b)
+	return res, nil
+}
+
+// tokenClient returns a client of base that keeps its token in k.
+func tokenClient(t *testing.T, base string, k *tokenKeeper) *client {
+	return &client{t: t, base: base, http: &http.Client{Transport: k}}
 }
 
 // TestDemoTokenTransports drives the demo's API as a client without
@@ -57,31 +55,32 @@ func TestDemoTokenTransports(t *testing.T) {
 			t.Run(fw+"/"+name, func(t *testing.T) {
 				store := memory.New(memory.Options{})
 				defer store.Close()
-				c := &tokenClient{t: t, base: serveDemo(t, config{framework: fw, transport: name}, store), send: send}
+				k := &tokenKeeper{t: t, send: send}
+				c := tokenClient(t, serveDemo(t, config{framework: fw, transport: name}, store), k)
 				c.do("PUT", "/api/session/k", `"v"`, 204)
-				first := c.token
+				first := k.token
 				if first == "" {
 					t.Fatal("the first write handed out no token")
 				}
-				if body := c.do("GET", "/api/session", "", 200); body != `{"k":"v"}` {
+				if body, _ := c.do("GET", "/api/session", "", 200); body != `{"k":"v"}` {
 					t.Errorf("/api/session with the token = %s", body)
 				}
-				if body := c.do("POST", "/api/incr/n", "", 200); body != "1" {
+				if body, _ := c.do("POST", "/api/incr/n", "", 200); body != "1" {
 					t.Errorf("incr = %q", body)
 				}
 				c.do("POST", "/api/login", `{"user":"alice"}`, 204)
-				if c.token == first {
+				if k.token == first {
 					t.Error("login kept the token")
 				}
-				if body := c.do("GET", "/api/session", "", 200); !strings.Contains(body, `"user":"alice"`) {
+				if body, _ := c.do("GET", "/api/session", "", 200); !strings.Contains(body, `"user":"alice"`) {
 					t.Errorf("/api/session after login = %s", body)
 				}
 				c.do("POST", "/api/logout", "", 204)
-				if c.token != "" {
-					t.Errorf("after logout the client holds token %q, want it told to drop it", c.token)
+				if k.token != "" {
+					t.Errorf("after logout the client holds token %q, want it told to drop it", k.token)
 				}
-				stale := &tokenClient{t: t, base: c.base, token: first, send: send}
-				if body := stale.do("GET", "/api/session", "", 200); body != "{}" {
+				stale := tokenClient(t, c.base, &tokenKeeper{t: t, token: first, send: send})
+				if body, _ := stale.do("GET", "/api/session", "", 200); body != "{}" {
 					t.Errorf("the first token after login = %s, want nothing", body)
 				}
 			})
