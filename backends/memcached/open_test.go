@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,13 +143,13 @@ func TestOpenBoundedByContext(t *testing.T) {
 	}
 }
 
-// TestCloseOwnership counts the server's connections: Close of a Store made
-// by New leaves the caller's client and its connections alone, Close of a
-// Store made by Open closes its client's.
+// TestCloseOwnership counts the server's client connections: Close of a
+// Store made by New leaves the caller's client and its connections alone,
+// Close of a Store made by Open closes its client's.
 func TestCloseOwnership(t *testing.T) {
 	srv := startOwnServer(t)
 	stats := dialStats(t, srv.addr)
-	base := stats.connections()
+	stats.waitClients(0) // startOwnServer's probe may not be counted out yet
 	ctx := context.Background()
 
 	client := memcache.New(srv.addr)
@@ -159,17 +158,17 @@ func TestCloseOwnership(t *testing.T) {
 	if err := borrowed.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	stats.waitConnections(base + 1)
+	stats.waitClients(1)
 	if err := borrowed.Close(); err != nil {
 		t.Fatalf("Close of a Store made by New: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond) // time for a wrongly closed connection to show
-	stats.waitConnections(base + 1)
+	stats.waitClients(1)
 	if got, err := client.Get("k"); err != nil || string(got.Value) != "v" {
 		t.Fatalf("the caller's client after Close = %v, %v", got, err)
 	}
 	_ = client.Close()
-	stats.waitConnections(base)
+	stats.waitClients(0)
 
 	owned, err := Open(ctx, srv.addr, Options{})
 	if err != nil {
@@ -178,11 +177,11 @@ func TestCloseOwnership(t *testing.T) {
 	if _, err := owned.Get(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	stats.waitConnections(base + 1)
+	stats.waitClients(1)
 	if err := owned.Close(); err != nil {
 		t.Fatalf("Close of a Store made by Open: %v", err)
 	}
-	stats.waitConnections(base)
+	stats.waitClients(0)
 }
 
 // statsConn is one connection to a memcached server that reads its stats.
@@ -202,15 +201,18 @@ func dialStats(t *testing.T, addr string) *statsConn {
 	return &statsConn{t: t, conn: conn, r: bufio.NewReader(conn)}
 }
 
-// connections returns the server's curr_connections, which counts this
-// connection and the listening socket too.
-func (c *statsConn) connections() int {
+// clients returns how many client connections other than its own the server
+// lists in "stats conns". Only a client connection has a listen_addr line;
+// its addr line names the client's end.
+func (c *statsConn) clients() int {
 	c.t.Helper()
 	_ = c.conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := fmt.Fprint(c.conn, "stats\r\n"); err != nil {
+	if _, err := fmt.Fprint(c.conn, "stats conns\r\n"); err != nil {
 		c.t.Fatal(err)
 	}
-	n := -1
+	own := "tcp:" + c.conn.LocalAddr().String()
+	addrs := map[string]string{} // fd -> addr
+	var clientFDs []string
 	for {
 		line, err := c.r.ReadString('\n')
 		if err != nil {
@@ -220,25 +222,36 @@ func (c *statsConn) connections() int {
 		if line == "END" {
 			break
 		}
-		if v, ok := strings.CutPrefix(line, "STAT curr_connections "); ok {
-			n, _ = strconv.Atoi(v)
+		fields := strings.Fields(line) // STAT <fd>:<name> <value>
+		if len(fields) != 3 {
+			continue
+		}
+		fd, name, _ := strings.Cut(fields[1], ":")
+		switch name {
+		case "addr":
+			addrs[fd] = fields[2]
+		case "listen_addr":
+			clientFDs = append(clientFDs, fd)
 		}
 	}
-	if n < 0 {
-		c.t.Fatal("stats without curr_connections")
+	n := 0
+	for _, fd := range clientFDs {
+		if addrs[fd] != own {
+			n++
+		}
 	}
 	return n
 }
 
-// waitConnections waits up to two seconds for the server to count want
-// connections: it notices a closed connection asynchronously.
-func (c *statsConn) waitConnections(want int) {
+// waitClients waits up to two seconds for the server to list want other
+// clients: it notices a closed connection asynchronously.
+func (c *statsConn) waitClients(want int) {
 	c.t.Helper()
 	var got int
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got = c.connections(); got == want {
+		if got = c.clients(); got == want {
 			return
 		}
 	}
-	c.t.Fatalf("server has %d connections, want %d", got, want)
+	c.t.Fatalf("server lists %d other client connections, want %d", got, want)
 }
