@@ -73,10 +73,12 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			s := set.For("k")
-			ok := s.Acquire(context.Background(), 30*time.Millisecond)
+			ok := s.Acquire(context.Background(), 150*time.Millisecond)
 			took <- ok
 			if ok {
-				time.Sleep(10 * time.Millisecond) // each holds for a third of the patience
+				// Each holds for a sixth of the patience, which leaves
+				// room for a loaded machine's scheduling delays.
+				time.Sleep(25 * time.Millisecond)
 				s.Release()
 			}
 		}()
@@ -85,7 +87,7 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 	close(took)
 	for ok := range took {
 		if !ok {
-			t.Fatal("a waiter gave up while the queue was moving (100ms of queue, 30ms patience)")
+			t.Fatal("a waiter gave up while the queue was moving (250ms of queue, 150ms patience)")
 		}
 	}
 }
@@ -105,7 +107,7 @@ func TestWaitersAreServedInOrder(t *testing.T) {
 				s.Release()
 			}
 		}()
-		time.Sleep(20 * time.Millisecond) // let it queue before the next
+		waitQueued(t, s, i+1) // before the next one queues
 	}
 	s.Release()
 	wg.Wait()
@@ -116,5 +118,21 @@ func TestWaitersAreServedInOrder(t *testing.T) {
 			t.Fatalf("waiter %d served before waiter %d", got, want)
 		}
 		want++
+	}
+}
+
+// waitQueued waits until n waiters are queued on s.
+func waitQueued(t *testing.T, s *Slot, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		queued := len(s.waiters)
+		s.mu.Unlock()
+		if queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters queued after 5s, want %d", queued, n)
+		}
 	}
 }
