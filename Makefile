@@ -23,7 +23,7 @@ FUZZ := ./core:FuzzCookieSession \
 # e.g. make fuzz FUZZTIME=10m.
 FUZZTIME ?= 50000x
 
-.PHONY: test test-only fuzz bench bench-only lint release-check services services-stop
+.PHONY: test test-only test-clock fuzz bench bench-only lint release-check services services-stop
 
 # test starts the servers the backend tests need, runs every module's tests
 # with the race detector, and stops what it started; then it fuzzes, which
@@ -37,6 +37,17 @@ test:
 test-only:
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; (cd $$m && $(GO) test -race -count=1 ./...); \
+	done
+	@$(MAKE) --no-print-directory test-clock
+
+# test-clock runs the core's tests again with the local clock 26 hours
+# apart, on either side of the date line, so that a test that depends on
+# the hour, the date or the time zone fails whenever it runs, not only in
+# the hours it was written for. It needs no server.
+test-clock:
+	@set -e; for tz in Pacific/Kiritimati Etc/GMT+12; do \
+		echo "== ./core/... with TZ=$$tz"; \
+		TZ=$$tz $(GO) test -count=1 ./core/... ./internal/...; \
 	done
 
 # fuzz runs each target of FUZZ for FUZZTIME. Their seed corpora already run

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,9 +196,11 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	m := core.NewManager(b)
 	s := reloaded(t, m, stored(t, m))
 	key := "session:" + s.ID()
+	writes := 0
 	b.BeforeCall(func(op, k string) {
 		if op == "set" && k == key { // another process writes first, every time
-			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+time.Now().Format("150405.000000000")+`}`), time.Hour)
+			writes++
+			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+strconv.Itoa(writes)+`}`), time.Hour)
 		}
 	})
 	s.Set("b", 2)
