@@ -14,6 +14,9 @@ type carrier interface {
 	save(ctx context.Context, s *Session) (tokenAction, string, error)
 	// newID returns an id for a new session.
 	newID() string
+	// accepts reports, without I/O, whether a token is well formed and
+	// signed as open needs it to be.
+	accepts(token string) bool
 }
 
 // tokenAction is what a commit does with the client's token.

@@ -3,27 +3,73 @@ package core
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/cloakroom/cloakroom/core/signing"
 )
 
 // cookies keeps the whole session in the cookie, signed; there is no id.
 type cookies struct {
-	m      *Manager
+	m       *Manager
+	secrets []string
+
+	once   sync.Once
 	sealer *signing.TimedSerializer
 }
 
-func (cookies) newID() string { return "" }
+func (*cookies) newID() string { return "" }
+
+// seal returns the serializer, made at first use: its salt depends on the
+// token's name, which the application may set after the constructor.
+func (c *cookies) seal() *signing.TimedSerializer {
+	c.once.Do(func() {
+		// The secrets were checked by NewCookieManager; the salt is any string.
+		c.sealer, _ = signing.NewTimedSerializer(c.salt(), c.secrets...)
+	})
+	return c.sealer
+}
+
+// salt is what keeps the cookies of two Managers with one secret apart: a
+// "prefs" cookie in which the user chose user=admin must not pass as the
+// login cookie. It is Flask's and Quart's "cookie-session" for their
+// cookie name, "session", so that the preset shares cookies with them, and
+// is derived from the token's name for any other.
+func (c *cookies) salt() string {
+	name := c.m.transport().name(c.m)
+	if name == "session" {
+		return signing.CookieSessionSalt
+	}
+	return signing.CookieSessionSalt + ":" + name
+}
+
+// maxAge is how long a signed cookie stays valid after it was last signed:
+// the Lifetime, or the IdleTimeout when that is shorter, since a cookie is
+// signed again at every save and, under an idle timeout, at every request
+// due for a touch.
+func (c *cookies) maxAge() time.Duration {
+	m := c.m
+	if m.IdleTimeout > 0 && m.IdleTimeout < m.Lifetime {
+		return m.IdleTimeout
+	}
+	return m.Lifetime
+}
+
+func (c *cookies) accepts(token string) bool {
+	_, _, err := c.seal().Loads(token, c.maxAge(), c.m.now())
+	return len(token) <= maxTokenSize && err == nil
+}
 
 // open returns the session carried by a cookie value. A value that does not
 // verify, has expired or does not decode gives a new session, as Flask
 // does.
-func (c cookies) open(ctx context.Context, value string) (*Session, error) {
+func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
 	m := c.m
 	if value == "" {
 		return m.New(ctx), nil
 	}
-	payload, _, err := c.sealer.Loads(value, m.Lifetime, m.now())
+	now := m.now()
+	payload, signed, err := c.seal().Loads(value, c.maxAge(), now)
 	if err != nil {
 		return m.New(ctx), nil
 	}
@@ -32,24 +78,30 @@ func (c cookies) open(ctx context.Context, value string) (*Session, error) {
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
 		return m.New(ctx), nil
 	}
-	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
+	if m.AbsoluteTimeout > 0 && !now.Before(m.deadline(data)) {
 		return m.New(ctx), nil // re-signing would let it live on for ever
 	}
-	return newSession(m, ctx, "", data, nil, true), nil
+	s := newSession(m, ctx, "", data, nil, true)
+	// Under an idle timeout the signature's age is the idle time: sign it
+	// again now and then, as a store would touch it. Signatures count
+	// whole seconds, so a shorter interval would sign it on every request.
+	s.renew = m.IdleTimeout > 0 && now.Sub(signed) >= max(m.touchInterval(), time.Second)
+	return s, nil
 }
 
-// save seals the session into the cookie when it changed. The caller holds
-// s.mu.
-func (c cookies) save(_ context.Context, s *Session) (tokenAction, string, error) {
+// save seals the session into the cookie when it changed or is due for
+// renewal. The caller holds s.mu.
+func (c *cookies) save(_ context.Context, s *Session) (tokenAction, string, error) {
 	m := c.m
 	defer s.saved()
 	switch {
-	case s.modified && !s.empty():
+	case (s.modified || s.renew) && !s.empty():
 		payload, err := m.codec().Encode(s.data)
 		if err != nil {
 			return tokenKeep, "", fmt.Errorf("cloakroom: encode session: %w", err)
 		}
-		return tokenSet, c.sealer.Dumps(payload, m.now()), nil
+		s.renew = false
+		return tokenSet, c.seal().Dumps(payload, m.now()), nil
 	case s.modified || !s.stored:
 		return tokenDrop, "", nil
 	}

@@ -19,18 +19,20 @@ import (
 // that whatever the fuzz target sees comes from the cookie.
 const fuzzSecret = "a secret of at least thirty-two bytes...."
 
-// fuzzExchange is the least an adapter gives the core: the one cookie the
-// client sent, and somewhere to put the response's headers.
+// fuzzExchange is the least an adapter gives the core: the session cookie
+// the client sent, and somewhere to put the response's headers.
 type fuzzExchange struct {
 	cookie string
 	out    http.Header
 }
 
-func (e *fuzzExchange) Cookie(name string) (string, bool) {
-	return e.cookie, name == "session" && e.cookie != ""
+func (e *fuzzExchange) RemoteAddr() string { return "192.0.2.1:1234" }
+func (e *fuzzExchange) RequestHeader(name string) string {
+	if name != "Cookie" || e.cookie == "" {
+		return ""
+	}
+	return "session=" + e.cookie
 }
-func (e *fuzzExchange) RemoteAddr() string                   { return "192.0.2.1:1234" }
-func (e *fuzzExchange) RequestHeader(string) string          { return "" }
 func (e *fuzzExchange) AddResponseHeader(name, value string) { e.out.Add(name, value) }
 func (e *fuzzExchange) ResponseHeader(name string) string {
 	return strings.Join(e.out.Values(name), ", ")

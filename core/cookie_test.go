@@ -35,6 +35,7 @@ func TestCookieSessionsMatchFlask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.AllowWeakSecret = true // Flask's vectors were made with a short one
 	core.SetClock(m, clk.Now)
 
 	for _, vec := range v.Vectors {
@@ -80,6 +81,7 @@ func TestCookieSessionsMatchFlask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rm.AllowWeakSecret = true
 		core.SetClock(rm, clk.Now)
 		serve(t, rm, v.Rotation.Cookie, "127.0.0.1:1", func(s *core.Session) {
 			if user, _ := s.GetString("user"); (user == "bob") != accept {
@@ -90,7 +92,7 @@ func TestCookieSessionsMatchFlask(t *testing.T) {
 }
 
 func TestCookieSessionRoundTripAndLimits(t *testing.T) {
-	m, _ := core.NewCookieManager("secret")
+	m, _ := core.NewCookieManager("a secret of at least thirty-two bytes!")
 	ex := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
 		s.Set("user", "alice")
 		s.Set("when", time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC))
@@ -102,7 +104,7 @@ func TestCookieSessionRoundTripAndLimits(t *testing.T) {
 	}
 	// What Go writes, itsdangerous reads: check with the signing package
 	// as a verifier independent of the Manager.
-	ser, _ := signing.NewCookieSerializer("secret")
+	ser, _ := signing.NewCookieSerializer("a secret of at least thirty-two bytes!")
 	payload, _, err := ser.Loads(c.Value, time.Hour, time.Now())
 	if err != nil || !strings.Contains(string(payload), `"user":"alice"`) || !strings.Contains(string(payload), `"_flashes":[{" t":["message","hi"]}]`) {
 		t.Fatalf("payload %s, %v", payload, err)
@@ -160,5 +162,96 @@ func TestCookieSessionAbsoluteTimeout(t *testing.T) {
 	})
 	if back := ex.setCookie("session"); back == nil || back.MaxAge >= 0 {
 		t.Errorf("the expired cookie was not dropped: %v", back)
+	}
+}
+
+// IdleTimeout holds in cookie mode: a cookie idle for longer is a new
+// session, and a request due for a touch signs the cookie again, which
+// extends it as a store's Touch would.
+func TestCookieSessionIdleTimeout(t *testing.T) {
+	m, err := core.NewCookieManager("a secret of at least thirty-two bytes!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.IdleTimeout = 2 * time.Second
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	core.SetClock(m, clk.Now)
+	c := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) { s.Set("user", "alice") }).setCookie("session")
+
+	clk.Advance(1500 * time.Millisecond) // past TouchInterval, within the idle limit
+	ex := serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if u, _ := s.GetString("user"); u != "alice" {
+			t.Errorf("user = %q within the idle limit", u)
+		}
+	})
+	renewed := ex.setCookie("session")
+	if renewed == nil || renewed.Value == c.Value {
+		t.Fatalf("a read due for a touch did not sign the cookie again: %v", renewed)
+	}
+	again := serve(t, m, renewed.Value, "127.0.0.1:1", nil)
+	if sc := again.out.Values("Set-Cookie"); len(sc) != 0 {
+		t.Errorf("a read within TouchInterval of the last signing sent %q", sc)
+	}
+
+	clk.Advance(1500 * time.Millisecond) // 3 s after the first cookie, 1.5 s after the renewed one
+	serve(t, m, renewed.Value, "127.0.0.1:1", func(s *core.Session) {
+		if s.IsNew() {
+			t.Error("the renewed cookie expired within its idle limit")
+		}
+	})
+	serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if !s.IsNew() || s.Len() != 0 {
+			t.Errorf("a cookie idle for 3 s under a 2 s IdleTimeout was accepted: %v", s.Keys())
+		}
+	})
+}
+
+// Two cookie Managers with one secret cannot read each other's cookies: a
+// "prefs" session in which the user chose user=admin is no login.
+func TestCookieSaltFollowsTheName(t *testing.T) {
+	const secret = "a secret of at least thirty-two bytes!"
+	login, _ := core.NewCookieManager(secret)
+	prefs, _ := core.NewCookieManager(secret)
+	prefs.Cookie.Name = "prefs"
+	forged := serve(t, prefs, "", "127.0.0.1:1", func(s *core.Session) { s.Set("user", "admin") }).setCookie("prefs")
+	serve(t, login, forged.Value, "127.0.0.1:1", func(s *core.Session) {
+		if !s.IsNew() {
+			t.Errorf("the login Manager accepted a prefs cookie: %v", s.Keys())
+		}
+	})
+	// The header's name counts when the token travels in a header.
+	api, _ := core.NewCookieManager(secret)
+	api.Transport = core.HeaderTransport("")
+	ex := newExchange("127.0.0.1:1")
+	ex.header.Set(core.DefaultTokenHeader, forged.Value)
+	s, err := api.Begin(ex).Session(context.Background())
+	if err != nil || !s.IsNew() {
+		t.Errorf("a header Manager accepted a prefs cookie: new %v, %v", s != nil && s.IsNew(), err)
+	}
+	// Flask's name keeps Flask's salt: TestCookieSessionsMatchFlask reads
+	// Flask's own cookies.
+	ser, _ := signing.NewCookieSerializer(secret)
+	c := serve(t, login, "", "127.0.0.1:1", func(s *core.Session) { s.Set("a", 1) }).setCookie("session")
+	if _, _, err := ser.Loads(c.Value, time.Hour, time.Now()); err != nil {
+		t.Errorf("the cookie \"session\" is not signed with Flask's salt: %v", err)
+	}
+}
+
+// Settings that a cookie session cannot honour are refused rather than
+// ignored, at the adapter's construction (Validate) and at the first request.
+func TestCookieManagerRefusesWhatItCannotHonour(t *testing.T) {
+	for name, set := range map[string]func(*core.Manager){
+		"Signer":   func(m *core.Manager) { m.Signer = testSigner{} },
+		"HashKeys": func(m *core.Manager) { m.HashKeys = true },
+	} {
+		m, _ := core.NewCookieManager("a secret of at least thirty-two bytes!")
+		m.ErrorHandler = func(context.Context, error) {}
+		set(m)
+		if err := m.Validate(); !errors.Is(err, core.ErrConfig) {
+			t.Errorf("%s: Validate = %v, want ErrConfig", name, err)
+		}
+		if _, err := m.Begin(newExchange("127.0.0.1:1")).Session(context.Background()); !errors.Is(err, core.ErrConfig) {
+			t.Errorf("%s: first request = %v, want ErrConfig", name, err)
+		}
 	}
 }

@@ -39,9 +39,13 @@ var (
 	// ErrConfig reports a Manager that cannot work as configured (see
 	// Manager.Validate).
 	ErrConfig = errors.New("cloakroom: invalid Manager configuration")
-	// ErrWeakSecret is reported once, at the first request, when a preset
-	// was given a signing secret shorter than 32 bytes.
+	// ErrWeakSecret is what Validate refuses a signing secret shorter than
+	// 32 bytes with, unless the Manager's AllowWeakSecret is set.
 	ErrWeakSecret = errors.New("cloakroom: signing secret too short")
+	// ErrTooManySessions is returned when a client address starts more new
+	// sessions than the Manager's NewSessionsPerClient allows; nothing is
+	// written.
+	ErrTooManySessions = errors.New("cloakroom: too many new sessions from one client")
 	// ErrNilManager is what every adapter panics with, at construction,
 	// when given no Manager: a wiring mistake that must not look like
 	// requests without sessions.
@@ -87,11 +91,14 @@ func LogID(s string) string {
 // (ErrInterrupted: the client's request was not applied and should not be
 // repeated blindly), 413 when the session grew past MaxSize, 503 Service
 // Unavailable when the backend failed, so that clients and load balancers
-// retry, and 500 otherwise.
+// retry, 429 when the client started too many sessions
+// (ErrTooManySessions), and 500 otherwise.
 func HTTPStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrInterrupted):
 		return http.StatusConflict
+	case errors.Is(err, ErrTooManySessions):
+		return http.StatusTooManyRequests
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBackend):

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,9 +34,21 @@ func newExchange(remote string) *exchange {
 	return &exchange{cookies: map[string]string{}, remote: remote, header: http.Header{}, out: http.Header{}}
 }
 
-func (e *exchange) Cookie(name string) (string, bool) { v, ok := e.cookies[name]; return v, ok }
-func (e *exchange) RemoteAddr() string                { return e.remote }
-func (e *exchange) RequestHeader(name string) string  { return e.header.Get(name) }
+func (e *exchange) RemoteAddr() string { return e.remote }
+
+// RequestHeader joins the header's lines with commas, as adapters do; the
+// cookies set in e.cookies come in a Cookie header of their own, after any
+// in e.header.
+func (e *exchange) RequestHeader(name string) string {
+	values := e.header.Values(name)
+	if name == "Cookie" {
+		for _, k := range slices.Sorted(maps.Keys(e.cookies)) {
+			values = append(values, k+"="+e.cookies[k])
+		}
+		return strings.Join(values, "; ")
+	}
+	return strings.Join(values, ",")
+}
 func (e *exchange) AddResponseHeader(name, value string) {
 	e.out.Add(name, value)
 }

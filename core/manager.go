@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/codec"
+	"github.com/cloakroom/cloakroom/internal/budget"
 	"github.com/cloakroom/cloakroom/internal/clientip"
 	"github.com/cloakroom/cloakroom/internal/keylock"
 	"github.com/cloakroom/cloakroom/internal/touchlog"
@@ -112,13 +114,30 @@ type Manager struct {
 	ErrorHandler func(ctx context.Context, err error)
 	// Logger is used by the default ErrorHandler. Default: slog.Default().
 	Logger *slog.Logger
+	// NewSessionsPerClient, when positive, bounds how many new sessions
+	// one client address (one /64 network for IPv6) may have stored per
+	// minute. A save over the budget writes nothing and fails with an
+	// error matching ErrTooManySessions, which adapters answer with 429,
+	// so that one client cannot fill the store with sessions and push out
+	// those of logged-in users (an in-memory store evicts, Redis may, SQL
+	// grows). Sessions that replace another (Regenerate, Destroy) and
+	// sessions loaded without a request (Load) are not counted. Set it
+	// above what the users behind one address start: a NAT or an office
+	// proxy shows many users as one client. Zero means no budget.
+	NewSessionsPerClient int
+	// AllowWeakSecret accepts a signing secret shorter than 32 bytes,
+	// which Validate refuses otherwise: set it only for a secret you
+	// cannot change, such as the SECRET_KEY of a Flask or Django peer.
+	AllowWeakSecret bool
 
 	clock   func() time.Time // for tests; nil means time.Now
 	touches touchlog.Log
-	via     carrier     // where sessions are kept between requests; nil means the Backend
-	locks   keylock.Set // orders this process's saves of one session
-	checked sync.Once   // the first request reports what is weak in the setup
-	secret  int         // the length of the shortest secret a preset was given
+	budget  budget.Limiter // new sessions per client, under NewSessionsPerClient
+	via     carrier        // where sessions are kept between requests; nil means the Backend
+	locks   keylock.Set    // orders this process's saves of one session
+	checked sync.Once      // the first request checks the setup
+	setup   error          // what that check found
+	secret  int            // the length of the shortest secret a preset was given
 }
 
 // Protection pins a session to the address of the client that created it.
@@ -189,6 +208,9 @@ func (m *Manager) Load(ctx context.Context, id string) (*Session, error) {
 	if !ok {
 		return nil, ErrNoBackend
 	}
+	if err := m.checkOnce(ctx); err != nil {
+		return nil, err
+	}
 	return st.load(ctx, id)
 }
 
@@ -203,6 +225,9 @@ func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
 	st, ok := m.carrier().(store)
 	if !ok {
 		return false, ErrNoBackend
+	}
+	if err := m.checkOnce(ctx); err != nil {
+		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,9 +308,13 @@ func (m *Manager) transport() Transport {
 
 // Validate reports a Manager that cannot work as configured: nil, a
 // missing Backend, cookie sessions that would never expire, a Transport
-// with no way in. Every adapter calls it when it is built and panics with
-// its error, so that a wiring mistake shows at start-up rather than as
-// requests without sessions.
+// with no way in, a signing secret shorter than 32 bytes (unless
+// AllowWeakSecret), a setting that sessions kept in cookies cannot honour
+// (Signer, HashKeys), a cookie name whose __Host- or __Secure- prefix the
+// cookie's attributes break. Every adapter calls it when it is built and
+// panics with its error, so that a wiring mistake shows at start-up rather
+// than as requests without sessions; the first request, Load and Save check
+// it again and fail with its error, for a Manager changed after that.
 func (m *Manager) Validate() error {
 	switch {
 	case m == nil:
@@ -295,25 +324,63 @@ func (m *Manager) Validate() error {
 	case m.via != nil && m.Lifetime <= 0:
 		// A signed cookie cannot be revoked: its expiry is all there is.
 		return fmt.Errorf("%w: cookie sessions need a positive Lifetime", ErrConfig)
+	case m.via != nil && (m.Signer != nil || m.HashKeys):
+		return fmt.Errorf("%w: sessions kept in cookies have no id to sign or hash: Signer and HashKeys do not apply", ErrConfig)
+	}
+	if n := m.secretLen(); n > 0 && n < minSecret && !m.AllowWeakSecret {
+		return fmt.Errorf("%w: %w: %d bytes; use at least %d random bytes, or set AllowWeakSecret for a peer's secret you cannot change", ErrConfig, ErrWeakSecret, n, minSecret)
+	}
+	if err := m.checkCookiePrefix(); err != nil {
+		return err
 	}
 	return m.transport().check()
 }
 
-// minSecret is the shortest signing secret not worth a warning: 32 bytes
-// of randomness, the strength of the HMAC keys derived from it.
+// checkCookiePrefix enforces what browsers require of a cookie whose name
+// has a prefix (RFC 6265bis): __Secure- needs Secure; __Host- needs Secure,
+// Path=/ and no Domain, so that no other host of the site, not even a
+// sibling subdomain, can set a cookie of that name.
+func (m *Manager) checkCookiePrefix() error {
+	c := &m.Cookie
+	switch {
+	case strings.HasPrefix(c.Name, "__Host-") && (!c.Secure || c.Path != "/" || c.Domain != ""):
+		return fmt.Errorf("%w: a __Host- cookie needs Secure, Path \"/\" and no Domain, or browsers drop it", ErrConfig)
+	case strings.HasPrefix(c.Name, "__Secure-") && !c.Secure:
+		return fmt.Errorf("%w: a __Secure- cookie needs Secure, or browsers drop it", ErrConfig)
+	}
+	return nil
+}
+
+// minSecret is the shortest signing secret accepted without
+// AllowWeakSecret: 32 bytes of randomness, the strength of the HMAC keys
+// derived from it. A short secret is recovered from one cookie offline.
 const minSecret = 32
 
-// checkOnce reports, at the first request, what is weak in the Manager's
-// setup: a backend that is not Conditional, a short secret.
-func (m *Manager) checkOnce(ctx context.Context) {
+// secretLen returns the length of the shortest signing secret the Manager
+// was given, by a preset or in its Signer; 0 when it signs nothing.
+func (m *Manager) secretLen() int {
+	n := m.secret
+	if s, ok := m.Signer.(interface{ SecretLen() int }); ok && (n == 0 || s.SecretLen() < n) {
+		n = s.SecretLen()
+	}
+	return n
+}
+
+// checkOnce checks the Manager's setup at the first request (Validate),
+// for Managers changed after their adapter was built, and reports a
+// backend that is not Conditional. It returns what Validate found, on
+// every call.
+func (m *Manager) checkOnce(ctx context.Context) error {
 	m.checked.Do(func() {
+		if m.setup = m.Validate(); m.setup != nil {
+			m.report(ctx, m.setup)
+			return
+		}
 		if _, ok := m.Backend.(Conditional); m.via == nil && !ok {
 			m.report(ctx, fmt.Errorf("cloakroom: backend %T is not Conditional: concurrent requests on one session may overwrite each other", m.Backend))
 		}
-		if m.secret > 0 && m.secret < minSecret {
-			m.report(ctx, fmt.Errorf("%w: %d bytes; use at least %d random bytes", ErrWeakSecret, m.secret, minSecret))
-		}
 	})
+	return m.setup
 }
 
 // shortest returns the length of the shortest secret; the constructors
@@ -391,6 +458,40 @@ func (m *Manager) report(ctx context.Context, err error) {
 // Begin starts the session handling of one request. It does no I/O.
 func (m *Manager) Begin(ex Exchange) *Request {
 	return &Request{m: m, ex: ex}
+}
+
+// BeginBeside is Begin for a request that other Managers serve too: first
+// is the Request of the first Manager that serves it (nil when there is
+// none). The first load of any of them fails with an error matching
+// ErrConfig when two of them would read each other's sessions (the same
+// Backend and KeyPrefix, or cookie sessions under one name), since a token
+// of one would then open a session of the other.
+func (m *Manager) BeginBeside(ex Exchange, first *Request) *Request {
+	r := m.Begin(ex)
+	if first != nil {
+		r.peers = first.join(m)
+	}
+	return r
+}
+
+// overlaps reports an error when m and o would read each other's sessions.
+func (m *Manager) overlaps(o *Manager) error {
+	switch {
+	case m == o:
+		return nil
+	case m.via == nil && o.via == nil && sameBackend(m.Backend, o.Backend) && m.KeyPrefix == o.KeyPrefix:
+		return fmt.Errorf("%w: two Managers serving one request share a Backend and the KeyPrefix %q, so each reads the other's sessions: give each its own KeyPrefix", ErrConfig, m.KeyPrefix)
+	case m.via != nil && o.via != nil && m.transport().name(m) == o.transport().name(o):
+		return fmt.Errorf("%w: two Managers serving one request keep sessions in the cookie %q: give each its own name", ErrConfig, m.transport().name(m))
+	}
+	return nil
+}
+
+// sameBackend reports whether a and b are one Backend; values of a type
+// that == cannot compare are never the same.
+func sameBackend(a, b Backend) bool {
+	t := reflect.TypeOf(a)
+	return t != nil && t == reflect.TypeOf(b) && t.Comparable() && a == b
 }
 
 // ClientAddr returns the address of the client behind a request. It is the

@@ -55,7 +55,7 @@ func (o op) reapply(data map[string]any) error {
 		delete(data, o.key)
 	case opClear:
 		for k := range data {
-			if !Reserved(k) {
+			if !bookkeeping(k) {
 				delete(data, k)
 			}
 		}

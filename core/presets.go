@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/codec"
@@ -29,7 +30,8 @@ func NewQuartManager(backend Backend) *Manager {
 // django_session table (backends/sql with its DjangoTable) and the
 // project's SECRET_KEY (then any SECRET_KEY_FALLBACKS). It uses Django's
 // cookie "sessionid", 32-character [a-z0-9] keys stored without a prefix,
-// and its two-week SESSION_COOKIE_AGE.
+// and its two-week SESSION_COOKIE_AGE. A SECRET_KEY shorter than 32
+// bytes is refused (see Validate) unless AllowWeakSecret is set.
 func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 	c, err := codec.NewDjango(signing.DjangoSessionStoreSalt, secrets...)
 	if err != nil {
@@ -60,17 +62,26 @@ func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 // (NewManager with a Backend) for anything where logout must really end
 // the session.
 //
+// The cookie's signature is salted with Flask's "cookie-session" while the
+// token keeps Flask's name, "session", and with a salt derived from the name
+// otherwise, so that two cookie Managers sharing a secret cannot read each
+// other's cookies. Secrets shorter than 32 bytes are refused (see
+// Validate) unless AllowWeakSecret is set, for a Flask peer's SECRET_KEY.
+//
+// IdleTimeout is enforced by the signature's age: a request that finds the
+// cookie older than TouchInterval signs it again, as a store would be
+// touched, and a cookie idle for longer is a new session.
+//
 // The data is signed, not encrypted: the user can read it. A session that
 // would need a cookie over 4093 bytes fails to save with ErrCookieTooLarge.
-// IdleTimeout and Load/Save by id do not apply to cookie sessions.
+// Load and Save by id do not apply to cookie sessions.
 func NewCookieManager(secrets ...string) (*Manager, error) {
-	sealer, err := signing.NewCookieSerializer(secrets...)
-	if err != nil {
+	if _, err := signing.NewCookieSerializer(secrets...); err != nil {
 		return nil, err
 	}
 	m := NewManager(nil)
 	m.Lifetime = 31 * 24 * time.Hour
-	m.via = cookies{m: m, sealer: sealer}
+	m.via = &cookies{m: m, secrets: slices.Clone(secrets)}
 	m.secret = shortest(secrets)
 	return m, nil
 }

@@ -11,11 +11,11 @@ import (
 // Exchange is what an adapter tells the core about one HTTP request and its
 // response. Adapters implement it over their framework's request context.
 type Exchange interface {
-	// Cookie returns the value of the request's cookie called name.
-	Cookie(name string) (string, bool)
 	// RemoteAddr returns the connection's peer address, "ip:port" or "ip".
 	RemoteAddr() string
-	// RequestHeader returns a request header's values joined by commas.
+	// RequestHeader returns a request header's values joined by commas;
+	// the core reads cookies from the Cookie header itself, so that it sees
+	// a cookie sent twice.
 	RequestHeader(name string) string
 	// AddResponseHeader adds a response header; the core calls it only
 	// before the response is committed.
@@ -39,12 +39,53 @@ type Request struct {
 	m  *Manager
 	ex Exchange
 
+	peers *peers // the other Managers serving the same request, if any
+
 	mu        sync.Mutex
 	s         *Session
 	err       error
 	token     string // what the request's transport carried
 	loaded    bool
 	committed bool
+}
+
+// peers are the Managers that serve one HTTP request, shared by their
+// Requests (see BeginBeside).
+type peers struct {
+	mu sync.Mutex
+	ms []*Manager
+}
+
+// join adds m to the Managers serving r's request and returns them.
+func (r *Request) join(m *Manager) *peers {
+	r.mu.Lock()
+	if r.peers == nil {
+		r.peers = &peers{ms: []*Manager{r.m}}
+	}
+	p := r.peers
+	r.mu.Unlock()
+	p.mu.Lock()
+	p.ms = append(p.ms, m)
+	p.mu.Unlock()
+	return p
+}
+
+// check reports two Managers serving the request that would read each
+// other's sessions.
+func (p *peers) check() error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, m := range p.ms {
+		for _, o := range p.ms[i+1:] {
+			if err := m.overlaps(o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Manager returns the Manager that began r, so that an adapter serving
@@ -74,17 +115,29 @@ func (r *Request) Session(ctx context.Context) (*Session, error) {
 // protection to it.
 func (r *Request) load(ctx context.Context) (*Session, error) {
 	m := r.m
-	m.checkOnce(ctx)
+	if err := m.checkOnce(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.peers.check(); err != nil {
+		return nil, err
+	}
 	if r.token = m.transport().read(m, r.ex); len(r.token) > maxTokenSize {
 		r.token = "" // not worth verifying
 	}
 	s, err := m.carrier().open(ctx, r.token)
-	if err != nil || m.Protection == ProtectionOff {
+	if err != nil {
 		return s, err
+	}
+	if m.NewSessionsPerClient > 0 && !s.stored {
+		s.client = m.ClientAddr(r.ex)
+	}
+	if m.Protection == ProtectionOff {
+		return s, nil
 	}
 	client := m.ClientAddr(r.ex)
 	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
 		s = m.fresh(ctx, s.id)
+		s.client = client
 	}
 	if _, ok := s.data[keyAddr]; !ok && client.IsValid() {
 		s.data[keyAddr] = client.String()
@@ -128,14 +181,28 @@ func (r *Request) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if action == tokenKeep || (action == tokenDrop && r.token == "") {
-		return nil
+	if action == tokenSet || action == tokenDrop && r.token != "" {
+		field, err := r.m.transport().send(r.m, r.ex, s, value, r.token)
+		if err != nil {
+			return err
+		}
+		if field != "" {
+			return r.keepFromSharedCaches(field)
+		}
 	}
-	field, err := r.m.transport().send(r.m, r.ex, s, value, r.token)
-	if err != nil || field == "" {
-		return err
+	if !s.isNew || !s.empty() {
+		r.keepPrivate()
 	}
-	return r.keepFromSharedCaches(field)
+	return nil
+}
+
+// keepPrivate marks a response made with a user's session private, so
+// that a shared cache that ignores Vary does not hand one user's page to
+// another, unless the handler said how to cache it.
+func (r *Request) keepPrivate() {
+	if r.ex.ResponseHeader("Cache-Control") == "" {
+		r.ex.SetResponseHeader("Cache-Control", "private")
+	}
 }
 
 // keepFromSharedCaches makes a response that carries a session token in

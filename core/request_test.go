@@ -130,3 +130,87 @@ func TestCookieResponsesAreKeptFromSharedCaches(t *testing.T) {
 		t.Errorf("a request without Set-Cookie got Cache-Control %q", cc)
 	}
 }
+
+// A response made with a user's session is private even when it hands out
+// no token, so that a cache that ignores Vary cannot serve it to another
+// user; the handler's own Cache-Control is kept.
+func TestSessionResponsesArePrivate(t *testing.T) {
+	m := core.NewManager(newCounting(t))
+	s := stored(t, m)
+	for name, c := range map[string]struct {
+		cookie, own, want string
+		read              bool
+	}{
+		"reads a stored session":     {cookie: s.ID(), read: true, want: "private"},
+		"says how to cache it":       {cookie: s.ID(), read: true, own: "no-store", want: "no-store"},
+		"never asks for its session": {cookie: s.ID(), want: ""},
+		"reads a new empty session":  {read: true, want: ""},
+	} {
+		ex := newExchange("192.0.2.1:1")
+		if c.cookie != "" {
+			ex.cookies["session"] = c.cookie
+		}
+		if c.own != "" {
+			ex.out.Set("Cache-Control", c.own)
+		}
+		r := m.Begin(ex)
+		if c.read {
+			if _, err := r.Session(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := ex.out.Get("Cache-Control"); got != c.want {
+			t.Errorf("%s: Cache-Control %q, want %q", name, got, c.want)
+		}
+	}
+}
+
+// Managers that serve one request and would read each other's sessions
+// fail at the first load; Managers kept apart serve.
+func TestManagersBesideEachOtherAreKeptApart(t *testing.T) {
+	b := newCounting(t)
+	cookieManager := func(name string) *core.Manager {
+		m, err := core.NewCookieManager("a secret of at least thirty-two bytes!")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Cookie.Name = name
+		return m
+	}
+	named := func(name, prefix string) *core.Manager {
+		m := core.NewManager(b)
+		m.Cookie.Name, m.KeyPrefix = name, prefix
+		return m
+	}
+	for name, c := range map[string]struct {
+		ms      []*core.Manager
+		overlap bool
+	}{
+		"one backend, one prefix":       {[]*core.Manager{named("session", "session:"), named("prefs", "session:")}, true},
+		"one backend, two prefixes":     {[]*core.Manager{named("session", "session:"), named("prefs", "prefs:")}, false},
+		"two backends, one prefix":      {[]*core.Manager{named("session", "session:"), core.NewManager(newCounting(t))}, false},
+		"the third overlaps the second": {[]*core.Manager{named("a", "a:"), named("b", "b:"), named("c", "b:")}, true},
+		"cookies of one name":           {[]*core.Manager{cookieManager("session"), cookieManager("session")}, true},
+		"cookies of two names":          {[]*core.Manager{cookieManager("session"), cookieManager("prefs")}, false},
+		"a store and a cookie":          {[]*core.Manager{named("session", "session:"), cookieManager("session")}, false},
+	} {
+		var first *core.Request
+		var rs []*core.Request
+		for _, m := range c.ms {
+			r := m.BeginBeside(newExchange("192.0.2.1:1"), first)
+			if first == nil {
+				first = r
+			}
+			rs = append(rs, r)
+		}
+		for i, r := range rs {
+			_, err := r.Session(context.Background())
+			if c.overlap != errors.Is(err, core.ErrConfig) {
+				t.Errorf("%s: Manager %d: Session = %v, want ErrConfig %v", name, i, err, c.overlap)
+			}
+		}
+	}
+}

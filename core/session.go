@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"net/netip"
 	"slices"
 	"sync"
 )
@@ -18,12 +19,20 @@ const (
 )
 
 // Reserved reports whether key is one the Manager keeps in the session data
-// for itself ("_permanent", "_addr", "_created"). The data API refuses to
-// set, delete or pop them: a client that could rewrite "_addr" would defeat
-// session protection, and "_created" the absolute timeout. Applications
-// that store keys named by their users (an API like the demo's) should
-// answer such a request with 400.
+// for itself ("_permanent", "_addr", "_created", and "_flashes", which
+// Flash and Flashes own). The data API refuses to set, delete or pop them:
+// a client that could rewrite "_addr" would defeat session protection,
+// "_created" the absolute timeout, and "_flashes" could show the user any
+// message in the site's name. Applications that store keys named by their
+// users (an API like the demo's) should answer such a request with 400.
 func Reserved(key string) bool {
+	return bookkeeping(key) || key == keyFlashes
+}
+
+// bookkeeping reports whether key holds the Manager's notes about the
+// session rather than anything of the application's: Keys, All and Len
+// leave such keys out, and a session holding only them is empty.
+func bookkeeping(key string) bool {
 	return key == keyPermanent || key == keyAddr || key == keyCreated
 }
 
@@ -52,14 +61,16 @@ type Session struct {
 	ctx      context.Context // the loading request's, for reports of late changes
 	id       string
 	data     map[string]any
-	ops      []op    // the changes since load or the last save, in order
-	version  Version // what the backend held when the session was read; nil when unknown
-	isNew    bool    // no stored session was found when this one was loaded
-	stored   bool    // the backend (or the client's cookie) holds data under id
-	modified bool    // data changed since load or the last save
-	prior    string  // the stored id that Regenerate or Destroy left, deleted at the next save
-	stale    string  // a stored id this session replaced (unknown owner), deleted at the next save
-	sealed   bool    // the response is committed; changes can no longer be saved
+	ops      []op       // the changes since load or the last save, in order
+	version  Version    // what the backend held when the session was read; nil when unknown
+	isNew    bool       // no stored session was found when this one was loaded
+	stored   bool       // the backend (or the client's cookie) holds data under id
+	modified bool       // data changed since load or the last save
+	prior    string     // the stored id that Regenerate or Destroy left, deleted at the next save
+	stale    string     // a stored id this session replaced (unknown owner), deleted at the next save
+	sealed   bool       // the response is committed; changes can no longer be saved
+	renew    bool       // a cookie session due for signing again, to extend its idle timeout
+	client   netip.Addr // the address of the request that opened a new session, for Manager.NewSessionsPerClient
 }
 
 func newSession(m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
@@ -138,7 +149,7 @@ func (s *Session) Keys() []string {
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.data))
 	for k := range s.data {
-		if !Reserved(k) {
+		if !bookkeeping(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -154,7 +165,7 @@ func (s *Session) All() iter.Seq2[string, any] {
 	s.mu.Unlock()
 	return func(yield func(string, any) bool) {
 		for _, k := range slices.Sorted(maps.Keys(snapshot)) {
-			if !Reserved(k) && !yield(k, snapshot[k]) {
+			if !bookkeeping(k) && !yield(k, snapshot[k]) {
 				return
 			}
 		}
@@ -171,7 +182,7 @@ func (s *Session) Len() int {
 func (s *Session) userLen() int {
 	n := 0
 	for k := range s.data {
-		if !Reserved(k) {
+		if !bookkeeping(k) {
 			n++
 		}
 	}

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -163,7 +164,8 @@ func TestReservedKeysCannotBeChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"_permanent", "_addr", "_created"} {
+	s.Flash("message", "hi")
+	for _, k := range []string{"_permanent", "_addr", "_created", "_flashes"} {
 		if !core.Reserved(k) {
 			t.Errorf("Reserved(%q) = false", k)
 		}
@@ -176,14 +178,17 @@ func TestReservedKeysCannotBeChanged(t *testing.T) {
 		if _, err := s.Update(k, func(any) (any, error) { return "forged", nil }); !errors.Is(err, core.ErrReservedKey) {
 			t.Errorf("Update(%q) = %v, want ErrReservedKey", k, err)
 		}
-		if after, _ := s.Get(k); after != before {
+		if after, _ := s.Get(k); !reflect.DeepEqual(after, before) {
 			t.Errorf("%s changed from %v to %v through the data API", k, before, after)
 		}
 	}
-	if core.Reserved("user") || core.Reserved("_flashes") {
+	if core.Reserved("user") || core.Reserved("_auth_user_id") {
 		t.Error("an application key is reserved")
 	}
-	if len(reports) != 9 || !errors.Is(reports[0], core.ErrReservedKey) {
+	if len(reports) != 12 || !errors.Is(reports[0], core.ErrReservedKey) {
 		t.Errorf("reports = %v, want one ErrReservedKey per refused Set, Delete and Pop", reports)
+	}
+	if f := s.Flashes(); len(f) != 1 || f[0].Message != "hi" {
+		t.Errorf("Flashes = %v, want the one flashed: the library still owns _flashes", f)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 )
 
@@ -28,6 +29,10 @@ const maxAttempts = 32
 type store struct{ m *Manager }
 
 func (st store) newID() string { return st.m.ids().NewID() }
+
+func (st store) accepts(token string) bool {
+	return len(token) <= maxTokenSize && st.m.ids().Valid(st.m.cookieID(token))
+}
 
 func (st store) open(ctx context.Context, value string) (*Session, error) {
 	return st.load(ctx, st.m.cookieID(value))
@@ -98,6 +103,9 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 // write saves s, conditionally when the backend allows, within the
 // Manager's BackendTimeout. The caller holds s.mu.
 func (st store) write(ctx context.Context, s *Session) (outcome, error) {
+	if err := st.admit(s); err != nil {
+		return wroteNothing, err
+	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
 	c, ok := st.m.Backend.(Conditional)
@@ -128,6 +136,20 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 			return out, err
 		}
 	}
+}
+
+// admit charges a new session that is about to be stored for the first
+// time to its client's budget (Manager.NewSessionsPerClient), once.
+func (st store) admit(s *Session) error {
+	m := st.m
+	if m.NewSessionsPerClient <= 0 || !s.client.IsValid() || s.stored || s.prior != "" || !s.modified || s.empty() {
+		return nil
+	}
+	if !m.budget.Allow(s.client, m.now(), m.NewSessionsPerClient) {
+		return fmt.Errorf("%w: more than %d a minute from one client", ErrTooManySessions, m.NewSessionsPerClient)
+	}
+	s.client = netip.Addr{} // paid for: its retries are free
+	return nil
 }
 
 // writeOnce makes one attempt at a conditional save: it deletes the id that

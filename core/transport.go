@@ -19,8 +19,12 @@ import (
 // unexported: those four are the only Transports, so that every way in
 // keeps the checks above.
 type Transport interface {
-	// read returns the token the request carries, "" when none.
+	// read returns the token the request carries, "" when none or when it
+	// carries several different ones: a client cannot hold two sessions of
+	// one Manager, so one of them was planted.
 	read(m *Manager, ex Exchange) string
+	// name names the token: the cookie's or the header's name.
+	name(m *Manager) string
 	// send gives the client the token value of a saved session, or tells
 	// it to forget old, the token it sent, when value is "". It returns
 	// the response header it wrote, "" when the client needs nothing.
@@ -72,8 +76,36 @@ func ChainTransport(ts ...Transport) Transport { return chainTransport(ts) }
 type cookieTransport struct{}
 
 func (cookieTransport) read(m *Manager, ex Exchange) string {
-	v, _ := ex.Cookie(m.Cookie.Name)
-	return v
+	return cookieValue(ex.RequestHeader("Cookie"), m.Cookie.Name)
+}
+
+func (cookieTransport) name(m *Manager) string { return m.Cookie.Name }
+
+// cookieValue returns the value of the cookie called name in a Cookie
+// header, "" when there is none or several with different values. Browsers
+// send two when another site of the same domain (a sibling subdomain, a
+// page over plain HTTP) planted one beside ours: neither can be trusted to
+// be the one we set, so neither is adopted, as with two header tokens.
+// A double-quoted value is unquoted, as net/http does.
+func cookieValue(header, name string) string {
+	var value string
+	found := false
+	for header != "" {
+		var pair string
+		pair, header, _ = strings.Cut(header, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || k != name {
+			continue
+		}
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		if found && v != value {
+			return ""
+		}
+		value, found = v, true
+	}
+	return value
 }
 
 func (cookieTransport) send(m *Manager, ex Exchange, s *Session, value, _ string) (string, error) {
@@ -99,6 +131,9 @@ type headerTransport struct{ in, scheme, out string }
 
 func (h headerTransport) read(_ *Manager, ex Exchange) string {
 	v := ex.RequestHeader(h.in)
+	if strings.Contains(v, ",") {
+		return "" // several lines, joined: no token has a comma
+	}
 	if h.scheme == "" {
 		return v
 	}
@@ -120,6 +155,8 @@ func (h headerTransport) send(_ *Manager, ex Exchange, _ *Session, value, old st
 	return h.out, nil
 }
 
+func (h headerTransport) name(*Manager) string { return h.in }
+
 func (h headerTransport) vary(ex Exchange) { addVary(ex, h.in) }
 
 func (h headerTransport) check() error {
@@ -134,26 +171,39 @@ func (h headerTransport) check() error {
 type chainTransport []Transport
 
 func (c chainTransport) read(m *Manager, ex Exchange) string {
-	for _, t := range c {
-		if v := t.read(m, ex); v != "" {
-			return v
-		}
-	}
-	return ""
+	_, token := c.pick(m, ex)
+	return token
 }
+
+func (c chainTransport) name(m *Manager) string { return c[0].name(m) }
 
 func (c chainTransport) send(m *Manager, ex Exchange, s *Session, value, old string) (string, error) {
-	return c.carrier(m, ex).send(m, ex, s, value, old)
+	t, _ := c.pick(m, ex)
+	return t.send(m, ex, s, value, old)
 }
 
-// carrier returns the transport the request's token came in, or the first.
-func (c chainTransport) carrier(m *Manager, ex Exchange) Transport {
+// pick returns the first transport whose token the Manager accepts, and
+// that token; else the first transport that carries one, so that it is
+// told to drop it; else the first transport. A junk cookie, left over or
+// planted, must not hide a valid bearer token behind it.
+func (c chainTransport) pick(m *Manager, ex Exchange) (Transport, string) {
+	var junk Transport
 	for _, t := range c {
-		if t.read(m, ex) != "" {
-			return t
+		v := t.read(m, ex)
+		if v == "" {
+			continue
+		}
+		if m.carrier().accepts(v) {
+			return t, v
+		}
+		if junk == nil {
+			junk = t
 		}
 	}
-	return c[0]
+	if junk != nil {
+		return junk, junk.read(m, ex)
+	}
+	return c[0], ""
 }
 
 func (c chainTransport) vary(ex Exchange) {

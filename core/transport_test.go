@@ -176,3 +176,98 @@ func TestTokenResponsesNameTheirField(t *testing.T) {
 		}
 	}
 }
+
+// Two session cookies of different values mean one was planted (a sibling
+// subdomain can set one for the whole domain): neither is adopted, and the
+// response does not expire the victim's own. The same value twice is one.
+func TestDuplicateCookiesAreRefused(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	victim, planted := stored(t, m), stored(t, m)
+	for name, c := range map[string]struct {
+		header string
+		want   string // the id adopted, "" for a new session
+	}{
+		"two values":               {"session=" + planted.ID() + "; session=" + victim.ID(), ""},
+		"two values, other order":  {"session=" + victim.ID() + "; other=1; session=" + planted.ID(), ""},
+		"an empty one beside":      {"session=; session=" + victim.ID(), ""},
+		"the same value twice":     {"session=" + victim.ID() + ";session=" + victim.ID(), victim.ID()},
+		"quoted, as net/http":      {`a=b; session="` + victim.ID() + `"`, victim.ID()},
+		"a name that only ends so": {"xsession=" + planted.ID() + "; session=" + victim.ID(), victim.ID()},
+	} {
+		ex := newExchange("192.0.2.1:1")
+		ex.header.Set("Cookie", c.header)
+		r := m.Begin(ex)
+		s, err := r.Session(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ID(); (c.want == "") != s.IsNew() || c.want != "" && got != c.want {
+			t.Errorf("%s: session new %v id %s, want %s", name, s.IsNew(), core.LogID(got), core.LogID(c.want))
+		}
+		if err := r.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if sc := ex.out.Values("Set-Cookie"); len(sc) != 0 {
+			t.Errorf("%s: response set %q", name, sc)
+		}
+	}
+}
+
+// Two token headers are refused as two cookies are, and the response does
+// not tell the client to drop the tokens it holds.
+func TestDuplicateHeaderTokensAreRefused(t *testing.T) {
+	m := core.NewManager(newCounting(t))
+	m.Transport = core.BearerTransport()
+	s := stored(t, m)
+	ex := newExchange("192.0.2.1:1")
+	ex.header.Add("Authorization", "Bearer "+s.ID())
+	ex.header.Add("Authorization", "Bearer "+s.ID())
+	r := m.Begin(ex)
+	got, err := r.Session(context.Background())
+	if err != nil || !got.IsNew() {
+		t.Fatalf("Session = new %v, %v; want a new session", got != nil && got.IsNew(), err)
+	}
+	if err := r.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v, sent := ex.out[core.DefaultTokenHeader]; sent {
+		t.Errorf("response carries %s: %q", core.DefaultTokenHeader, v)
+	}
+}
+
+// In a chain, a cookie that is not a valid token does not hide the valid
+// bearer token behind it; the junk alone is dropped.
+func TestChainSkipsInvalidTokens(t *testing.T) {
+	m := core.NewManager(newCounting(t))
+	m.Transport = core.ChainTransport(core.CookieTransport(), core.BearerTransport())
+	s := stored(t, m)
+	ex := newExchange("192.0.2.1:1")
+	ex.cookies["session"] = "junk"
+	ex.header.Set("Authorization", "Bearer "+s.ID())
+	r := m.Begin(ex)
+	got, err := r.Session(context.Background())
+	if err != nil || got.IsNew() || got.ID() != s.ID() {
+		t.Fatalf("Session = new %v, %v; want the bearer token's session", got != nil && got.IsNew(), err)
+	}
+	got.Set("b", 2)
+	if err := r.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sc := ex.out.Values("Set-Cookie"); len(sc) != 0 {
+		t.Errorf("a session read by bearer token answered with a cookie: %q", sc)
+	}
+
+	ex = newExchange("192.0.2.1:1")
+	ex.cookies["session"] = "junk"
+	r = m.Begin(ex)
+	if _, err := r.Session(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := ex.setCookie("session"); c == nil || c.MaxAge >= 0 {
+		t.Errorf("a junk cookie alone was not expired: %v", c)
+	}
+}

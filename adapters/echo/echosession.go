@@ -85,7 +85,11 @@ func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 // committed.
 func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) error {
 	s := &state{c: c, ctx: c.Request().Context()}
-	s.req = m.Begin(s)
+	var first *core.Request
+	if f, _ := c.Get(firstKey).(*state); f != nil {
+		first = f.req
+	}
+	s.req = m.BeginBeside(s, first)
 	c.Set(key, s)
 	res := c.Response()
 	res.Before(s.beforeWrite)

@@ -71,7 +71,11 @@ func MiddlewareWithConfig(cfg Config) echo.MiddlewareFunc {
 // serve runs next with a session and makes sure it is committed.
 func serve(c *echo.Context, m *core.Manager, key string, next echo.HandlerFunc) error {
 	s := begin(c)
-	s.req = m.Begin(s)
+	var first *core.Request
+	if f, _ := c.Get(firstKey).(*state); f != nil {
+		first = f.req
+	}
+	s.req = m.BeginBeside(s, first)
 	c.Set(key, s)
 	returned := false
 	defer func() {

@@ -146,15 +146,6 @@ func (s *state) sendStatus(code int) {
 	s.res.WriteHeader(code)
 }
 
-// Cookie implements core.Exchange.
-func (s *state) Cookie(name string) (string, bool) {
-	ck, err := s.c.Request().Cookie(name)
-	if err != nil {
-		return "", false
-	}
-	return ck.Value, true
-}
-
 // RemoteAddr implements core.Exchange with the connection's peer; the core
 // decides itself which forwarding headers to believe.
 func (s *state) RemoteAddr() string { return s.c.Request().RemoteAddr }

@@ -14,13 +14,6 @@ import (
 // id), so every string returned here is a copy of its own.
 type exchange struct{ c *fiber.Ctx }
 
-// Cookie reads the raw request header rather than c.Cookies, whose result
-// would need a second copy in an Immutable app.
-func (e exchange) Cookie(name string) (string, bool) {
-	v := e.c.Request().Header.Cookie(name)
-	return string(v), len(v) > 0
-}
-
 func (e exchange) RemoteAddr() string { return e.c.Context().RemoteAddr().String() }
 
 // RequestHeader joins repeated header lines, as the core expects for

@@ -55,7 +55,8 @@ func New(config ...Config) fiber.Handler {
 			}
 			return c.Next()
 		}
-		r := m.Begin(exchange{c})
+		first, _ := v.(*core.Request)
+		r := m.BeginBeside(exchange{c}, first)
 		if v == nil || v == any(skipped{m}) {
 			c.Locals(firstKey{}, r)
 		} else {

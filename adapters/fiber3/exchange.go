@@ -16,11 +16,6 @@ import (
 // a copy of its own.
 type exchange struct{ ctx *fasthttp.RequestCtx }
 
-func (e exchange) Cookie(name string) (string, bool) {
-	v := e.ctx.Request.Header.Cookie(name)
-	return string(v), len(v) > 0
-}
-
 func (e exchange) RemoteAddr() string { return e.ctx.RemoteAddr().String() }
 
 // RequestHeader joins repeated header lines with ",", as the core expects

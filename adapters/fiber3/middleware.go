@@ -48,7 +48,8 @@ func New(config ...Config) fiber.Handler {
 		if !free {
 			return c.Next() // an outer middleware serves m already
 		}
-		r := m.Begin(exchange{ctx})
+		first, _ := ctx.UserValue(firstKey{}).(*core.Request)
+		r := m.BeginBeside(exchange{ctx}, first)
 		ctx.SetUserValue(key, r)
 		return run(c, r)
 	}

@@ -31,7 +31,7 @@ func Middleware(m *core.Manager) gin.HandlerFunc {
 		panic(err)
 	}
 	return func(c *gin.Context) {
-		_, taken := c.Get(firstKey{})
+		first, taken := c.Get(firstKey{})
 		if m.Skip(c.Request.URL.Path) || slot(c, m) != nil {
 			if !taken { // Get must not reach a later Manager's session
 				c.Set(firstKey{}, (*core.Request)(nil))
@@ -39,7 +39,8 @@ func Middleware(m *core.Manager) gin.HandlerFunc {
 			return
 		}
 		w := &sessionWriter{ResponseWriter: c.Writer, c: c}
-		w.session = m.Begin(exchange{w})
+		firstRequest, _ := first.(*core.Request)
+		w.session = m.BeginBeside(exchange{w}, firstRequest)
 		if taken {
 			c.Set(slotKey{m}, w.session)
 		} else {
@@ -97,15 +98,6 @@ func slot(c *gin.Context, m *core.Manager) *core.Request {
 
 // exchange is the core's view of a gin request and its response.
 type exchange struct{ w *sessionWriter }
-
-func (e exchange) Cookie(name string) (string, bool) {
-	// Not c.Cookie: it URL-unescapes the value, which net/http does not.
-	ck, err := e.w.c.Request.Cookie(name)
-	if err != nil {
-		return "", false
-	}
-	return ck.Value, true
-}
 
 func (e exchange) RemoteAddr() string { return e.w.c.Request.RemoteAddr }
 

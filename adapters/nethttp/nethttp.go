@@ -50,7 +50,7 @@ func Middleware(m *core.Manager) func(http.Handler) http.Handler {
 				return
 			}
 			sw := &sessionWriter{ResponseWriter: w}
-			sw.session = m.Begin(exchange{sw})
+			sw.session = m.BeginBeside(exchange{sw}, firstRequest(r.Context()))
 			var key any = slotKey{m}
 			if first {
 				key = firstKey{}
@@ -84,6 +84,15 @@ func GetFor(r *http.Request, m *core.Manager) (*core.Session, error) {
 		return nil, core.ErrNoSession
 	}
 	return sw.session.Session(r.Context())
+}
+
+// firstRequest returns the first Manager's request, nil when there is
+// none or it let the request pass without a session.
+func firstRequest(ctx context.Context) *core.Request {
+	if sw, _ := ctx.Value(firstKey{}).(*sessionWriter); sw != nil {
+		return sw.session
+	}
+	return nil
 }
 
 // slot returns the request's session writer for m, or nil.
@@ -161,14 +170,6 @@ func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // exchange is the core's view of the request and response.
 type exchange struct{ w *sessionWriter }
-
-func (e exchange) Cookie(name string) (string, bool) {
-	c, err := e.w.request.Cookie(name)
-	if err != nil {
-		return "", false
-	}
-	return c.Value, true
-}
 
 func (e exchange) RemoteAddr() string { return e.w.request.RemoteAddr }
 

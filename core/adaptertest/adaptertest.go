@@ -48,6 +48,7 @@ func start(t *testing.T, h Harness, setup setup) *env {
 	e.ms = []*core.Manager{e.m}
 	if setup != nil {
 		e.ms = setup(e.m)
+		e.m = e.ms[0]
 	}
 	for _, m := range e.ms {
 		m.ErrorHandler = e.report
@@ -230,6 +231,10 @@ func Run(t *testing.T, h Harness) {
 		{name: "ChainTransport", run: testChain, setup: via(core.ChainTransport(core.CookieTransport(), core.BearerTransport()))},
 		{name: "SeveralManagers", run: testSeveral, setup: several},
 		{name: "SameManagerTwice", run: testSameTwice, setup: func(m *core.Manager) []*core.Manager { return []*core.Manager{m, m} }},
+		{name: "DuplicateCookiesAreRefused", run: testDuplicateCookies},
+		{name: "ManagersThatShareSessionsFail", run: testOverlapping, setup: overlapping},
+		{name: "CookieIdleTimeout", run: testCookieIdle, setup: cookieSessions(time.Minute)},
+		{name: "WeakSecretIsRefused", run: testWeakSecret(h)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, start(t, h, tc.setup))
@@ -317,6 +322,9 @@ func testRead(t *testing.T, e *env) {
 		wantNoCookie(t, r)
 		if !r.varies() {
 			t.Error("missing Vary: Cookie")
+		}
+		if cc := r.header.Get("Cache-Control"); cc != "private" {
+			t.Errorf("a response made with a stored session has Cache-Control %q, want private", cc)
 		}
 		e.wantCalls("get") // the handler asks twice; one load
 	}
@@ -506,7 +514,7 @@ func testCorrupt(t *testing.T, e *env) {
 func testCorruptStrict(t *testing.T, e *env) {
 	cookie := e.corrupt()
 	r := e.get("/set?k=a&v=2", cookie)
-	if r.status != 503 || !strings.Contains(r.body, "corrupt") {
+	if r.status != 500 || !strings.Contains(r.body, "corrupt") {
 		t.Errorf("/set over corrupt data = %d %q, want the handler to see core.ErrCorrupt", r.status, r.body)
 	}
 	wantNoCookie(t, r)

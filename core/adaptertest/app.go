@@ -80,7 +80,7 @@ func Serve(path string, query url.Values, ms []*core.Manager, sessions Sessions,
 		fmt.Fprint(w, "no session")
 		return
 	case err != nil:
-		w.WriteHeader(503)
+		w.WriteHeader(core.HTTPStatus(err))
 		fmt.Fprintf(w, "load: %v", err)
 		return
 	}

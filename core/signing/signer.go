@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"hash"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +21,8 @@ const QuartSessionSalt = "quart-session"
 // [NewSignerDigest]). A Signer is safe for concurrent use;
 // create one with [NewSigner] or [NewSignerDigest], the zero value is not usable.
 type Signer struct {
-	keys macKeys
+	keys     macKeys
+	shortest int // the length of the shortest secret
 }
 
 // NewSigner returns a Signer using SHA-1, itsdangerous' default digest. The
@@ -43,8 +45,12 @@ func NewSignerDigest(digest func() hash.Hash, salt string, secrets ...string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{keys: keys}, nil
+	return &Signer{keys: keys, shortest: len(slices.MinFunc(secrets, func(a, b string) int { return len(a) - len(b) }))}, nil
 }
+
+// SecretLen returns the length in bytes of the shortest of the Signer's
+// secrets, so that a core.Manager can refuse one too short to be safe.
+func (s *Signer) SecretLen() int { return s.shortest }
 
 // Sign returns value followed by "." and its signature under the first
 // secret.
