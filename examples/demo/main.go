@@ -31,6 +31,10 @@ type config struct {
 	addr, framework, backend, dsn, preset, secret string
 	protect, trustedProxies, transport            string
 	lifetime, idle                                time.Duration
+	secure, allowWeakSecret                       bool
+	// newSessionsPerClient is Manager.NewSessionsPerClient: the command
+	// line sets a budget, tests built from a config{} have none.
+	newSessionsPerClient int
 	// timeouts is no flag: the defaults suit the demo, and tests shorten
 	// them so that a stalled client is cut off in milliseconds. A zero
 	// field means its default.
@@ -92,6 +96,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.lifetime, "lifetime", 0, "session lifetime (default: 14 days, 31 with -preset quart)")
 	fs.DurationVar(&c.idle, "idle", 0, "idle timeout (default: none)")
+	fs.BoolVar(&c.secure, "secure", false, "serve the cookie with Secure, named with the __Host- prefix so that no other host of the site can set it (needs HTTPS in front; a Flask, Quart or Django peer must use the same cookie name)")
+	fs.BoolVar(&c.allowWeakSecret, "allow-weak-secret", false, "accept a -secret shorter than 32 bytes, for a Python peer's secret you cannot change")
+	fs.IntVar(&c.newSessionsPerClient, "new-sessions-per-client", 120, "new sessions one client address may store per minute; beyond that its requests get 429 (0: no budget)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -187,15 +194,23 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 		m.Lifetime = c.lifetime
 	}
 	m.IdleTimeout = c.idle
+	m.NewSessionsPerClient = c.newSessionsPerClient
+	if c.secure {
+		m.Cookie.Secure = true
+		m.Cookie.Name = "__Host-" + m.Cookie.Name
+	}
+	m.AllowWeakSecret = c.allowWeakSecret
+	if err := m.Validate(); errors.Is(err, core.ErrWeakSecret) {
+		return nil, fmt.Errorf("-secret: %w; -allow-weak-secret accepts it, for a Python peer's secret you cannot change", err)
+	} else if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // presetManager returns the Manager for the backend and preset chosen.
 func presetManager(c config, backend core.Backend) (*core.Manager, error) {
-	var secrets []string
-	if c.secret != "" {
-		secrets = strings.Split(c.secret, ",")
-	}
+	secrets := secretList(c.secret)
 	switch {
 	case c.backend == "cookie":
 		return core.NewCookieManager(secrets...)
@@ -219,6 +234,18 @@ func presetManager(c config, backend core.Backend) (*core.Manager, error) {
 		m.Signer = signer
 	}
 	return m, nil
+}
+
+// secretList splits a comma-separated -secret, trimming each: "new, old"
+// must rotate to "old", not to a key " old" that nothing was signed with.
+func secretList(flag string) []string {
+	var secrets []string
+	for s := range strings.SplitSeq(flag, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	return secrets
 }
 
 // server is a framework's HTTP server.
