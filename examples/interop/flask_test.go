@@ -9,7 +9,7 @@ import (
 	"github.com/cloakroom/cloakroom/core/codec"
 )
 
-const flaskSecret = "interop-flask-secret-key"
+const flaskSecret = "interop-flask-secret-key of 32 bytes or more"
 
 // startFlask starts flaskapp.py and the demo on signed cookies with the
 // same SECRET_KEY.

@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	quartSecret   = "interop-quart-secret-key"
+	quartSecret   = "interop-quart-secret-key of 32 bytes or more"
 	quartLifetime = 31 * 24 * time.Hour // Quart's PERMANENT_SESSION_LIFETIME
 )
 
