@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -71,15 +72,18 @@ func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
 	now := m.now()
 	payload, signed, err := c.seal().Loads(value, c.maxAge(), now)
 	if err != nil {
-		return m.New(ctx), nil
+		if errors.Is(err, signing.ErrExpired) {
+			return c.anew(ctx, Expired), nil
+		}
+		return c.anew(ctx, InvalidToken), nil
 	}
 	data, err := m.codec().Decode(payload)
 	if err != nil {
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
-		return m.New(ctx), nil
+		return c.anew(ctx, InvalidToken), nil
 	}
 	if m.AbsoluteTimeout > 0 && !now.Before(m.deadline(data)) {
-		return m.New(ctx), nil // re-signing would let it live on for ever
+		return c.anew(ctx, Expired), nil // re-signing would let it live on for ever
 	}
 	s := newSession(m, ctx, "", data, nil, true)
 	// Under an idle timeout the signature's age is the idle time: sign it
@@ -87,6 +91,13 @@ func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
 	// whole seconds, so a shorter interval would sign it on every request.
 	s.renew = m.IdleTimeout > 0 && now.Sub(signed) >= max(m.touchInterval(), time.Second)
 	return s, nil
+}
+
+// anew returns a new session that replaces a cookie unusable for reason.
+func (c *cookies) anew(ctx context.Context, reason Reason) *Session {
+	s := c.m.New(ctx)
+	s.reason = reason
+	return s
 }
 
 // save seals the session into the cookie when it changed or is due for

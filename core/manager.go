@@ -125,6 +125,14 @@ type Manager struct {
 	// above what the users behind one address start: a NAT or an office
 	// proxy shows many users as one client. Zero means no budget.
 	NewSessionsPerClient int
+	// MaxSessionsPerUser, when positive, caps the live sessions of one
+	// owner (see Session.SetOwner): a save that lists one more ends the
+	// oldest of the others, as Revoke does.
+	MaxSessionsPerUser int
+	// OnEvent, when set, receives each step of a session's life (see
+	// EventKind), with the session's handle and owner, never its id. It
+	// is called synchronously on the request's goroutine: keep it quick.
+	OnEvent func(ctx context.Context, e Event)
 	// AllowWeakSecret accepts a signing secret shorter than 32 bytes,
 	// which Validate refuses otherwise: set it only for a secret you
 	// cannot change, such as the SECRET_KEY of a Flask or Django peer.
@@ -138,6 +146,7 @@ type Manager struct {
 	checked sync.Once      // the first request checks the setup
 	setup   error          // what that check found
 	secret  int            // the length of the shortest secret a preset was given
+	owner   string         // the data key of a session's owner; "" means keyOwner
 }
 
 // Protection pins a session to the address of the client that created it.
@@ -247,6 +256,14 @@ func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	}
 	s := newSession(m, ctx, m.carrier().newID(), data, nil, false)
 	s.stale = stale
+	return s
+}
+
+// replaced returns a new session that replaces the stored session id, which
+// cannot be used for reason: the next save deletes it.
+func (m *Manager) replaced(ctx context.Context, id string, reason Reason) *Session {
+	s := m.fresh(ctx, id)
+	s.reason = reason
 	return s
 }
 

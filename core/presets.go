@@ -43,6 +43,7 @@ func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 	m.IDs = DjangoID{}
 	m.KeyPrefix = ""
 	m.Lifetime = 14 * 24 * time.Hour
+	m.owner = "_auth_user_id" // django.contrib.auth's logins are owned too
 	m.secret = shortest(secrets)
 	return m, nil
 }

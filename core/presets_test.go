@@ -156,8 +156,12 @@ func TestDjangoManager(t *testing.T) {
 	if c == nil || !(core.DjangoID{}).Valid(c.Value) || c.MaxAge != 14*24*3600 {
 		t.Fatalf("cookie %v: want sessionid with a Django key for 14 days", c)
 	}
-	if calls := b.Calls(); len(calls) != 1 || calls[0] != "set "+c.Value {
+	if calls := b.Calls(); len(calls) == 0 || calls[0] != "set "+c.Value {
 		t.Fatalf("calls %q: Django keys carry no prefix", calls)
+	}
+	// A Django login (_auth_user_id) is listed among the user's sessions.
+	if devices, err := m.Sessions(context.Background(), "1"); err != nil || len(devices) != 1 {
+		t.Fatalf("Sessions(\"1\") = %v, %v; want the session Django's login key owns", devices, err)
 	}
 	if _, err := core.NewDjangoManager(b); err == nil {
 		t.Fatal("NewDjangoManager without a secret succeeded")

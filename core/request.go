@@ -128,6 +128,7 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return s, err
 	}
+	s.from = r.ex
 	if m.NewSessionsPerClient > 0 && !s.stored {
 		s.client = m.ClientAddr(r.ex)
 	}
@@ -137,7 +138,7 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 	client := m.ClientAddr(r.ex)
 	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
 		s = m.fresh(ctx, s.id)
-		s.client = client
+		s.client, s.from, s.reason = client, r.ex, InvalidToken
 	}
 	if _, ok := s.data[keyAddr]; !ok && client.IsValid() {
 		s.data[keyAddr] = client.String()

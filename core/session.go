@@ -16,6 +16,7 @@ const (
 	keyPermanent = "_permanent" // Flask's permanent flag
 	keyAddr      = "_addr"      // client address under session protection
 	keyCreated   = "_created"   // Unix seconds, for the absolute timeout
+	keyRevoked   = "_revoked"   // all that a revoked session's key holds until it is dropped
 )
 
 // Reserved reports whether key is one the Manager keeps in the session data
@@ -26,7 +27,7 @@ const (
 // message in the site's name. Applications that store keys named by their
 // users (an API like the demo's) should answer such a request with 400.
 func Reserved(key string) bool {
-	return bookkeeping(key) || key == keyFlashes
+	return bookkeeping(key) || key == keyFlashes || key == keyOwner || key == keyRevoked
 }
 
 // bookkeeping reports whether key holds the Manager's notes about the
@@ -70,11 +71,48 @@ type Session struct {
 	stale    string     // a stored id this session replaced (unknown owner), deleted at the next save
 	sealed   bool       // the response is committed; changes can no longer be saved
 	renew    bool       // a cookie session due for signing again, to extend its idle timeout
+	reason   Reason     // why the session is new
+	listed   listing    // where the user index lists the session, as far as this request knows
+	from     Exchange   // the request that opened the session, for the user index; nil outside one
 	client   netip.Addr // the address of the request that opened a new session, for Manager.NewSessionsPerClient
 }
 
 func newSession(m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
-	return &Session{m: m, ctx: ctx, id: id, data: data, version: version, stored: stored, isNew: !stored}
+	s := &Session{m: m, ctx: ctx, id: id, data: data, version: version, stored: stored, isNew: !stored}
+	if !stored {
+		s.reason = FirstVisit
+	}
+	return s
+}
+
+// Reason says why a request's session is new.
+type Reason int
+
+const (
+	// NotNew: the session was stored before this request.
+	NotNew Reason = iota
+	// FirstVisit: the request carried no token (or two different ones).
+	FirstVisit
+	// Expired: the token named a session that is gone: it expired, was
+	// logged out, or was never stored.
+	Expired
+	// Revoked: the session was ended by Revoke, RevokeAll or
+	// MaxSessionsPerUser, from this device or another.
+	Revoked
+	// InvalidToken: the token was malformed or badly signed, its data
+	// could not be decoded, or it belongs to another client address under
+	// Protection.
+	InvalidToken
+)
+
+// Reason reports why the session is new (NotNew for a session that was
+// stored before this request), so that a page can say "your session
+// expired" or "you were logged out from another device". Knowing it costs
+// no backend call: the load that found no session found out why.
+func (s *Session) Reason() Reason {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason
 }
 
 // ID returns the session id. It changes with Regenerate and Destroy.

@@ -35,20 +35,35 @@ func (st store) accepts(token string) bool {
 }
 
 func (st store) open(ctx context.Context, value string) (*Session, error) {
-	return st.load(ctx, st.m.cookieID(value))
+	id := st.m.cookieID(value)
+	if value != "" && id == "" {
+		s := st.m.New(ctx)
+		s.reason = InvalidToken // its signature did not verify
+		return s, nil
+	}
+	return st.load(ctx, id)
 }
 
 // load reads the session stored under id, with one backend call.
 func (st store) load(ctx context.Context, id string) (*Session, error) {
 	m := st.m
 	if !m.ids().Valid(id) {
-		return m.New(ctx), nil
+		s := m.New(ctx)
+		if id != "" {
+			s.reason = InvalidToken
+		}
+		return s, nil
 	}
 	bctx, cancel := m.bounded(ctx)
 	b, version, err := st.get(bctx, m.key(id))
 	cancel()
 	if errors.Is(err, ErrNotFound) {
-		return m.New(ctx), nil
+		if m.OnEvent != nil {
+			m.emit(ctx, Event{Kind: EventExpired, Handle: handleOf(id)})
+		}
+		s := m.New(ctx)
+		s.reason = Expired
+		return s, nil
 	}
 	if err != nil {
 		return nil, backendError("load session", m.key(id), err)
@@ -60,12 +75,20 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 			return nil, err
 		}
 		m.report(ctx, err)
-		return m.fresh(ctx, id), nil
+		return m.replaced(ctx, id, InvalidToken), nil
+	}
+	if data[keyRevoked] == true {
+		return m.replaced(ctx, id, Revoked), nil
 	}
 	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
-		return m.fresh(ctx, id), nil
+		return m.replaced(ctx, id, Expired), nil
 	}
-	return newSession(m, ctx, id, data, version, true), nil
+	s := newSession(m, ctx, id, data, version, true)
+	if owner := ownerOf(data, m.ownerKey()); owner != "" {
+		s.listed = listing{owner: owner, id: id}
+	}
+	m.emitFor(ctx, EventLoaded, s)
+	return s, nil
 }
 
 // get reads key, with its version when the backend can give one.
@@ -108,6 +131,19 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
+	was := s.listed
+	out, err := st.writeData(ctx, s)
+	if errors.Is(err, ErrInterrupted) {
+		st.m.emitFor(ctx, EventInterrupted, s)
+	}
+	if err != nil || out == wroteNothing || was.owner == "" && s.owner() == "" {
+		return out, err
+	}
+	return out, st.relist(ctx, s, was)
+}
+
+// writeData saves s's data, conditionally when the backend allows.
+func (st store) writeData(ctx context.Context, s *Session) (outcome, error) {
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
 		st.m.checkOnce(ctx)
@@ -131,6 +167,7 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 		if attempt == maxAttempts {
 			return out, backendError("save session", st.m.key(cmp.Or(s.prior, s.id)), fmt.Errorf("gave up after %d attempts: %w", attempt, err))
 		}
+		st.m.emitFor(ctx, EventConflict, s)
 		s.version = nil // read it again
 		if err := pause(ctx, attempt); err != nil {
 			return out, err
@@ -164,7 +201,8 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 		}
 	}
 	out := st.dropStale(ctx, s)
-	if s.prior != "" {
+	moved := s.prior
+	if moved != "" {
 		if err := c.DeleteIf(ctx, m.key(s.prior), s.version); err != nil {
 			return out, conditionalError("delete replaced session", m.key(s.prior), err)
 		}
@@ -172,13 +210,27 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 	}
 	switch {
 	case s.modified && !s.empty():
-		return st.put(ctx, c, s)
+		kind := EventSaved
+		switch {
+		case moved != "":
+			kind = EventRegenerated
+		case !s.stored:
+			kind = EventCreated
+		}
+		out, err := st.put(ctx, c, s)
+		if err == nil {
+			m.emitFor(ctx, kind, s)
+		}
+		return out, err
 	case s.modified && s.stored:
 		err := c.DeleteIf(ctx, m.key(s.id), s.version)
 		if err != nil && !errors.Is(err, ErrNotFound) { // gone is what we wanted
 			return out, conditionalError("delete session", m.key(s.id), err)
 		}
 		s.stored, s.version, out = false, nil, wroteDeletion
+		m.emitDestroyed(ctx, s, s.id)
+	case moved != "" && !s.stored:
+		m.emitDestroyed(ctx, s, moved)
 	case s.stored && m.IdleTimeout > 0:
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
@@ -232,6 +284,9 @@ func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
 	fresh, err := st.m.codec().Decode(b)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if fresh[keyRevoked] == true {
+		return fmt.Errorf("%w (revoked)", ErrInterrupted)
 	}
 	if err := s.replay(fresh); err != nil {
 		return err

@@ -83,6 +83,7 @@ func Run(t *testing.T, b core.Backend) {
 		testKeys(t, b, lb, key(t))
 	})
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
+	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, b, prefix+"users:") })
 	t.Run("Conditional", func(t *testing.T) {
 		cb, ok := b.(core.Conditional)
 		if !ok {

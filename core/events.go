@@ -1,0 +1,60 @@
+package core
+
+import "context"
+
+// EventKind says what happened to a session.
+type EventKind int
+
+// The lifecycle events a Manager reports to OnEvent.
+const (
+	EventCreated     EventKind = iota + 1 // a new session was stored for the first time
+	EventLoaded                           // a stored session was read for a request
+	EventSaved                            // a session's data was written
+	EventRegenerated                      // a session moved to a new id (a login)
+	EventDestroyed                        // a session was deleted (logout, Clear)
+	EventRevoked                          // a session was ended by Revoke, RevokeAll or MaxSessionsPerUser
+	EventExpired                          // a request brought a token of a session that is gone
+	EventConflict                         // a save found the session changed and is retried
+	EventInterrupted                      // a save found the session deleted and wrote nothing
+)
+
+var eventNames = [...]string{"", "created", "loaded", "saved", "regenerated", "destroyed", "revoked", "expired", "conflict", "interrupted"}
+
+// String returns the event's name, such as "created".
+func (k EventKind) String() string {
+	if k <= 0 || int(k) >= len(eventNames) {
+		return "unknown"
+	}
+	return eventNames[k]
+}
+
+// Event is one step in a session's life, as OnEvent receives it. It names
+// the session by its Handle and its owner, never by its id.
+type Event struct {
+	Kind   EventKind
+	Handle string // the session's handle, "" for a session that has none yet
+	Owner  string // the session's owner, "" when it has none
+}
+
+// emit hands e to OnEvent, if set.
+func (m *Manager) emit(ctx context.Context, e Event) {
+	if m.OnEvent != nil {
+		m.OnEvent(ctx, e)
+	}
+}
+
+// emitFor reports kind for s; the caller holds s.mu. Nothing is computed
+// when no OnEvent is set, so that events cost nothing unless observed.
+func (m *Manager) emitFor(ctx context.Context, kind EventKind, s *Session) {
+	if m.OnEvent != nil {
+		m.OnEvent(ctx, Event{Kind: kind, Handle: handleOf(s.id), Owner: s.owner()})
+	}
+}
+
+// emitDestroyed reports that the stored session id of s was deleted, with
+// the owner it had; the caller holds s.mu.
+func (m *Manager) emitDestroyed(ctx context.Context, s *Session, id string) {
+	if m.OnEvent != nil {
+		m.OnEvent(ctx, Event{Kind: EventDestroyed, Handle: handleOf(id), Owner: s.listed.owner})
+	}
+}
