@@ -368,6 +368,26 @@ func (st store) relist(ctx context.Context, s *Session, was listing) error {
 	return m.end(ctx, now.owner, over)
 }
 
+// seenInterval is how often a write updates the device's LastSeen; an
+// idle session's touch, throttled by TouchInterval, updates it too.
+const seenInterval = time.Minute
+
+// seenKey is the touch log's key for when a session was last seen.
+func seenKey(id string) string { return "seen\x00" + id }
+
+// seen records that the session listed as l was used at now.
+func (m *Manager) seen(ctx context.Context, l listing, now time.Time) error {
+	h := handleOf(l.id)
+	return m.updateIndex(ctx, l.owner, func(es []entry) ([]entry, error) {
+		for i := range es {
+			if es[i].Handle == h {
+				es[i].LastSeen = now.Unix()
+			}
+		}
+		return es, nil
+	})
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]

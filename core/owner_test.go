@@ -293,3 +293,38 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// LastSeen moves when the device writes (at most once a minute) or its
+// idle session is extended (at most once a TouchInterval); a read alone
+// costs no write.
+func TestLastSeen(t *testing.T) {
+	ctx := context.Background()
+	m := newUsersManager(t)
+	m.IdleTimeout, m.TouchInterval = time.Hour, 10*time.Minute
+	start := time.Unix(1_700_000_000, 0)
+	clk := &clock{now: start}
+	core.SetClock(m, clk.Now)
+	tok := loginAs(t, m, "alice", "phone")
+	seen := func() time.Time {
+		d, err := m.Sessions(ctx, "alice")
+		if err != nil || len(d) != 1 {
+			t.Fatalf("Sessions = %v, %v", d, err)
+		}
+		return d[0].LastSeen
+	}
+	clk.Advance(2 * time.Minute)
+	serve(t, m, tok, "192.0.2.7:1", func(s *core.Session) { s.Set("n", 1) })
+	if got := seen(); !got.Equal(start.Add(2 * time.Minute)) {
+		t.Errorf("after a write: LastSeen %v, want %v", got, start.Add(2*time.Minute))
+	}
+	clk.Advance(time.Minute)
+	visit(t, m, tok) // within TouchInterval of the write: no touch
+	if got := seen(); !got.Equal(start.Add(2 * time.Minute)) {
+		t.Errorf("after a read: LastSeen %v, want it unchanged", got)
+	}
+	clk.Advance(20 * time.Minute)
+	visit(t, m, tok) // due for a touch
+	if got := seen(); !got.Equal(start.Add(23 * time.Minute)) {
+		t.Errorf("after a touch: LastSeen %v, want %v", got, start.Add(23*time.Minute))
+	}
+}

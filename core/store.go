@@ -131,15 +131,23 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
-	was := s.listed
+	m, was := st.m, s.listed
 	out, err := st.writeData(ctx, s)
 	if errors.Is(err, ErrInterrupted) {
-		st.m.emitFor(ctx, EventInterrupted, s)
+		m.emitFor(ctx, EventInterrupted, s)
 	}
 	if err != nil || out == wroteNothing || was.owner == "" && s.owner() == "" {
 		return out, err
 	}
-	return out, st.relist(ctx, s, was)
+	if err := st.relist(ctx, s, was); err != nil {
+		return out, err
+	}
+	if s.listed == was && m.touches.Due(seenKey(s.id), m.now(), seenInterval) {
+		// A write shows the device in use; say so at most once a minute.
+		m.touches.Record(seenKey(s.id), m.now(), seenInterval)
+		return out, m.seen(ctx, was, m.now())
+	}
+	return out, nil
 }
 
 // writeData saves s's data, conditionally when the backend allows.
@@ -377,6 +385,9 @@ func (st store) touch(ctx context.Context, s *Session) error {
 		return backendError("extend idle session", key, err)
 	}
 	m.touches.Record(s.id, now, m.touchInterval())
+	if err == nil && s.listed.owner != "" {
+		return m.seen(ctx, s.listed, now)
+	}
 	return nil
 }
 
