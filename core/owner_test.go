@@ -103,8 +103,12 @@ func TestRevoke(t *testing.T) {
 	if s := visit(t, m, phone); !s.IsNew() || s.Reason() != core.Revoked {
 		t.Errorf("the revoked phone: new %v, reason %v; want a new session because Revoked", s.IsNew(), s.Reason())
 	}
-	if s := visit(t, m, phone); s.Reason() != core.Expired {
-		t.Errorf("the revoked phone's second request: reason %v, want Expired once the tombstone is gone", s.Reason())
+	if s := visit(t, m, phone); s.Reason() != core.Revoked {
+		t.Errorf("the revoked phone's second request: reason %v, want Revoked until it has a new session", s.Reason())
+	}
+	ex := serve(t, m, phone, "192.0.2.7:1", func(s *core.Session) { s.Set("cart", "new") })
+	if s := visit(t, m, ex.setCookie("session").Value); s.Reason() != core.NotNew {
+		t.Errorf("the phone's new session: reason %v", s.Reason())
 	}
 
 	n, err := m.RevokeAll(ctx, "alice", current.Handle())

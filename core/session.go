@@ -105,6 +105,16 @@ const (
 	InvalidToken
 )
 
+var reasonNames = [...]string{"not new", "first visit", "expired", "revoked", "invalid token"}
+
+// String returns the reason in words, such as "revoked".
+func (r Reason) String() string {
+	if r < 0 || int(r) >= len(reasonNames) {
+		return "unknown"
+	}
+	return reasonNames[r]
+}
+
 // Reason reports why the session is new (NotNew for a session that was
 // stored before this request), so that a page can say "your session
 // expired" or "you were logged out from another device". Knowing it costs

@@ -78,7 +78,12 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 		return m.replaced(ctx, id, InvalidToken), nil
 	}
 	if data[keyRevoked] == true {
-		return m.replaced(ctx, id, Revoked), nil
+		// The tombstone stays, and so does the client's token, until the
+		// client's new session is written: every request until then can
+		// tell the user why.
+		s := m.New(ctx)
+		s.reason = Revoked
+		return s, nil
 	}
 	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
 		return m.replaced(ctx, id, Expired), nil
@@ -116,7 +121,7 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 		return tokenKeep, "", err
 	case out == wroteData:
 		return tokenSet, st.m.signedID(s.id), nil
-	case !s.stored:
+	case !s.stored && s.reason != Revoked:
 		// The client's id is gone or was never ours: stop it coming back.
 		return tokenDrop, "", nil
 	}

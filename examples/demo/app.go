@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/codec"
@@ -40,6 +42,7 @@ type reply struct {
 type app struct {
 	log  *slog.Logger
 	page *template.Template
+	m    *core.Manager // for the user's sessions, which span requests
 }
 
 func text(status int, msg string) reply {
@@ -61,6 +64,21 @@ func (a *app) serve(ctx context.Context, r request) reply {
 		return a.only(r, http.MethodPost, func() reply { return a.withSession(ctx, r, a.login) })
 	case r.path == "/api/logout":
 		return a.only(r, http.MethodPost, func() reply { return a.withSession(ctx, r, a.logout) })
+	case r.path == "/api/me/sessions":
+		switch r.method {
+		case http.MethodGet:
+			return a.withUser(ctx, r, a.devices)
+		case http.MethodDelete:
+			return a.withUser(ctx, r, a.logoutOthers)
+		}
+		return text(http.StatusMethodNotAllowed, "method not allowed")
+	}
+	if handle, ok := strings.CutPrefix(r.path, "/api/me/sessions/"); ok && handle != "" {
+		return a.only(r, http.MethodDelete, func() reply {
+			return a.withUser(ctx, r, func(ctx context.Context, s *core.Session, user string) reply {
+				return a.logoutDevice(ctx, user, handle)
+			})
+		})
 	}
 	for _, prefix := range [...]string{"/api/incr/", "/api/session/"} {
 		// The session keeps its own bookkeeping under reserved keys: a client
@@ -157,6 +175,7 @@ func (a *app) login(s *core.Session, r request) reply {
 	}
 	s.Regenerate() // a new id at login: a planted one is worth nothing
 	s.Set("user", in.User)
+	s.SetOwner(in.User) // lists the session among the user's devices
 	s.Flash("message", "Logged in as "+in.User+".")
 	return noContent()
 }
@@ -164,6 +183,80 @@ func (a *app) login(s *core.Session, r request) reply {
 func (a *app) logout(s *core.Session, _ request) reply {
 	s.Destroy()
 	return noContent()
+}
+
+// withUser is withSession for the routes of a logged-in user: 401 when the
+// session has no owner.
+func (a *app) withUser(ctx context.Context, r request, next func(context.Context, *core.Session, string) reply) reply {
+	return a.withSession(ctx, r, func(s *core.Session, _ request) reply {
+		user := s.Owner()
+		if user == "" {
+			return text(http.StatusUnauthorized, "not logged in")
+		}
+		return next(ctx, s, user)
+	})
+}
+
+// device is one of the user's sessions as GET /api/me/sessions lists it.
+type device struct {
+	Handle    string    `json:"handle"`
+	Current   bool      `json:"current"`
+	Created   time.Time `json:"created"`
+	LastSeen  time.Time `json:"last_seen"`
+	Addr      string    `json:"addr"`
+	UserAgent string    `json:"user_agent"`
+}
+
+// userDevices lists the user's sessions, marking s's.
+func (a *app) userDevices(ctx context.Context, s *core.Session, user string) ([]device, error) {
+	ds, err := a.m.Sessions(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]device, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, device{
+			Handle: d.Handle, Current: d.Handle == s.Handle(), Created: d.Created.UTC(), LastSeen: d.LastSeen.UTC(),
+			Addr: d.Addr, UserAgent: d.UserAgent,
+		})
+	}
+	return out, nil
+}
+
+func (a *app) devices(ctx context.Context, s *core.Session, user string) reply {
+	ds, err := a.userDevices(ctx, s, user)
+	if err != nil {
+		return a.storeFailed(ctx, "list sessions", err)
+	}
+	b, err := json.Marshal(ds)
+	if err != nil {
+		return text(http.StatusInternalServerError, "could not list the sessions")
+	}
+	return reply{status: http.StatusOK, contentType: "application/json", body: b}
+}
+
+// logoutOthers ends every session of the user but this one.
+func (a *app) logoutOthers(ctx context.Context, s *core.Session, user string) reply {
+	if _, err := a.m.RevokeAll(ctx, user, s.Handle()); err != nil {
+		return a.storeFailed(ctx, "revoke sessions", err)
+	}
+	return noContent()
+}
+
+func (a *app) logoutDevice(ctx context.Context, user, handle string) reply {
+	err := a.m.Revoke(ctx, user, handle)
+	switch {
+	case errors.Is(err, core.ErrUnknownSession):
+		return text(http.StatusNotFound, "no such session")
+	case err != nil:
+		return a.storeFailed(ctx, "revoke a session", err)
+	}
+	return noContent()
+}
+
+func (a *app) storeFailed(ctx context.Context, what string, err error) reply {
+	a.log.ErrorContext(ctx, what, "err", err)
+	return text(core.HTTPStatus(err), "session store unavailable")
 }
 
 // readBody reads at most maxBody bytes; status is non-zero when the body is

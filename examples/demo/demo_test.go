@@ -49,7 +49,7 @@ func serveDemo(t *testing.T, c config, backend core.Backend) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(c, &app{log: log, page: parsePage()}, m)
+	srv, err := newServer(c, &app{log: log, page: parsePage(), m: m}, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ type config struct {
 	protect, trustedProxies, transport            string
 	lifetime, idle                                time.Duration
 	secure, allowWeakSecret                       bool
+	maxSessions                                   int
 	// newSessionsPerClient is Manager.NewSessionsPerClient: the command
 	// line sets a budget, tests built from a config{} have none.
 	newSessionsPerClient int
@@ -98,6 +99,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.idle, "idle", 0, "idle timeout (default: none)")
 	fs.BoolVar(&c.secure, "secure", false, "serve the cookie with Secure, named with the __Host- prefix so that no other host of the site can set it (needs HTTPS in front; a Flask, Quart or Django peer must use the same cookie name)")
 	fs.BoolVar(&c.allowWeakSecret, "allow-weak-secret", false, "accept a -secret shorter than 32 bytes, for a Python peer's secret you cannot change")
+	fs.IntVar(&c.maxSessions, "max-sessions", 0, "the most sessions one logged-in user may have at once; a login past it ends the oldest (0: no cap)")
 	fs.IntVar(&c.newSessionsPerClient, "new-sessions-per-client", 120, "new sessions one client address may store per minute; beyond that its requests get 429 (0: no budget)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -136,7 +138,7 @@ func run(log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	a := &app{log: log, page: parsePage()}
+	a := &app{log: log, page: parsePage(), m: m}
 	srv, err := newServer(c, a, m)
 	if err != nil {
 		return err
@@ -195,6 +197,7 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 	}
 	m.IdleTimeout = c.idle
 	m.NewSessionsPerClient = c.newSessionsPerClient
+	m.MaxSessionsPerUser = c.maxSessions
 	if c.secure {
 		m.Cookie.Secure = true
 		m.Cookie.Name = "__Host-" + m.Cookie.Name

@@ -40,8 +40,17 @@ type pageData struct {
 	User    string
 	Entries []entry
 	Flashes []core.Flash
-	IDHint  string // the id's first characters: enough to see it change at login
+	Devices []device // the user's sessions, when logged in
+	Notice  string   // why the session is new, when it replaced one
+	IDHint  string   // the id's first characters: enough to see it change at login
 	Error   string
+}
+
+// notices say why a request's session is new, when it replaced another.
+var notices = map[core.Reason]string{
+	core.Expired:      "Your session expired; please log in again.",
+	core.Revoked:      "You were logged out from another device.",
+	core.InvalidToken: "Your session could not be read; you have a new one.",
 }
 
 // index renders the page: it counts the visit, shows the session and
@@ -58,6 +67,12 @@ func (a *app) index(ctx context.Context, r request) reply {
 		s.Set("visits", d.Visits)
 		d.Flashes = s.Flashes()
 		d.User, _ = s.GetString("user")
+		d.Notice = notices[s.Reason()]
+		if owner := s.Owner(); owner != "" {
+			if d.Devices, err = a.userDevices(ctx, s, owner); err != nil {
+				a.log.ErrorContext(ctx, "list sessions", "err", err)
+			}
+		}
 		if id := s.ID(); len(id) > 8 {
 			d.IDHint = id[:8] + "…"
 		}
