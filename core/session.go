@@ -73,6 +73,7 @@ type Session struct {
 	renew    bool       // a cookie session due for signing again, to extend its idle timeout
 	reason   Reason     // why the session is new
 	listed   listing    // where the user index lists the session, as far as this request knows
+	noted    bool       // listed was worked out from the session as loaded
 	from     Exchange   // the request that opened the session, for the user index; nil outside one
 	client   netip.Addr // the address of the request that opened a new session, for Manager.NewSessionsPerClient
 }
@@ -267,7 +268,23 @@ func (s *Session) Regenerate() {
 	s.unlockChanged(op{kind: opNone})
 }
 
+// noteListing works out, once and before the first change, where the
+// index lists the session as loaded: reads, which change nothing, never
+// pay for it. The caller holds s.mu.
+func (s *Session) noteListing() {
+	if s.noted {
+		return
+	}
+	s.noted = true
+	if s.stored {
+		if owner := s.owner(); owner != "" {
+			s.listed = listing{owner: owner, id: s.id}
+		}
+	}
+}
+
 func (s *Session) regenerate() {
+	s.noteListing()
 	if s.stored && s.prior == "" {
 		s.prior = s.id
 	}
@@ -295,6 +312,7 @@ func (s *Session) change(o op) {
 // change if it can no longer be saved. The report comes after the unlock so
 // that an ErrorHandler may use the session.
 func (s *Session) unlockChanged(o op) {
+	s.noteListing()
 	if o.kind != opNone {
 		o.apply(s.data)
 		s.ops = append(s.ops, o)

@@ -89,9 +89,6 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 		return m.replaced(ctx, id, Expired), nil
 	}
 	s := newSession(m, ctx, id, data, version, true)
-	if owner := ownerOf(data, m.ownerKey()); owner != "" {
-		s.listed = listing{owner: owner, id: id}
-	}
 	m.emitFor(ctx, EventLoaded, s)
 	return s, nil
 }
@@ -136,6 +133,7 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
+	s.noteListing()
 	m, was := st.m, s.listed
 	out, err := st.writeData(ctx, s)
 	if errors.Is(err, ErrInterrupted) {
@@ -390,7 +388,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 		return backendError("extend idle session", key, err)
 	}
 	m.touches.Record(s.id, now, m.touchInterval())
-	if err == nil && s.listed.owner != "" {
+	if s.noteListing(); err == nil && s.listed.owner != "" {
 		return m.seen(ctx, s.listed, now)
 	}
 	return nil
