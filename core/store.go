@@ -77,7 +77,7 @@ func (st store) load(ctx context.Context, id string) (*Session, error) {
 		m.report(ctx, err)
 		return m.replaced(ctx, id, InvalidToken), nil
 	}
-	if data[keyRevoked] == true {
+	if revoked(data) {
 		// The tombstone stays, and so does the client's token, until the
 		// client's new session is written: every request until then can
 		// tell the user why.
@@ -133,14 +133,20 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
-	s.noteListing()
-	m, was := st.m, s.listed
+	m := st.m
 	out, err := st.writeData(ctx, s)
 	if errors.Is(err, ErrInterrupted) {
 		m.emitFor(ctx, EventInterrupted, s)
 	}
-	if err != nil || out == wroteNothing || was.owner == "" && s.owner() == "" {
+	if err != nil || out == wroteNothing {
 		return out, err
+	}
+	// A session that wrote was noted at its first change; one that was
+	// not changed (a stale id dropped) is listed as it was loaded.
+	s.noteListing()
+	was := s.listed
+	if was.owner == "" && s.owner() == "" {
+		return out, nil
 	}
 	if err := st.relist(ctx, s, was); err != nil {
 		return out, err
@@ -296,7 +302,7 @@ func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if fresh[keyRevoked] == true {
+	if revoked(fresh) {
 		return fmt.Errorf("%w (revoked)", ErrInterrupted)
 	}
 	if err := s.replay(fresh); err != nil {
