@@ -332,3 +332,51 @@ func TestLastSeen(t *testing.T) {
 		t.Errorf("after a touch: LastSeen %v, want %v", got, start.Add(23*time.Minute))
 	}
 }
+
+// The events a save under contention, a regeneration and a revocation
+// report; a handle in each, an id in none.
+func TestEventsOfConflictsAndRevocations(t *testing.T) {
+	ctx := context.Background()
+	m := newUsersManager(t)
+	m.ErrorHandler = func(context.Context, error) {}
+	var kinds []string
+	m.OnEvent = func(_ context.Context, e core.Event) {
+		if e.Kind != core.EventLoaded {
+			kinds = append(kinds, e.Kind.String())
+		}
+	}
+	tok := loginAs(t, m, "alice", "phone")
+	tok = serve(t, m, tok, "192.0.2.7:1", func(s *core.Session) { s.Regenerate() }).setCookie("session").Value
+
+	// Two requests of one session: the second to save finds the first's
+	// write and retries.
+	first, second := newExchange("192.0.2.7:1"), newExchange("192.0.2.7:1")
+	first.cookies["session"], second.cookies["session"] = tok, tok
+	r1, r2 := m.Begin(first), m.Begin(second)
+	s1, _ := r1.Session(ctx)
+	s2, _ := r2.Session(ctx)
+	s1.Set("a", 1)
+	s2.Set("b", 2)
+	if err := r1.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	r3 := m.Begin(first)
+	s3, _ := r3.Session(ctx)
+	if _, err := m.RevokeAll(ctx, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	s3.Set("c", 3)
+	if err := r3.Commit(ctx); !errors.Is(err, core.ErrInterrupted) {
+		t.Fatalf("Commit after revocation = %v", err)
+	}
+	// The revoked session's save conflicts with the tombstone first, then
+	// finds it and gives up.
+	want := []string{"created", "regenerated", "saved", "conflict", "saved", "revoked", "conflict", "interrupted"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("events %q, want %q", kinds, want)
+	}
+}
