@@ -18,26 +18,65 @@
 //
 // # Eviction
 //
-// Eviction prefers the sessions that never came back. Each shard keeps its
-// keys in two least-recently-used lists: a key that is written lives in
-// the probation list until it is read (Get, GetVersion) or touched
-// (Touch), which moves it to the protected list. Eviction takes the least
-// recently used key of the probation list, and a protected key only when
-// the probation list holds nothing else. The protected list may fill at
-// most four fifths of each bound; beyond that, its least recently used
-// keys move back to the probation list, where a read saves them again.
+// Eviction decides who loses when the store is full, and it keeps the
+// small sessions of clients that come back. Each shard keeps its keys in
+// two segments. A key that is written enters probation, a least recently
+// used list. When a key on probation is read (Get, GetVersion) or touched
+// (Touch), it asks to be admitted to the protected segment. Eviction takes
+// the least recently used key of probation, and a protected key only when
+// probation holds nothing else. The protected segment may fill at most
+// four fifths of each bound; the keys it pushes out go to the front of
+// probation, where a read may save them again.
 //
-// So a flood of sessions that are created and never used again (clients
-// that keep no cookies: crawlers, health checks, an attack) evicts other
-// such sessions, not the sessions of users who are using the site, which a
-// plain LRU list would push out within seconds. The trade-off: a session
-// that has just been written is the first to go until its next request,
-// and that includes the new session that Regenerate writes at login, so
-// that under a flood a user who logs in may have to do it again. And a
-// client that sends its cookie back is protected like any user, so only
-// the bounds, not the policy, limit a flood of returning clients. A store
-// with room for its traffic evicts nothing; the policy only decides who
-// loses when it has not.
+// The protected segment ranks its keys by GreedyDual-Size-Frequency: a
+// key's priority is L + uses/cost, where uses counts its reads and touches
+// (up to 255), cost is what it counts against MaxBytes, and L is the
+// priority of the last key pushed out of the segment to make room for
+// another. The key of lowest priority leaves first. A key asking to be
+// admitted gets in only if it outranks every key it would push out; if
+// not, it stays on probation, as its most recent key. Rewriting a
+// protected key ranks it for its new size. Recency enters through L, which
+// only rises: a key ranked late starts from a higher L than one ranked
+// long ago, so the session of a user who left falls behind those of users
+// who are still here. A read of a protected key does not rank it again at
+// once, which would cost O(log n) on every request: it marks the key, and
+// a marked key that comes to the bottom is ranked again from the L of that
+// moment, as CLOCK approximates LRU. So a read costs O(1) and, at most
+// once, O(log n) later; a write costs O(log n), plus O(log n) for each key
+// it pushes out or evicts.
+//
+// The policy weighs size and frequency, not only recency. A session of
+// 240 KB costs what a thousand small ones do: it ranks with a small
+// session read once only if it is read a thousand times as often, or once
+// L has risen by the small session's lead. L rises only when a key pushes
+// another out, and a flood of large sessions mostly pushes out its own
+// kind, each time by about uses/cost of one of its sessions: once for each
+// time it turns the protected segment over. A flood of sessions that are
+// written and never read again (clients that keep no cookies: crawlers,
+// health checks, an attack) only evicts its own kind, from probation. A
+// flood of sessions that grow to 240 KB and are read three times must
+// pass well over a hundred times the store's capacity before it outranks
+// the 400-byte session of a user who logged in and read it once (the
+// package's tests flood one shard a hundred times over); a flood of 24 KB
+// sessions, about fifteen times; one that reads its 240 KB sessions twenty
+// times as often, about ten times. Users who come back are ranked again
+// from the current L, and keep their lead for as long as they come back.
+//
+// The trade-offs. A session that has just been written is the first to go
+// until its next request, and that includes the new session that
+// Regenerate writes at login, so that under a flood a user who logs in may
+// have to do it again. A large session (a big cart) ranks below small ones
+// read as often, and goes first when the store must choose. A session read
+// very often keeps its lead for a while after its user has gone (until L
+// catches up, or it expires), which is why uses stop counting at 255. And
+// the policy cannot tell users from a flood of small sessions that come
+// back often: that is what such a flood looks like when it comes from many
+// addresses, and its sessions rank like users' and share the store with
+// them; large sessions read many times a request close much of the gap
+// too. What one client may create is for the Manager's budget of new
+// sessions per client to limit, not for the store. A store with room for
+// its traffic evicts nothing; the policy only decides who loses when it has
+// not.
 package memory
 
 import (
@@ -47,8 +86,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
+	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
@@ -80,9 +119,9 @@ type Options struct {
 
 // EntryOverhead is what each key counts against Options.MaxBytes beyond
 // the length of its name and value: about what the store's own structures
-// take for it (the entry with its list links and expiry, and its share of
-// the index map), so that many small sessions are bounded as well as a few
-// large ones.
+// take for it (the entry with its links, rank and expiry, and its share of
+// the index map and of the protected segment's heap), so that many small
+// sessions are bounded as well as a few large ones.
 const EntryOverhead = 160
 
 // ErrValueTooLarge is wrapped by the error of a write whose value, with
@@ -99,51 +138,17 @@ const (
 )
 
 // Store is an in-memory core.Backend with expiry, bounds in keys and bytes,
-// and eviction that prefers keys not read since they were written. It
-// implements core.Conditional, core.Toucher and core.Lister. Call Close to
-// stop its background clean-up.
+// and eviction that prefers keys not read since they were written, then
+// large keys and keys read rarely. It implements core.Conditional,
+// core.Toucher and core.Lister. Call Close to stop its background clean-up.
 type Store struct {
 	seed    maphash.Seed
 	shards  [shardCount]shard
 	sweeper *background.Loop // nil when disabled
 	now     func() time.Time
+	// epoch is the origin of the store's clock (see clock).
+	epoch time.Time
 }
-
-// shard is one lock's worth of the store: an index of its entries and the
-// two lists that order them for eviction.
-type shard struct {
-	mu        sync.Mutex
-	items     map[string]*entry
-	probation segment // written, not read since
-	protected segment // read since written
-
-	maxEntries int
-	maxBytes   int64 // negative: no bound
-	// The protected segment's share of the bounds; it always leaves the
-	// probation segment room for at least one key, so that a new key is
-	// never evicted in favour of old ones.
-	protEntries int
-	protBytes   int64 // negative: no bound
-}
-
-// segment is a doubly linked list of entries, most recently used first,
-// with the totals that the bounds are checked against.
-type segment struct {
-	head, tail *entry
-	n          int
-	bytes      int64
-}
-
-type entry struct {
-	key        string
-	value      []byte // never modified in place: it is also the version
-	expires    time.Time
-	prev, next *entry
-	protected  bool // in shard.protected, else in shard.probation
-}
-
-// cost is what e counts against the byte bound.
-func (e *entry) cost() int64 { return int64(len(e.key)+len(e.value)) + EntryOverhead }
 
 // New returns a Store and starts its background clean-up.
 func New(opts Options) *Store {
@@ -157,6 +162,7 @@ func New(opts Options) *Store {
 		opts.CleanupInterval = time.Minute
 	}
 	s := &Store{seed: maphash.MakeSeed(), now: time.Now}
+	s.epoch = s.now()
 	perShard := max(1, (opts.MaxEntries+shardCount-1)/shardCount)
 	perShardBytes := int64(-1)
 	protBytes := int64(-1)
@@ -165,11 +171,14 @@ func New(opts Options) *Store {
 		perShardBytes = max(1, opts.MaxBytes/shardCount)
 		protBytes = perShardBytes - max(1, perShardBytes/5)
 	}
+	// Heap positions are int32, to keep entries small; no shard holds
+	// two billion keys in memory anyway.
+	protEntries := min(perShard-max(1, perShard/5), math.MaxInt32-1)
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.items = make(map[string]*entry)
 		sh.maxEntries, sh.maxBytes = perShard, perShardBytes
-		sh.protEntries, sh.protBytes = perShard-max(1, perShard/5), protBytes
+		sh.protEntries, sh.protBytes = protEntries, protBytes
 	}
 	if opts.CleanupInterval > 0 {
 		s.sweeper = background.Every(opts.CleanupInterval, func(ctx context.Context) { _, _ = s.Purge(ctx) })
@@ -181,8 +190,15 @@ func (s *Store) shard(key string) *shard {
 	return &s.shards[maphash.String(s.seed, key)%shardCount]
 }
 
-// Get implements core.Backend. A key read is protected from eviction
-// ahead of keys never read since they were written.
+// clock reads the store's clock, on which expiry times are kept: the
+// nanoseconds since New on the monotonic clock, so that setting the wall
+// clock expires nothing, in an int64 rather than a 24-byte time.Time.
+func (s *Store) clock() int64 {
+	return max(0, int64(s.now().Sub(s.epoch)))
+}
+
+// Get implements core.Backend. A read is a use of the key, which eviction
+// weighs (see the package documentation).
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	b, _, err := s.GetVersion(ctx, key)
 	return b, err
@@ -200,7 +216,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	value = bytes.Clone(value)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	now := s.now()
+	now := s.clock()
 	sh.put(sh.live(key, now), key, value, expiry(now, ttl))
 	return nil
 }
@@ -219,72 +235,11 @@ func (sh *shard) fits(key string, value []byte) error {
 	return nil
 }
 
-// put stores value in e, or in a new entry in the probation segment when
-// e is nil, and evicts what the bounds require. Rewriting a key keeps it
-// in its segment: only a read says that a session came back. The caller
-// holds sh.mu and has checked that the value fits.
-func (sh *shard) put(e *entry, key string, value []byte, expires time.Time) {
-	if e != nil {
-		g := sh.segment(e)
-		g.unlink(e) // its cost changes with its value
-		e.value, e.expires = value, expires
-		g.pushFront(e)
-		sh.demote() // a protected key that grew may overfill its segment
-	} else {
-		e = &entry{key: key, value: value, expires: expires}
-		sh.items[key] = e
-		sh.probation.pushFront(e)
-	}
-	sh.evict(e)
-}
-
-// evict removes least recently used keys, probation first, until the
-// shard is within its bounds, never keep, the key just written.
-func (sh *shard) evict(keep *entry) {
-	for sh.probation.n+sh.protected.n > sh.maxEntries ||
-		sh.maxBytes >= 0 && sh.probation.bytes+sh.protected.bytes > sh.maxBytes {
-		victim := sh.probation.tail
-		if victim == nil || victim == keep {
-			victim = sh.protected.tail
-		}
-		if victim == nil || victim == keep {
-			return // keep alone, which fits: fits checked it
-		}
-		sh.remove(victim)
-	}
-}
-
-// use marks the live entry e as used by a returning client: it moves to
-// the front of the protected segment, which may push that segment's least
-// recently used keys back to probation.
-func (sh *shard) use(e *entry) {
-	if e.protected {
-		sh.protected.unlink(e)
-	} else {
-		sh.probation.unlink(e)
-		e.protected = true
-	}
-	sh.protected.pushFront(e)
-	sh.demote()
-}
-
-// demote moves the protected segment's least recently used keys to the
-// front of the probation segment until the protected one is within its
-// share of the bounds.
-func (sh *shard) demote() {
-	for sh.protected.n > sh.protEntries || sh.protBytes >= 0 && sh.protected.bytes > sh.protBytes {
-		e := sh.protected.tail
-		sh.protected.unlink(e)
-		e.protected = false
-		sh.probation.pushFront(e)
-	}
-}
-
 // GetVersion implements core.Conditional. The version is the stored
-// value itself, which the store never modifies in place. Like Get, it
-// protects the key from eviction.
+// value itself, which the store never modifies in place. Like Get, it is
+// a use of the key.
 func (s *Store) GetVersion(ctx context.Context, key string) (value []byte, version core.Version, err error) {
-	err = s.withLive(ctx, key, func(sh *shard, e *entry, _ time.Time) error {
+	err = s.withLive(ctx, key, func(sh *shard, e *entry, _ int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
@@ -301,7 +256,7 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 		return err
 	}
 	value = bytes.Clone(value)
-	return s.withLive(ctx, key, func(sh *shard, e *entry, now time.Time) error {
+	return s.withLive(ctx, key, func(sh *shard, e *entry, now int64) error {
 		if err := check(key, e, version); err != nil {
 			return err
 		}
@@ -312,7 +267,7 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 
 // DeleteIf implements core.Conditional under the shard's lock.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
-	return s.withLive(ctx, key, func(sh *shard, e *entry, _ time.Time) error {
+	return s.withLive(ctx, key, func(sh *shard, e *entry, _ int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
@@ -354,10 +309,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Touch implements core.Toucher. Like Get, it protects the key from
-// eviction: the Manager touches only sessions that came back.
+// Touch implements core.Toucher. Like Get, it is a use of the key: the
+// Manager touches only sessions that came back.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
-	return s.withLive(ctx, key, func(sh *shard, e *entry, now time.Time) error {
+	return s.withLive(ctx, key, func(sh *shard, e *entry, now int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
@@ -368,15 +323,15 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 }
 
 // withLive runs f under the lock of key's shard with key's live entry,
-// nil when it is absent or expired.
-func (s *Store) withLive(ctx context.Context, key string, f func(sh *shard, e *entry, now time.Time) error) error {
+// nil when it is absent or expired, and the store's clock.
+func (s *Store) withLive(ctx context.Context, key string, f func(sh *shard, e *entry, now int64) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	now := s.now()
+	now := s.clock()
 	return f(sh, sh.live(key, now), now)
 }
 
@@ -389,7 +344,7 @@ func (s *Store) Keys(ctx context.Context, prefix string) iter.Seq2[string, error
 				yield("", err)
 				return
 			}
-			for _, key := range s.shards[i].snapshot(prefix, s.now()) {
+			for _, key := range s.shards[i].snapshot(prefix, s.clock()) {
 				if !yield(key, nil) {
 					return
 				}
@@ -431,7 +386,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		n += s.shards[i].purge(s.now())
+		n += s.shards[i].purge(s.clock())
 	}
 	return n, nil
 }
@@ -444,7 +399,7 @@ func (s *Store) Close() error {
 
 // live returns key's entry, or nil when it is absent or expired. It does
 // not count as a use: callers that read call use. The caller holds sh.mu.
-func (sh *shard) live(key string, now time.Time) *entry {
+func (sh *shard) live(key string, now int64) *entry {
 	e, ok := sh.items[key]
 	if !ok {
 		return nil
@@ -456,19 +411,7 @@ func (sh *shard) live(key string, now time.Time) *entry {
 	return e
 }
 
-func (sh *shard) segment(e *entry) *segment {
-	if e.protected {
-		return &sh.protected
-	}
-	return &sh.probation
-}
-
-func (sh *shard) remove(e *entry) {
-	delete(sh.items, e.key)
-	sh.segment(e).unlink(e)
-}
-
-func (sh *shard) purge(now time.Time) int {
+func (sh *shard) purge(now int64) int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	n := 0
@@ -481,7 +424,7 @@ func (sh *shard) purge(now time.Time) int {
 	return n
 }
 
-func (sh *shard) snapshot(prefix string, now time.Time) []string {
+func (sh *shard) snapshot(prefix string, now int64) []string {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	var keys []string
@@ -493,43 +436,18 @@ func (sh *shard) snapshot(prefix string, now time.Time) []string {
 	return keys
 }
 
-// pushFront adds e as the most recently used entry of g.
-func (g *segment) pushFront(e *entry) {
-	e.prev, e.next = nil, g.head
-	if g.head != nil {
-		g.head.prev = e
-	} else {
-		g.tail = e
-	}
-	g.head = e
-	g.n++
-	g.bytes += e.cost()
-}
-
-// unlink removes e from g, which holds it.
-func (g *segment) unlink(e *entry) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		g.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		g.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-	g.n--
-	g.bytes -= e.cost()
-}
-
-func expiry(now time.Time, ttl time.Duration) time.Time {
+// expiry returns when a key written at now with ttl expires on the store's
+// clock: 0, never, when ttl is not positive.
+func expiry(now int64, ttl time.Duration) int64 {
 	if ttl <= 0 {
-		return time.Time{}
+		return 0
 	}
-	return now.Add(ttl)
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64 // three centuries away: never, in effect
+	}
+	return now + int64(ttl)
 }
 
-func expired(e *entry, now time.Time) bool {
-	return !e.expires.IsZero() && !now.Before(e.expires)
+func expired(e *entry, now int64) bool {
+	return e.expires != 0 && now >= e.expires
 }
