@@ -121,9 +121,10 @@ func (e entry) device() Device {
 const maxEntries = 64
 
 // revoked reports whether data is a revoked session's tombstone, which
-// holds nothing else: the length check spares every other load a lookup.
+// holds nothing else but, decoded by a codec that adds it (Django's),
+// "_permanent": the length check spares most loads a lookup.
 func revoked(data map[string]any) bool {
-	return len(data) == 1 && data[keyRevoked] == true
+	return len(data) <= 2 && data[keyRevoked] == true
 }
 
 // Sessions lists the live sessions of user, oldest first, on every

@@ -380,3 +380,19 @@ func TestEventsOfConflictsAndRevocations(t *testing.T) {
 		t.Errorf("events %q, want %q", kinds, want)
 	}
 }
+
+// A tombstone is known whatever the codec adds to what it decodes: the
+// Django codec makes every session permanent.
+func TestRevokedDjangoSession(t *testing.T) {
+	m, err := core.NewDjangoManager(newUsersManager(t).Backend, "django-insecure-a-secret-key-of-fifty-characters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := loginAs(t, m, "7", "phone")
+	if n, err := m.RevokeAll(context.Background(), "7", ""); err != nil || n != 1 {
+		t.Fatalf("RevokeAll = %d, %v", n, err)
+	}
+	if s := visit(t, m, tok); s.Reason() != core.Revoked || s.Len() != 0 {
+		t.Errorf("a revoked Django session: reason %v, keys %v", s.Reason(), s.Keys())
+	}
+}
