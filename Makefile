@@ -12,6 +12,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZ := ./core:FuzzCookieSession \
 	./core:FuzzTokenTransports \
 	./core/codec:FuzzTaggedJSON \
+	./core/codec:FuzzGobDecode \
 	./core/signing:FuzzSignerUnsign \
 	./core/signing:FuzzTimedLoads \
 	./core/signing:FuzzDjangoLoads

@@ -20,18 +20,19 @@ import (
 // process-wide state. It accepts and returns the same Go types as
 // TaggedJSON; other types go through their tagged-JSON form first.
 //
-// Decode refuses input longer than MaxGobSize, and input that nests deeper
-// than Encode could write, before encoding/gob sees it: encoding/gob
-// recurses without a depth bound of its own, so that a few megabytes of
-// hostile data would crash the process with a stack overflow. It also
-// accepts only the shapes Encode writes (structs, slices and basic types,
-// no maps, interfaces or custom encoders). Both errors wrap a sentinel,
-// ErrTooLarge or ErrTooDeep.
+// Stored data may hold what a client chose, so Decode bounds what it
+// costs: it reads the stream itself instead of through encoding/gob, and
+// refuses input longer than MaxGobSize, input that nests deeper than
+// Encode could write, and input whose values would take more than 16
+// bytes of memory for each byte of it (see Decode). It accepts only the
+// shapes Encode writes (structs, slices and basic types, no maps,
+// interfaces or custom encoders). Encode refuses to write what Decode
+// would refuse.
 type Gob struct{}
 
 // MaxGobSize is the size in bytes of the largest session Gob encodes or
-// decodes. It bounds the work a stored value can cost: encoding/gob holds
-// a whole value in memory, several times its encoded size once decoded.
+// decodes. It bounds the work a stored value can cost: Encode builds the
+// whole stream in memory, and Decode up to 16 times its size in values.
 // A session this large is a mistake anyway, as it travels to and from the
 // store on every request; a Manager's MaxSize, 256 KiB by default, refuses
 // it before the codec does.
@@ -66,7 +67,9 @@ const (
 	gobTime
 )
 
-// Encode writes data as one gob value.
+// Encode writes data as one gob value. It refuses, with an error wrapping
+// ErrTooLarge, a session that Decode would refuse, whose save would
+// otherwise succeed and its next load fail.
 func (Gob) Encode(data map[string]any) ([]byte, error) {
 	if data == nil {
 		data = map[string]any{}
@@ -84,31 +87,46 @@ func (Gob) Encode(data map[string]any) ([]byte, error) {
 	if buf.Len() > MaxGobSize {
 		return nil, fmt.Errorf("cloakroom: gob: %w: %d bytes encoded, the limit is %d", ErrTooLarge, buf.Len(), MaxGobSize)
 	}
+	var s gobScanner
+	_, _, cost, err := s.check(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("cloakroom: gob: %w", err)
+	}
+	if cost > valueBudget(buf.Len()) {
+		return nil, errTooCostly("gob", buf.Len())
+	}
 	return buf.Bytes(), nil
 }
 
-// Decode reads what Encode wrote. Input longer than MaxGobSize is refused
-// unread, with an error wrapping ErrTooLarge; input nested deeper than
-// Encode allows, with one wrapping ErrTooDeep.
+// Decode reads what Encode wrote. It allocates at most 16 bytes for each
+// byte of b, counting b as 16 KiB when it is shorter (256 KiB is nothing
+// to guard), whatever b holds, the error it may return included: input
+// whose values would take more is refused before any is built, with an
+// error wrapping ErrTooLarge, as is input longer than MaxGobSize. Input
+// nested deeper than Encode allows is refused with an error wrapping
+// ErrTooDeep.
 func (Gob) Decode(b []byte) (map[string]any, error) {
 	if len(b) > MaxGobSize {
 		return nil, fmt.Errorf("cloakroom: gob: %w: %d bytes, the limit is %d", ErrTooLarge, len(b), MaxGobSize)
 	}
-	if err := checkGob(b); err != nil {
+	var s gobScanner
+	value, root, cost, err := s.check(b)
+	if err != nil {
 		return nil, fmt.Errorf("cloakroom: gob: %w", err)
 	}
-	var n gobNode
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&n); err != nil {
+	if cost > valueBudget(len(b)) {
+		return nil, errTooCostly("gob", len(b))
+	}
+	s.msg = value
+	v, err := s.decode(root, 0)
+	if err != nil {
 		return nil, fmt.Errorf("cloakroom: gob: %w", err)
 	}
-	if n.K != gobMap {
+	m, ok := v.(map[string]any)
+	if !ok {
 		return nil, errors.New("cloakroom: gob: session is not a map")
 	}
-	v, err := fromGobNode(&n, 0)
-	if err != nil {
-		return nil, err
-	}
-	return v.(map[string]any), nil
+	return m, nil
 }
 
 var errGobDepth = fmt.Errorf("cloakroom: gob: %w", ErrTooDeep)
@@ -230,77 +248,4 @@ func toGobNode(v any, depth int) (gobNode, error) {
 		}
 		return toGobNode(w, depth)
 	}
-}
-
-func fromGobList(l []gobNode, depth int) ([]any, error) {
-	out := make([]any, len(l))
-	for i := range l {
-		v, err := fromGobNode(&l[i], depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func fromGobNode(n *gobNode, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, errGobDepth
-	}
-	switch n.K {
-	case gobNil:
-		return nil, nil
-	case gobFalse:
-		return false, nil
-	case gobTrue:
-		return true, nil
-	case gobString:
-		return n.S, nil
-	case gobInt:
-		return n.I, nil
-	case gobNumber:
-		return json.Number(n.S), nil
-	case gobFloat:
-		return n.F, nil
-	case gobHTML:
-		return template.HTML(n.S), nil
-	case gobBytes:
-		if n.B == nil {
-			return []byte{}, nil // gob does not tell empty from nil
-		}
-		return n.B, nil
-	case gobUUID:
-		var u UUID
-		if len(n.B) != len(u) {
-			return nil, errors.New("cloakroom: gob: bad UUID")
-		}
-		copy(u[:], n.B)
-		return u, nil
-	case gobTime:
-		var t time.Time
-		if err := t.UnmarshalBinary(n.B); err != nil {
-			return nil, fmt.Errorf("cloakroom: gob: %w", err)
-		}
-		return t, nil
-	case gobList:
-		return fromGobList(n.L, depth)
-	case gobTuple:
-		l, err := fromGobList(n.L, depth)
-		return Tuple(l), err
-	case gobMap:
-		if len(n.Keys) != len(n.L) {
-			return nil, errors.New("cloakroom: gob: bad map")
-		}
-		m := make(map[string]any, len(n.Keys))
-		for i, k := range n.Keys {
-			v, err := fromGobNode(&n.L[i], depth+1)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("cloakroom: gob: unknown value kind %d", n.K)
 }

@@ -117,9 +117,20 @@ func TestGobDecodeGarbage(t *testing.T) {
 
 // gobDeep returns a gob stream of a session that nests depth lists, each a
 // single gobNode with only its list set: three bytes a level, the cheapest
-// nesting the format allows. The type definitions come from Encode, as the
-// type ids that gob puts on the wire depend on the process.
-func gobDeep(t *testing.T, depth int) []byte {
+// nesting the format allows.
+func gobDeep(t testing.TB, depth int) []byte {
+	t.Helper()
+	// gobNode's L is its sixth field: delta 6 from the start, then a count
+	// of 1; each nested node ends with a zero delta.
+	node := bytes.Repeat([]byte{6, 1}, depth)
+	return gobStream(t, append(node, bytes.Repeat([]byte{0}, depth+1)...))
+}
+
+// gobStream returns a gob stream of Encode's type definitions followed by
+// a value whose gobNode is node, its fields as gob writes them. The type
+// definitions come from Encode, as the type ids that gob puts on the wire
+// depend on the process.
+func gobStream(t testing.TB, node []byte) []byte {
 	t.Helper()
 	valid, err := codec.Gob{}.Encode(map[string]any{})
 	if err != nil {
@@ -136,18 +147,13 @@ func gobDeep(t *testing.T, depth int) []byte {
 			rest = next
 			continue
 		}
-		idBytes := msg[:len(msg)-len(after)]
-		// gobNode's L is its sixth field: delta 6 from the start, then a
-		// count of 1; each nested node ends with a zero delta.
-		value := append([]byte(nil), idBytes...)
-		value = append(value, bytes.Repeat([]byte{6, 1}, depth)...)
-		value = append(value, bytes.Repeat([]byte{0}, depth+1)...)
-		stream = append(stream, gobAppendUint(nil, uint64(len(value)))...)
+		value := append(msg[:len(msg)-len(after):len(msg)-len(after)], node...)
+		stream = gobAppendUint(stream, uint64(len(value)))
 		return append(stream, value...)
 	}
 }
 
-func gobUint(t *testing.T, b []byte) (uint64, []byte) {
+func gobUint(t testing.TB, b []byte) (uint64, []byte) {
 	t.Helper()
 	if len(b) == 0 {
 		t.Fatal("truncated gob stream")

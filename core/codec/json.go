@@ -24,7 +24,9 @@ func (JSON) Encode(data map[string]any) ([]byte, error) {
 }
 
 // Decode reads a JSON object. Objects that look like Flask tags are kept
-// as they are, since plain JSON has no tags.
+// as they are, since plain JSON has no tags. It allocates within the bound
+// that TaggedJSON.Decode documents, refusing input that would take more
+// with an error wrapping ErrTooLarge.
 func (JSON) Decode(b []byte) (map[string]any, error) {
 	v, err := unmarshal(b, true)
 	if err != nil {

@@ -30,6 +30,13 @@ func (TaggedJSON) Encode(data map[string]any) ([]byte, error) {
 // Decode reads a session that Flask, Quart or Encode wrote. A session must
 // be an object, so any other top-level value is an error, as is malformed
 // input.
+//
+// Decode allocates at most 16 bytes for each byte of b, counting b as
+// 16 KiB when it is shorter, whatever b holds, the error it may return
+// included: input whose values would take more, such as hundreds of
+// kilobytes of empty or one-member objects, is refused part way with an
+// error wrapping ErrTooLarge. Sessions of real shapes take a few bytes
+// for each byte of input.
 func (TaggedJSON) Decode(b []byte) (map[string]any, error) {
 	v, err := unmarshal(b, false)
 	if err != nil {
@@ -49,7 +56,8 @@ func MarshalTagged(v any) ([]byte, error) {
 }
 
 // UnmarshalTagged decodes a single tagged-JSON value of any kind; it is the
-// inverse of MarshalTagged.
+// inverse of MarshalTagged. It allocates within the bound that
+// TaggedJSON.Decode documents.
 func UnmarshalTagged(b []byte) (any, error) {
 	return unmarshal(b, false)
 }

@@ -1,10 +1,13 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -13,15 +16,44 @@ import (
 
 // decoder is a recursive-descent JSON parser that turns Flask's tags back
 // into Go values as it goes, so a session is read in one pass.
+//
+// Before each allocation it takes from left a bound on what the
+// allocation takes (limits.go), and it stops once left is below zero, so
+// that what it allocates stays within allocBound of its input whatever
+// the input.
 type decoder struct {
 	data  []byte
 	pos   int
 	depth int
 	plain bool // plain JSON: objects are not untagged
+
+	left int
+	// sizes holds the number of members of each array and object, in the
+	// order they open, when the input is long enough to count them first;
+	// opened is how many have opened so far.
+	sizes  []int32
+	opened int
 }
 
 func unmarshal(b []byte, plain bool) (any, error) {
-	d := decoder{data: b, plain: plain}
+	d := decoder{data: b, plain: plain, left: valueBudget(len(b))}
+	v, err := d.document()
+	if err == errOverBudget {
+		return nil, errTooCostly(d.codec(), len(b))
+	}
+	return v, err
+}
+
+// errOverBudget is what spend returns, as cheaply as it can; unmarshal
+// gives the caller an error that says more.
+var errOverBudget = errors.New("over budget")
+
+func (d *decoder) document() (any, error) {
+	if len(d.data) > minAllocInput {
+		if err := d.countMembers(); err != nil {
+			return nil, err
+		}
+	}
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {
@@ -32,6 +64,50 @@ func unmarshal(b []byte, plain bool) (any, error) {
 		return nil, d.errorf("data after the value")
 	}
 	return v, nil
+}
+
+// countMembers counts the members of every array and object in the input
+// before decoding, so that each is allocated once at its size: grown as
+// it is read, a list takes up to four times its size and a map up to 192
+// bytes an entry, which a long input of small members would have refused.
+// Inputs no longer than minAllocInput are not counted: their bound is
+// that of minAllocInput anyway, and counting would slow small sessions.
+func (d *decoder) countMembers() error {
+	n := bytes.Count(d.data, []byte("[")) + bytes.Count(d.data, []byte("{"))
+	if err := d.spend(allocCost(4 * n)); err != nil {
+		return err
+	}
+	sizes := make([]int32, 0, n)
+	var open [maxDepth]int32 // the index in sizes of each one open
+	depth := 0
+	data := d.data
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if depth == len(open) {
+				// Deeper than the decoder goes: it stops before here.
+				d.sizes = sizes
+				return nil
+			}
+			open[depth] = int32(len(sizes))
+			depth++
+			sizes = append(sizes, 1)
+		case ']', '}':
+			depth = max(depth-1, 0)
+		case ',':
+			if depth > 0 {
+				sizes[open[depth-1]]++
+			}
+		}
+	}
+	d.sizes = sizes
+	return nil
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -74,6 +150,9 @@ func (d *decoder) value() (any, error) {
 		return d.array()
 	case '"':
 		s, err := d.str()
+		if err == nil && s != "" {
+			err = d.spend(stringBox)
+		}
 		return s, err
 	case 't':
 		return true, d.literal("true")
@@ -97,30 +176,62 @@ func (d *decoder) literal(word string) error {
 	return nil
 }
 
-func (d *decoder) enter() error {
-	d.depth++
-	if d.depth > maxDepth {
-		return fmt.Errorf("cloakroom: %s: %w (more than %d levels) at offset %d", d.codec(), ErrTooDeep, maxDepth, d.pos)
+// spend records that the decoder is about to allocate what cost bounds,
+// and refuses when that would take the values past the budget. It is
+// small enough to be inlined: it runs for nearly every value.
+func (d *decoder) spend(cost int) error {
+	d.left -= cost
+	if d.left < 0 {
+		return errOverBudget
 	}
-	d.pos++
-	d.skipSpace()
 	return nil
 }
 
+// enter steps into the array or object at d.pos, and returns its number
+// of members when countMembers has counted them, 0 when not.
+func (d *decoder) enter() (size int, err error) {
+	d.depth++
+	if d.depth > maxDepth {
+		return 0, fmt.Errorf("cloakroom: %s: %w (more than %d levels) at offset %d", d.codec(), ErrTooDeep, maxDepth, d.pos)
+	}
+	if d.opened < len(d.sizes) {
+		size = int(d.sizes[d.opened])
+	}
+	d.opened++
+	d.pos++
+	d.skipSpace()
+	return size, nil
+}
+
 func (d *decoder) array() (any, error) {
-	if err := d.enter(); err != nil {
+	size, err := d.enter()
+	if err != nil {
 		return nil, err
 	}
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
+		if err := d.spend(sliceBox); err != nil {
+			return nil, err
+		}
 		return []any{}, nil
 	}
-	list := make([]any, 0, 4)
+	if size == 0 {
+		size = 4
+	}
+	if err := d.spend(sliceCost(size) + sliceBox); err != nil {
+		return nil, err
+	}
+	list := make([]any, 0, size)
 	for {
 		v, err := d.value()
 		if err != nil {
 			return nil, err
+		}
+		if len(list) == cap(list) {
+			if list, err = d.grow(list); err != nil {
+				return nil, err
+			}
 		}
 		list = append(list, v)
 		d.skipSpace()
@@ -141,16 +252,33 @@ func (d *decoder) array() (any, error) {
 	}
 }
 
+// grow doubles list's capacity. append would grow a long list by a
+// quarter at a time, leaving behind copies that add up to four times its
+// size; doubling keeps them within its size.
+func (d *decoder) grow(list []any) ([]any, error) {
+	if err := d.spend(sliceCost(2 * cap(list))); err != nil {
+		return nil, err
+	}
+	bigger := make([]any, len(list), 2*cap(list))
+	copy(bigger, list)
+	return bigger, nil
+}
+
 func (d *decoder) object() (any, error) {
 	start := d.pos
-	if err := d.enter(); err != nil {
+	size, err := d.enter()
+	if err != nil {
 		return nil, err
 	}
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
+		if err := d.spend(emptyMapCost); err != nil {
+			return nil, err
+		}
 		return map[string]any{}, nil
 	}
+	hint := max(size, 8)
 	// The first member is held apart so that a tag object, the commonest
 	// one-member object, is untagged without building a map.
 	var (
@@ -188,6 +316,9 @@ func (d *decoder) object() (any, error) {
 				d.depth--
 				return untagText(d, start, k, raw)
 			}
+			if err := d.spend(allocCost(len(raw)) + stringBox); err != nil {
+				return nil, err
+			}
 			v = string(raw)
 		} else if v, err = d.value(); err != nil {
 			return nil, err
@@ -196,11 +327,19 @@ func (d *decoder) object() (any, error) {
 		case 0:
 			firstKey, firstVal = k, v
 		case 1:
-			m = make(map[string]any, 8)
+			if err := d.spend(mapCost(hint, 2)); err != nil {
+				return nil, err
+			}
+			m = make(map[string]any, hint)
 			m[firstKey] = firstVal
+			m[k] = v
 			firstVal = nil
-			fallthrough
 		default:
+			if nmembers >= hint { // the map had room for the others
+				if err := d.spend(mapCost(hint, nmembers+1) - mapCost(hint, nmembers)); err != nil {
+					return nil, err
+				}
+			}
 			m[k] = v
 		}
 		nmembers++
@@ -223,6 +362,9 @@ func (d *decoder) object() (any, error) {
 	if m == nil {
 		if !d.plain && isTag(firstKey) {
 			return d.untag(start, firstKey, firstVal)
+		}
+		if err := d.spend(mapCost(0, 1)); err != nil {
+			return nil, err
 		}
 		return map[string]any{firstKey: firstVal}, nil
 	}
@@ -249,6 +391,9 @@ func (d *decoder) untag(at int, tag string, v any) (any, error) {
 		if !ok {
 			return nil, bad("a list")
 		}
+		if err := d.spend(sliceBox); err != nil {
+			return nil, err
+		}
 		return Tuple(l), nil
 	}
 	if tag == tagDict {
@@ -261,6 +406,9 @@ func (d *decoder) untag(at int, tag string, v any) (any, error) {
 		}
 		if !strings.HasSuffix(k, "__") {
 			return nil, bad(`a key ending in "__"`)
+		}
+		if err := d.spend(mapCost(0, 1)); err != nil {
+			return nil, err
 		}
 		return map[string]any{k[:len(k)-2]: m[k]}, nil
 	}
@@ -277,11 +425,15 @@ func isTextTag(k string) bool {
 }
 
 // untagText decodes the text of a " b", " m", " u" or " d" tag, either
-// from a string or straight from the input.
+// from a string or straight from the input. What it allocates is bounded
+// as if s had to be converted, whichever type it has.
 func untagText[T string | []byte](d *decoder, at int, tag string, s T) (any, error) {
 	bad := func(want string) error {
 		d.pos = at
 		return d.errorf("tag %q needs %s", tag, want)
+	}
+	if err := d.spend(textTagCost(tag, len(s))); err != nil {
+		return nil, err
 	}
 	switch tag {
 	case tagBytes:
@@ -306,6 +458,20 @@ func untagText[T string | []byte](d *decoder, at int, tag string, s T) (any, err
 		}
 		return t, nil
 	}
+}
+
+// textTagCost bounds what untagText allocates for a tag with n bytes of
+// text.
+func textTagCost(tag string, n int) int {
+	switch tag {
+	case tagBytes:
+		return allocCost(n) + allocCost(base64.StdEncoding.DecodedLen(n)) + sliceBox
+	case tagMarkup:
+		return allocCost(n) + stringBox
+	case tagUUID:
+		return uuidBox
+	}
+	return allocCost(n) + timeCost
 }
 
 // key reads an object key. Tag keys come back as constants, so that the
@@ -355,6 +521,9 @@ func (d *decoder) strBytes() ([]byte, error) {
 		}
 	}
 	s, err := d.str()
+	if err == nil {
+		err = d.spend(allocCost(len(s)))
+	}
 	return []byte(s), err
 }
 
@@ -367,6 +536,9 @@ func (d *decoder) str() (string, error) {
 	for ; i < len(data); i++ {
 		c := data[i]
 		if c == '"' {
+			if err := d.spend(allocCost(i - d.pos - 1)); err != nil {
+				return "", err
+			}
 			s := string(data[d.pos+1 : i])
 			d.pos = i + 1
 			return s, nil
@@ -378,16 +550,24 @@ func (d *decoder) str() (string, error) {
 	return d.strSlow(i)
 }
 
+// strSlow reads the rest of a string that has escapes or bytes outside
+// ASCII, from data[i], where str stopped. It allocates once: the string's
+// bytes, sized by unquotedSize.
 func (d *decoder) strSlow(i int) (string, error) {
 	data := d.data
-	buf := make([]byte, 0, i-d.pos+16)
-	buf = append(buf, data[d.pos+1:i]...)
+	size := unquotedSize(data, d.pos+1)
+	if err := d.spend(allocCost(size)); err != nil {
+		return "", err
+	}
+	var buf strings.Builder
+	buf.Grow(size)
+	buf.Write(data[d.pos+1 : i])
 	for i < len(data) {
 		c := data[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			return string(buf), nil
+			return buf.String(), nil
 		case c == '\\':
 			if i+1 >= len(data) {
 				d.pos = len(data)
@@ -395,17 +575,17 @@ func (d *decoder) strSlow(i int) (string, error) {
 			}
 			switch esc := data[i+1]; esc {
 			case '"', '\\', '/':
-				buf = append(buf, esc)
+				buf.WriteByte(esc)
 			case 'b':
-				buf = append(buf, '\b')
+				buf.WriteByte('\b')
 			case 'f':
-				buf = append(buf, '\f')
+				buf.WriteByte('\f')
 			case 'n':
-				buf = append(buf, '\n')
+				buf.WriteByte('\n')
 			case 'r':
-				buf = append(buf, '\r')
+				buf.WriteByte('\r')
 			case 't':
-				buf = append(buf, '\t')
+				buf.WriteByte('\t')
 			case 'u':
 				r, ok := hex4(data, i+2)
 				if !ok {
@@ -428,7 +608,7 @@ func (d *decoder) strSlow(i int) (string, error) {
 						r = utf8.RuneError
 					}
 				}
-				buf = utf8.AppendRune(buf, r)
+				buf.WriteRune(r)
 				continue
 			default:
 				d.pos = i
@@ -439,20 +619,48 @@ func (d *decoder) strSlow(i int) (string, error) {
 			d.pos = i
 			return "", d.errorf("control character in string")
 		case c < utf8.RuneSelf:
-			buf = append(buf, c)
+			buf.WriteByte(c)
 			i++
 		default:
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
-				buf = append(buf, "\uFFFD"...)
+				buf.WriteString("\uFFFD")
 			} else {
-				buf = append(buf, data[i:i+size]...)
+				buf.Write(data[i : i+size])
 			}
 			i += size
 		}
 	}
 	d.pos = len(data)
 	return "", d.unexpected()
+}
+
+// unquotedSize bounds the length of the string whose contents start at
+// data[i], once unquoted: escapes only shrink, and a byte of invalid UTF-8
+// grows into the three of U+FFFD.
+func unquotedSize(data []byte, i int) int {
+	n := 0
+	for i < len(data) {
+		switch c := data[i]; {
+		case c == '"':
+			return n
+		case c == '\\':
+			i += 2
+			n += 2
+		case c < utf8.RuneSelf:
+			i++
+			n++
+		default:
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				n += 3
+			} else {
+				n += size
+			}
+			i += size
+		}
+	}
+	return n
 }
 
 func hex4(data []byte, i int) (rune, bool) {
@@ -529,24 +737,27 @@ func (d *decoder) number() (any, error) {
 		}
 	}
 	if integral {
-		digits, neg := lit, false
-		if digits[0] == '-' {
-			digits, neg = digits[1:], true
-		}
-		if len(digits) <= 18 { // cannot overflow
-			var n int64
-			for _, c := range digits {
-				n = n*10 + int64(c-'0')
-			}
-			if neg {
-				n = -n
+		if n, ok := parseInt64(lit); ok {
+			if uint64(n) >= 256 { // smaller ones go in an interface for free
+				if err := d.spend(scalarBox); err != nil {
+					return nil, err
+				}
 			}
 			return n, nil
 		}
-		if n, err := strconv.ParseInt(string(lit), 10, 64); err == nil {
-			return n, nil
+		if err := d.spend(allocCost(len(lit)) + stringBox); err != nil {
+			return nil, err
 		}
 		return json.Number(lit), nil
+	}
+	cost := allocCost(len(lit)) + scalarBox
+	if mayOverflow(lit) {
+		// ParseFloat's error, a 48-byte NumError with a copy of the text,
+		// and the json.Number kept instead.
+		cost += 64 + 2*allocCost(len(lit)) + stringBox
+	}
+	if err := d.spend(cost); err != nil {
+		return nil, err
 	}
 	f, err := strconv.ParseFloat(string(lit), 64)
 	if err != nil {
@@ -555,4 +766,61 @@ func (d *decoder) number() (any, error) {
 		return json.Number(lit), nil
 	}
 	return f, nil
+}
+
+// parseInt64 parses an integral number that scanNumber has accepted, and
+// reports false when it is outside int64, without the error value that
+// strconv would allocate.
+func parseInt64(lit []byte) (int64, bool) {
+	digits, neg := lit, false
+	if digits[0] == '-' {
+		digits, neg = digits[1:], true
+	}
+	if len(digits) > 19 { // JSON has no leading zeros
+		return 0, false
+	}
+	var u uint64 // 19 digits fit
+	for _, c := range digits {
+		u = u*10 + uint64(c-'0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// mayOverflow reports whether the number that scanNumber accepted as lit
+// may be beyond float64, whose largest value is below 1e309: only then
+// does ParseFloat fail.
+func mayOverflow(lit []byte) bool {
+	mant, exp := lit, []byte(nil)
+	if i := bytes.IndexAny(lit, "eE"); i >= 0 {
+		mant, exp = lit[:i], lit[i+1:]
+	}
+	mant = bytes.TrimPrefix(mant, []byte("-"))
+	whole := len(mant) // digits before the point
+	if i := bytes.IndexByte(mant, '.'); i >= 0 {
+		whole = i
+	}
+	if len(exp) == 0 {
+		return whole > 308
+	}
+	if exp[0] == '-' {
+		return whole > 308 // cannot grow the number
+	}
+	exp = bytes.TrimPrefix(exp, []byte("+"))
+	if len(exp) > 4 {
+		return true
+	}
+	e := 0
+	for _, c := range exp {
+		e = e*10 + int(c-'0')
+	}
+	return whole+e > 308
 }

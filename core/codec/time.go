@@ -30,6 +30,10 @@ func appendHTTPDate(b []byte, t time.Time) ([]byte, error) {
 	return append(b, " GMT"...), nil
 }
 
+// maxDateText is longer than any date parseTime accepts but for one with
+// absurdly many digits of sub-seconds.
+const maxDateText = 64
+
 // parseTime reads the " d" tag: werkzeug's http_date as Flask writes it
 // (with a fast path for it), the other HTTP date forms that werkzeug's
 // parse_date accepts, and the ISO 8601 form Quart 0.18 and older wrote.
@@ -38,18 +42,25 @@ func parseTime(s string) (time.Time, error) {
 	if t, ok := parseHTTPDate(s); ok {
 		return t, nil
 	}
+	// Every layout that fails allocates an error, which quotes the text:
+	// only those that the text's shape allows are tried, and only on text
+	// no longer than a date, so that a date costs little memory.
+	if len(s) > maxDateText {
+		return time.Time{}, fmt.Errorf("cloakroom: tagged JSON: bad date: %d bytes", len(s))
+	}
 	type form struct {
 		layout string
 		ok     bool
 	}
+	iso := len(s) >= len("2006-01-02T15:04:05") && s[4] == '-'
 	forms := [...]form{
-		{time.RFC1123Z, true},
+		{time.RFC1123Z, len(s) > 3 && s[3] == ','},
 		{time.RFC850, strings.HasSuffix(s, " GMT")},
-		{time.ANSIC, true},
-		{"2006-01-02T15:04:05Z07:00", true},
-		{"2006-01-02T15:04:05", true},
-		{"2006-01-02 15:04:05Z07:00", true},
-		{"2006-01-02 15:04:05", true},
+		{time.ANSIC, len(s) > 3 && s[3] == ' '},
+		{"2006-01-02T15:04:05Z07:00", iso && s[10] == 'T'},
+		{"2006-01-02T15:04:05", iso && s[10] == 'T'},
+		{"2006-01-02 15:04:05Z07:00", iso && s[10] == ' '},
+		{"2006-01-02 15:04:05", iso && s[10] == ' '},
 	}
 	for _, f := range forms {
 		if !f.ok {
