@@ -135,20 +135,24 @@ func TestByteBoundDefaults(t *testing.T) {
 	}
 }
 
+// oneShotFloods are floods of sessions written once and never read again,
+// ten times what the store holds, in keys and in bytes.
+var oneShotFloods = []struct {
+	name string
+	opts memory.Options
+	size int // of a one-shot session
+	n    int // one-shot writes
+}{
+	{"entries", memory.Options{MaxEntries: 1000}, 100, 10 * 1000},
+	{"bytes", memory.Options{MaxBytes: 4 << 20}, 16 << 10, 10 * (4 << 20) / (16 << 10)},
+}
+
 // TestFloodKeepsSessionsInUse: 50 sessions whose users come back survive
 // a flood of ten times the store's capacity in sessions that never come
 // back. The users come back less often than the flood fills the store, so
 // that a plain LRU list evicts every one of them between two visits.
 func TestFloodKeepsSessionsInUse(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts memory.Options
-		size int // of a one-shot session
-		n    int // one-shot writes: ten times what the store holds
-	}{
-		{"entries", memory.Options{MaxEntries: 1000}, 100, 10 * 1000},
-		{"bytes", memory.Options{MaxBytes: 4 << 20}, 16 << 10, 10 * (4 << 20) / (16 << 10)},
-	} {
+	for _, tc := range oneShotFloods {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			tc.opts.CleanupInterval = -1
@@ -331,15 +335,7 @@ func TestFloodOfReturningLargeSessions(t *testing.T) {
 // and never read again (clients that keep no cookies): the flood only ever
 // evicts its own kind, from probation.
 func TestFloodOfOneShotSessions(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts memory.Options
-		size int // of a one-shot session
-		n    int // one-shot writes: ten times what the store holds
-	}{
-		{"entries", memory.Options{MaxEntries: 1000}, 100, 10 * 1000},
-		{"bytes", memory.Options{MaxBytes: 4 << 20}, 16 << 10, 10 * (4 << 20) / (16 << 10)},
-	} {
+	for _, tc := range oneShotFloods {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			tc.opts.CleanupInterval = -1
