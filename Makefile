@@ -4,7 +4,7 @@ MODULES := $(shell find . -name go.mod -not -path './.services/*' -not -path './
 GO ?= go
 # The version release-check packs the modules at; every go.mod of the
 # repository must require its sibling modules at this version.
-RELEASE_VERSION ?= v0.3.0
+RELEASE_VERSION ?= v0.4.0
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # FUZZ lists the fuzz targets as package:Target, packages relative to the

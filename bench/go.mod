@@ -12,11 +12,11 @@ replace (
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
-	github.com/cloakroom/cloakroom v0.3.0
-	github.com/cloakroom/cloakroom/adapters/echo5 v0.3.0
-	github.com/cloakroom/cloakroom/adapters/fiber v0.3.0
-	github.com/cloakroom/cloakroom/adapters/fiber3 v0.3.0
-	github.com/cloakroom/cloakroom/adapters/gin v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
+	github.com/cloakroom/cloakroom/adapters/echo5 v0.4.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.4.0
+	github.com/cloakroom/cloakroom/adapters/fiber3 v0.4.0
+	github.com/cloakroom/cloakroom/adapters/gin v0.4.0
 	github.com/gin-contrib/sessions v1.0.4
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15

@@ -3,16 +3,16 @@ module github.com/cloakroom/cloakroom/examples
 go 1.25.0
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
-	github.com/cloakroom/cloakroom/adapters/echo v0.3.0
-	github.com/cloakroom/cloakroom/adapters/echo5 v0.3.0
-	github.com/cloakroom/cloakroom/adapters/fiber v0.3.0
-	github.com/cloakroom/cloakroom/adapters/fiber3 v0.3.0
-	github.com/cloakroom/cloakroom/adapters/gin v0.3.0
-	github.com/cloakroom/cloakroom/backends/memcached v0.3.0
-	github.com/cloakroom/cloakroom/backends/mongodb v0.3.0
-	github.com/cloakroom/cloakroom/backends/redis v0.3.0
-	github.com/cloakroom/cloakroom/backends/sql v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
+	github.com/cloakroom/cloakroom/adapters/echo v0.4.0
+	github.com/cloakroom/cloakroom/adapters/echo5 v0.4.0
+	github.com/cloakroom/cloakroom/adapters/fiber v0.4.0
+	github.com/cloakroom/cloakroom/adapters/fiber3 v0.4.0
+	github.com/cloakroom/cloakroom/adapters/gin v0.4.0
+	github.com/cloakroom/cloakroom/backends/memcached v0.4.0
+	github.com/cloakroom/cloakroom/backends/mongodb v0.4.0
+	github.com/cloakroom/cloakroom/backends/redis v0.4.0
+	github.com/cloakroom/cloakroom/backends/sql v0.4.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/fiber/v3 v3.1.0

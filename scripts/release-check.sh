@@ -8,12 +8,12 @@
 # database. Everything happens in a temporary directory, removed at the end.
 #
 # Usage: scripts/release-check.sh [version]
-# The version defaults to $RELEASE_VERSION, then v0.3.0. $GO names the go
+# The version defaults to $RELEASE_VERSION, then v0.4.0. $GO names the go
 # command (default go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-version=${1:-${RELEASE_VERSION:-v0.3.0}}
+version=${1:-${RELEASE_VERSION:-v0.4.0}}
 go=${GO:-go}
 
 say() { printf 'release-check: %s\n' "$*"; }

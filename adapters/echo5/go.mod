@@ -3,7 +3,7 @@ module github.com/cloakroom/cloakroom/adapters/echo5
 go 1.25.0
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/labstack/echo/v5 v5.4.4
 )
 

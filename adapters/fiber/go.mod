@@ -5,7 +5,7 @@ go 1.24
 replace github.com/cloakroom/cloakroom => ../..
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/valyala/fasthttp v1.51.0
 )

@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/cloakroom/cloakroom => ../..
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/valyala/fasthttp v1.69.0
 )

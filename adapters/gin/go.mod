@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/cloakroom/cloakroom => ../..
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/gin-gonic/gin v1.12.0
 )
 

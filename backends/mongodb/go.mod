@@ -5,7 +5,7 @@ go 1.24
 replace github.com/cloakroom/cloakroom => ../..
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	go.mongodb.org/mongo-driver/v2 v2.8.2
 )
 

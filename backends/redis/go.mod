@@ -3,7 +3,7 @@ module github.com/cloakroom/cloakroom/backends/redis
 go 1.24
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 

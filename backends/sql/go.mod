@@ -3,7 +3,7 @@ module github.com/cloakroom/cloakroom/backends/sql
 go 1.24.0
 
 require (
-	github.com/cloakroom/cloakroom v0.3.0
+	github.com/cloakroom/cloakroom v0.4.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.8.0
 	modernc.org/sqlite v1.46.1
