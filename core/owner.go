@@ -129,7 +129,9 @@ func revoked(data map[string]any) bool {
 
 // Sessions lists the live sessions of user, oldest first, on every
 // Manager that shares the Backend. Sessions that expired or were ended
-// drop out as the listing finds them gone.
+// drop out as the listing finds them gone. A Manager that keeps sessions
+// in cookies has no such list: Sessions, Revoke and RevokeAll return
+// ErrNoBackend.
 func (m *Manager) Sessions(ctx context.Context, user string) ([]Device, error) {
 	var devices []Device
 	err := m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
@@ -231,6 +233,9 @@ func (m *Manager) live(ctx context.Context, es []entry) ([]entry, error) {
 // stores the result, conditionally when the Backend allows, so that
 // concurrent logins of one user from several processes all count.
 func (m *Manager) updateIndex(ctx context.Context, user string, change func([]entry) ([]entry, error)) error {
+	if m.via != nil {
+		return ErrNoBackend // cookie sessions are known to nobody but their client
+	}
 	key := indexKey(user)
 	c, conditional := m.Backend.(Conditional)
 	for attempt := 1; ; attempt++ {

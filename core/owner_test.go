@@ -396,3 +396,23 @@ func TestRevokedDjangoSession(t *testing.T) {
 		t.Errorf("a revoked Django session: reason %v, keys %v", s.Reason(), s.Keys())
 	}
 }
+
+// Cookie sessions live only in their client: there is nothing to list or
+// revoke, which the Manager says rather than pretend.
+func TestCookieSessionsHaveNoIndex(t *testing.T) {
+	m, err := core.NewCookieManager("a secret of at least thirty-two bytes!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loginAs(t, m, "alice", "phone")
+	ctx := context.Background()
+	if _, err := m.Sessions(ctx, "alice"); !errors.Is(err, core.ErrNoBackend) {
+		t.Errorf("Sessions = %v, want ErrNoBackend", err)
+	}
+	if _, err := m.RevokeAll(ctx, "alice", ""); !errors.Is(err, core.ErrNoBackend) {
+		t.Errorf("RevokeAll = %v, want ErrNoBackend", err)
+	}
+	if err := m.Revoke(ctx, "alice", "h"); !errors.Is(err, core.ErrNoBackend) {
+		t.Errorf("Revoke = %v, want ErrNoBackend", err)
+	}
+}

@@ -255,6 +255,9 @@ func (a *app) logoutDevice(ctx context.Context, user, handle string) reply {
 }
 
 func (a *app) storeFailed(ctx context.Context, what string, err error) reply {
+	if errors.Is(err, core.ErrNoBackend) {
+		return text(http.StatusNotImplemented, "sessions kept in cookies cannot be listed or revoked")
+	}
 	a.log.ErrorContext(ctx, what, "err", err)
 	return text(core.HTTPStatus(err), "session store unavailable")
 }

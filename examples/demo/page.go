@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -69,7 +70,7 @@ func (a *app) index(ctx context.Context, r request) reply {
 		d.User, _ = s.GetString("user")
 		d.Notice = notices[s.Reason()]
 		if owner := s.Owner(); owner != "" {
-			if d.Devices, err = a.userDevices(ctx, s, owner); err != nil {
+			if d.Devices, err = a.userDevices(ctx, s, owner); err != nil && !errors.Is(err, core.ErrNoBackend) {
 				a.log.ErrorContext(ctx, "list sessions", "err", err)
 			}
 		}

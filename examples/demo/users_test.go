@@ -225,3 +225,15 @@ func startProcess(t *testing.T, c config) string {
 	t.Fatalf("the demo process did not answer on %s", addr)
 	return ""
 }
+
+// Cookie sessions cannot be listed or revoked: the demo says so with 501,
+// and its page still works for a logged-in user.
+func TestDemoUsersWithCookieSessions(t *testing.T) {
+	c := agentClient(t, serveDemo(t, config{framework: "nethttp", backend: "cookie", secret: "a cookie secret of thirty-two bytes+"}, nil), "phone")
+	c.login("alice")
+	c.do("GET", "/api/me/sessions", "", http.StatusNotImplemented)
+	c.do("DELETE", "/api/me/sessions", "", http.StatusNotImplemented)
+	if page, _ := c.do("GET", "/", "", 200); !strings.Contains(page, "alice") {
+		t.Error("the page lost the login")
+	}
+}
