@@ -329,14 +329,17 @@ func (st store) relist(ctx context.Context, s *Session, was listing) error {
 	t := m.now().Unix()
 	fresh := entry{Created: t, LastSeen: t}
 	if was.owner != "" {
+		old := handleOf(was.id)
 		err := m.updateIndex(ctx, was.owner, func(es []entry) ([]entry, error) {
 			return slices.DeleteFunc(es, func(e entry) bool {
-				if e.Handle == handleOf(was.id) && was.owner == now.owner {
+				if e.Handle != old {
+					return false
+				}
+				if was.owner == now.owner {
 					fresh = e // Regenerate keeps the device's history
 					fresh.LastSeen = t
-					return true
 				}
-				return e.Handle == handleOf(was.id)
+				return true
 			}), nil
 		})
 		if err != nil {

@@ -151,10 +151,10 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	if err := st.relist(ctx, s, was); err != nil {
 		return out, err
 	}
-	if s.listed == was && m.touches.Due(seenKey(s.id), m.now(), seenInterval) {
+	if now, key := m.now(), seenKey(s.id); s.listed == was && m.touches.Due(key, now, seenInterval) {
 		// A write shows the device in use; say so at most once a minute.
-		m.touches.Record(seenKey(s.id), m.now(), seenInterval)
-		return out, m.seen(ctx, was, m.now())
+		m.touches.Record(key, now, seenInterval)
+		return out, m.seen(ctx, was, now)
 	}
 	return out, nil
 }
@@ -163,8 +163,7 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 func (st store) writeData(ctx context.Context, s *Session) (outcome, error) {
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
-		st.m.checkOnce(ctx)
-		return st.writeBlind(ctx, s)
+		return st.writeBlind(ctx, s) // Save and the request's load reported it
 	}
 	if !s.stored && s.prior == "" || !s.modified && s.prior == "" {
 		// A new id competes with nobody, and an unchanged session writes at

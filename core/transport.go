@@ -187,7 +187,7 @@ func (c chainTransport) send(m *Manager, ex Exchange, s *Session, value, old str
 // told to drop it; else the first transport. A junk cookie, left over or
 // planted, must not hide a valid bearer token behind it.
 func (c chainTransport) pick(m *Manager, ex Exchange) (Transport, string) {
-	var junk Transport
+	first, token := c[0], ""
 	for _, t := range c {
 		v := t.read(m, ex)
 		if v == "" {
@@ -196,14 +196,11 @@ func (c chainTransport) pick(m *Manager, ex Exchange) (Transport, string) {
 		if m.carrier().accepts(v) {
 			return t, v
 		}
-		if junk == nil {
-			junk = t
+		if token == "" {
+			first, token = t, v
 		}
 	}
-	if junk != nil {
-		return junk, junk.read(m, ex)
-	}
-	return c[0], ""
+	return first, token
 }
 
 func (c chainTransport) vary(ex Exchange) {
