@@ -238,11 +238,13 @@ func (s *gobScanner) fieldTypes(t *gobWireType) error {
 	s.nfields += n
 	for i := range n {
 		f := &s.fields[t.first+i]
+		named := false
 		err := s.structFields(func(field int) error {
 			switch field {
 			case 0:
 				name, err := s.bytes()
 				f.role = gobRoleOf(name)
+				named = len(name) > 0
 				return err
 			case 1:
 				var err error
@@ -253,6 +255,10 @@ func (s *gobScanner) fieldTypes(t *gobWireType) error {
 		})
 		if err != nil {
 			return err
+		}
+		if !named {
+			// encoding/gob refuses a field it cannot match by name.
+			return errGobMalformed
 		}
 	}
 	return nil
