@@ -124,11 +124,13 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 }
 
 // OpenDB returns a Store that owns db: it checks, with one ping bounded by
-// ctx, that the database answers, and Close closes db. When the ping or the
-// options fail, OpenDB closes db and returns the error. The sub-packages'
-// Open functions are built on it; call it yourself to give a Store a
-// *sql.DB made with another driver (sql.Open, sql.OpenDB) that nothing else
-// uses. Like New, it keeps db's pool settings as they are.
+// ctx, that the database answers (on SQLite, pinging again for up to 5
+// seconds while another process holds the file locked as it sets it up),
+// and Close closes db. When the ping or the options fail, OpenDB closes db
+// and returns the error. The sub-packages' Open functions are built on it;
+// call it yourself to give a Store a *sql.DB made with another driver
+// (sql.Open, sql.OpenDB) that nothing else uses. Like New, it keeps db's
+// pool settings as they are.
 func OpenDB(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
@@ -138,13 +140,25 @@ func OpenDB(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, e
 		_ = db.Close()
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", d, err)
 	}
 	s.ownDB = true
 	s.startCleanup()
 	return s, nil
+}
+
+// ping checks that the database answers. On SQLite, connecting runs the
+// DSN's pragmas, and the one that turns a new file into WAL mode fails at
+// once with SQLITE_BUSY when another process does the same at the same
+// moment (see retryBusy): the ping is tried again then, and finds the file
+// in WAL mode.
+func (s *Store) ping(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return s.db.PingContext(ctx)
+	}
+	return retryBusy(ctx, func() error { return s.db.PingContext(ctx) })
 }
 
 // newStore checks the arguments and builds a Store without starting its

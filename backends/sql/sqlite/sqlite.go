@@ -41,6 +41,13 @@ const BusyTimeout = 400
 // pool to that one connection; it lives as long as the Store and suits
 // tests. Open checks with one ping, bounded by ctx, that the database
 // opens.
+//
+// Several processes may share one file, and may start together on a file
+// that does not exist yet, each calling Open and then CreateTable. The
+// first connection turns a new file into WAL mode, and SQLite fails that
+// at once, busy timeout or not, while another process does the same:
+// Open then pings again, for up to 5 seconds within ctx, and finds the
+// file in WAL mode. CreateTable waits for the write lock likewise.
 func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Store, error) {
 	dsn = withDefaults(trimScheme(dsn))
 	db, err := sql.Open("sqlite", dsn)

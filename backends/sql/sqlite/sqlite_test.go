@@ -221,9 +221,30 @@ func checkFailedFast(t *testing.T, what string, took time.Duration, err error, m
 	}
 }
 
+// TestOpenWhileLocked: Open turns a file into WAL mode, which takes its
+// write lock. SQLite does not wait for that lock under the busy timeout
+// (it asks for it while holding a read lock), so, while another process
+// holds it, the connection fails with "database is locked" at once: Open
+// tries again, and succeeds once the lock is free.
+func TestOpenWhileLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	release := lockHeld(t, path) // the file is new: not in WAL mode
+	const held = 300 * time.Millisecond
+	time.AfterFunc(held, release)
+	start := time.Now()
+	s := open(t, path)
+	if took := time.Since(start); took < held {
+		t.Errorf("Open returned after %v, while the lock was held for %v", took, held)
+	}
+	if got := pragma(t, s, "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode = %s, want wal", got)
+	}
+}
+
 // lockHeld takes the write lock of the database at path through a
-// connection of its own, as another process would, until the test ends.
-func lockHeld(t *testing.T, path string) {
+// connection of its own, as another process would, until the test ends
+// or release is called.
+func lockHeld(t *testing.T, path string) (release func()) {
 	t.Helper()
 	other, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -238,5 +259,10 @@ func lockHeld(t *testing.T, path string) {
 	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") })
+	var once sync.Once
+	release = func() {
+		once.Do(func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") })
+	}
+	t.Cleanup(release)
+	return release
 }
