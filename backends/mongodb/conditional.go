@@ -47,37 +47,51 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	unlock, err := s.locks.lock(ctx, key)
-	if err != nil {
-		return fmt.Errorf("mongodb: setif %q: %w", key, err)
-	}
-	defer unlock()
 	if value == nil {
 		value = []byte{} // store empty binary data, not null
 	}
 	if version == nil {
 		return s.create(ctx, key, value, ttl)
 	}
-	now := s.now()
-	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, now, ttl)
-	res, err := s.coll.UpdateOne(ctx, holding(key, version, now), update)
-	if err != nil {
-		return fmt.Errorf("mongodb: setif %q: %w", key, err)
-	}
-	if res.MatchedCount == 1 {
-		return nil
+	matched, err := s.replace(ctx, key, version, value, ttl)
+	if err != nil || matched {
+		return err
 	}
 	return s.mismatch(ctx, "setif", key)
 }
 
+// replace writes value over the live document of key if it holds version,
+// and reports whether it did. It holds the key's lock (serial.go) for its
+// write alone: the read that explains a mismatch needs none, and it is
+// made after, so that writers queued behind a stale one wait the less.
+func (s *Store) replace(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) (bool, error) {
+	ctx, unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("mongodb: setif %q: %w", key, err)
+	}
+	defer unlock()
+	now := s.now()
+	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, now, ttl)
+	res, err := s.coll.UpdateOne(ctx, holding(key, version, now), update)
+	if err != nil {
+		return false, fmt.Errorf("mongodb: setif %q: %w", key, err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
 // create stores a new document for key unless a live one exists.
 func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	ctx, unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("mongodb: setif %q: %w", key, err)
+	}
+	defer unlock()
 	now := s.now()
 	doc := bson.D{{Key: fieldID, Value: key}, {Key: fieldData, Value: value}}
 	if ttl > 0 {
 		doc = append(doc, bson.E{Key: fieldExpires, Value: now.Add(ttl)})
 	}
-	_, err := s.coll.InsertOne(ctx, doc)
+	_, err = s.coll.InsertOne(ctx, doc)
 	if err == nil {
 		return nil
 	}
@@ -105,21 +119,29 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	unlock, err := s.locks.lock(ctx, key)
-	if err != nil {
-		return fmt.Errorf("mongodb: deleteif %q: %w", key, err)
-	}
-	defer unlock()
 	if version != nil {
-		res, err := s.coll.DeleteOne(ctx, holding(key, version, s.now()))
-		if err != nil {
-			return fmt.Errorf("mongodb: deleteif %q: %w", key, err)
-		}
-		if res.DeletedCount == 1 {
-			return nil
+		deleted, err := s.deleteHolding(ctx, key, version)
+		if err != nil || deleted {
+			return err
 		}
 	}
 	return s.mismatch(ctx, "deleteif", key)
+}
+
+// deleteHolding deletes the live document of key if it holds version, and
+// reports whether it did. Like replace, it holds the key's lock for the
+// delete alone.
+func (s *Store) deleteHolding(ctx context.Context, key string, version core.Version) (bool, error) {
+	ctx, unlock, err := s.locks.lock(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("mongodb: deleteif %q: %w", key, err)
+	}
+	defer unlock()
+	res, err := s.coll.DeleteOne(ctx, holding(key, version, s.now()))
+	if err != nil {
+		return false, fmt.Errorf("mongodb: deleteif %q: %w", key, err)
+	}
+	return res.DeletedCount == 1, nil
 }
 
 // mismatch explains why a conditional write of key matched nothing, with

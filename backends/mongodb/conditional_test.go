@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,74 +205,109 @@ func TestFerretMajor(t *testing.T) {
 	}
 }
 
-// TestWriteLocksGiveUp checks that a write waiting for its key's lock, and
-// Purge waiting for all of them, stop when their context ends, and that
-// Purge that gave up holds nothing afterwards.
-func TestWriteLocksGiveUp(t *testing.T) {
-	w := newWriteLocks()
-	unlock, err := w.lock(context.Background(), "busy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait := func(what string, lock func(context.Context) (func(), error)) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		if _, err := lock(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("%s while the key is locked: err = %v, want DeadlineExceeded", what, err)
-		}
-	}
-	wait("lock", func(ctx context.Context) (func(), error) { return w.lock(ctx, "busy") })
-	wait("lockAll", w.lockAll)
-	unlock()
-	all, err := w.lockAll(context.Background())
-	if err != nil {
-		t.Fatalf("lockAll once the key is free: %v", err)
-	}
-	all()
-	if _, err := w.lock(context.Background(), "busy"); err != nil {
-		t.Fatalf("lock after lockAll: %v", err)
-	}
-}
-
 // TestConditionalRoundTrips counts the commands each method sends: one on
 // success, a second only when a write matched nothing (the classifying
-// read; for a create, the take-over of an expired document).
+// read; for a create, the take-over of an expired document). It counts
+// them as a store sends them on MongoDB, without locks, where it must send
+// nothing to the lease collection, which must never be created; then with
+// the locks of FerretDB 1.x, where each write also inserts and deletes its
+// key's lease.
 func TestConditionalRoundTrips(t *testing.T) {
 	testClient(t) // skips when the server is down
-	var sent atomic.Int32
-	monitor := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { sent.Add(1) }}
-	client, err := mongo.Connect(options.Client().ApplyURI(testURI()).SetMonitor(monitor))
+	sent := commandCounter{n: map[string]int32{}}
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI()).SetMonitor(sent.monitor()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	s := newTestStoreOn(t, freshCollection(t, client), Options{})
+	coll := freshCollection(t, client)
+	s := newTestStoreOn(t, coll, Options{CleanupInterval: -1})
 	ctx := context.Background()
 	var v, stale core.Version
 	steps := []struct {
-		name string
-		want int32
-		call func() error
+		name             string
+		sessions, leases int32 // commands sent; to leases only with locks
+		call             func() error
 	}{
-		{"create", 1, func() error { return s.SetIf(ctx, "k", nil, []byte("1"), time.Hour) }},
-		{"GetVersion", 1, func() (err error) { _, v, err = s.GetVersion(ctx, "k"); return err }},
-		{"SetIf", 1, func() error { stale = v; return s.SetIf(ctx, "k", v, []byte("2"), time.Hour) }},
-		{"stale SetIf", 2, func() error { return wantIs(s.SetIf(ctx, "k", stale, []byte("3"), time.Hour), core.ErrConflict) }},
-		{"second create", 2, func() error { return wantIs(s.SetIf(ctx, "k", nil, []byte("3"), time.Hour), core.ErrConflict) }},
-		{"stale DeleteIf", 2, func() error { return wantIs(s.DeleteIf(ctx, "k", stale), core.ErrConflict) }},
-		{"GetVersion", 1, func() (err error) { _, v, err = s.GetVersion(ctx, "k"); return err }},
-		{"DeleteIf", 1, func() error { return s.DeleteIf(ctx, "k", v) }},
-		{"DeleteIf of a deleted key", 2, func() error { return wantIs(s.DeleteIf(ctx, "k", v), core.ErrNotFound) }},
+		{"create", 1, 2, func() error { return s.SetIf(ctx, "k", nil, []byte("1"), time.Hour) }},
+		{"GetVersion", 1, 0, func() (err error) { _, v, err = s.GetVersion(ctx, "k"); return err }},
+		{"SetIf", 1, 2, func() error { stale = v; return s.SetIf(ctx, "k", v, []byte("2"), time.Hour) }},
+		{"stale SetIf", 2, 2, func() error { return wantIs(s.SetIf(ctx, "k", stale, []byte("3"), time.Hour), core.ErrConflict) }},
+		{"second create", 2, 2, func() error { return wantIs(s.SetIf(ctx, "k", nil, []byte("3"), time.Hour), core.ErrConflict) }},
+		{"stale DeleteIf", 2, 2, func() error { return wantIs(s.DeleteIf(ctx, "k", stale), core.ErrConflict) }},
+		{"Touch", 1, 2, func() error { return s.Touch(ctx, "k", time.Hour) }},
+		{"GetVersion", 1, 0, func() (err error) { _, v, err = s.GetVersion(ctx, "k"); return err }},
+		{"DeleteIf", 1, 2, func() error { return s.DeleteIf(ctx, "k", v) }},
+		{"DeleteIf of a deleted key", 2, 2, func() error { return wantIs(s.DeleteIf(ctx, "k", v), core.ErrNotFound) }},
+		{"Set", 1, 2, func() error { return s.Set(ctx, "k", []byte("4"), time.Hour) }},
+		{"Delete", 1, 2, func() error { return s.Delete(ctx, "k") }},
+		// With locks, Purge reads the expired leases and the expired keys.
+		{"Purge", 1, 1, func() error { _, err := s.Purge(ctx); return err }},
 	}
-	for _, step := range steps {
-		sent.Store(0)
-		if err := step.call(); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
+	for _, locked := range []bool{false, true} {
+		s.locks = nil
+		if locked {
+			s.locks = newWriteLocks(coll)
 		}
-		if n := sent.Load(); n != step.want {
-			t.Errorf("%s sent %d commands, want %d", step.name, n, step.want)
+		for _, step := range steps {
+			sent.reset()
+			if err := step.call(); err != nil {
+				t.Fatalf("%s (locks %v): %v", step.name, locked, err)
+			}
+			want := step.leases
+			if !locked {
+				want = 0
+			}
+			n, l := sent.to(coll), sent.to(leaseCollection(coll))
+			if n != step.sessions || l != want {
+				t.Errorf("%s (locks %v) sent %d commands and %d to the leases, want %d and %d", step.name, locked, n, l, step.sessions, want)
+			}
 		}
+		if !locked {
+			wantNoLeaseCollection(t, coll)
+		}
+	}
+}
+
+// commandCounter counts the commands a client sends, by collection.
+type commandCounter struct {
+	mu sync.Mutex
+	n  map[string]int32
+}
+
+func (c *commandCounter) monitor() *event.CommandMonitor {
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		coll, _ := e.Command.Lookup(e.CommandName).StringValueOK()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.n[coll]++
+	}}
+}
+
+func (c *commandCounter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.n)
+}
+
+// to returns how many commands went to coll.
+func (c *commandCounter) to(coll *mongo.Collection) int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[coll.Name()]
+}
+
+// wantNoLeaseCollection fails the test if the lease collection of coll
+// exists.
+func wantNoLeaseCollection(t *testing.T, coll *mongo.Collection) {
+	t.Helper()
+	name := leaseCollection(coll).Name()
+	names, err := coll.Database().ListCollectionNames(context.Background(), bson.D{{Key: "name", Value: name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Errorf("a store without locks created %s", name)
 	}
 }
 

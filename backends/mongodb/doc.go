@@ -22,10 +22,22 @@
 // core.ErrNotFound.
 //
 // FerretDB 1.x does not apply a filtered write atomically (it reads the
-// document, then writes it back by _id), so on it the store serializes its
-// own writes to each key: conditional writes are then safe within one
-// application instance, not between instances. New detects FerretDB with
-// one buildInfo and logs a warning.
+// document, then writes the whole of it back by _id), so on it every write
+// of a key (Set, SetIf, Delete, DeleteIf, Touch, and Purge's deletes)
+// holds the key's lease, a document of the collection named after the
+// store's with "_leases" appended: inserted before the write, deleted
+// after it, and exclusive across processes through the unique _id, which
+// FerretDB does enforce atomically. Conditional writes are then safe
+// between application instances too. Writers of one Store take turns in
+// memory before asking for the lease. A lease costs a write two more
+// round trips; a process that dies holding one blocks that key's writes
+// for up to 5 seconds, after which another process takes the lease over.
+// The guarantee rests on time: it fails if a command under a lease reaches
+// the server, or is carried out, more than 2 seconds late, or if the
+// clocks of application hosts differ by as much (see the README's
+// "FerretDB 1.x"). New detects FerretDB with one buildInfo and logs a
+// warning; on MongoDB no lease is taken and the lease collection is never
+// created.
 //
 // New wraps a *mongo.Collection the application already has and leaves its
 // client connected on Close; Open connects from a URI, pings the server and

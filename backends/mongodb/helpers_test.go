@@ -51,12 +51,20 @@ func testClient(t testing.TB) *mongo.Client {
 }
 
 // freshCollection returns a collection of its own for one test, dropped
-// when the test ends.
+// with its lease collection when the test ends.
 func freshCollection(t testing.TB, client *mongo.Client) *mongo.Collection {
 	t.Helper()
 	coll := client.Database(testDatabase).Collection("t_" + randomHex(6))
-	t.Cleanup(func() { _ = coll.Drop(context.Background()) })
+	t.Cleanup(func() {
+		_ = coll.Drop(context.Background())
+		_ = leaseCollection(coll).Drop(context.Background())
+	})
 	return coll
+}
+
+// leaseCollection is where stores on coll keep their leases.
+func leaseCollection(coll *mongo.Collection) *mongo.Collection {
+	return newLeases(coll).coll
 }
 
 // newTestStore returns a Store on a fresh collection.

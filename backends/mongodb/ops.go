@@ -51,7 +51,7 @@ func (s *Store) find(ctx context.Context, op, key string) ([]byte, error) {
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	unlock, err := s.locks.lock(ctx, key)
+	ctx, unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: set %q: %w", key, err)
 	}
@@ -71,7 +71,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 func (s *Store) Delete(ctx context.Context, key string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	unlock, err := s.locks.lock(ctx, key)
+	ctx, unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: delete %q: %w", key, err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	unlock, err := s.locks.lock(ctx, key)
+	ctx, unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("mongodb: touch %q: %w", key, err)
 	}

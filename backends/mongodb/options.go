@@ -67,15 +67,17 @@ type Options struct {
 	// (the deployment's own TTL index is expected to).
 	CleanupInterval time.Duration
 	// Logger receives warnings: a missing TTL index, a server whose writes
-	// the store has to serialize (FerretDB 1.x), every failed background
+	// the store has to lease (FerretDB 1.x), every failed background
 	// clean-up. Nil means slog.Default().
 	Logger *slog.Logger
 	// Timeout bounds each call of the Store as a whole (Get, GetVersion,
-	// Set, SetIf, Delete, DeleteIf, Touch: the wait for a per-key lock on
-	// FerretDB 1.x and every command of the call), as a deadline on its
-	// context when the caller's context has none sooner, so that a server
-	// that stops answering fails the call instead of holding it. A
-	// negative value sets no bound of the store's own.
+	// Set, SetIf, Delete, DeleteIf, Touch: the wait for the key's lock and
+	// lease on FerretDB 1.x and every command of the call), as a deadline
+	// on its context when the caller's context has none sooner, so that a
+	// server that stops answering fails the call instead of holding it. A
+	// negative value sets no bound of the store's own. (On FerretDB 1.x the
+	// commands a write sends under its lease have 3 seconds, whatever the
+	// bound: the lease must not lapse under them.)
 	//
 	// With Open, zero means the client's operation timeout: DefaultTimeout
 	// unless the URI's timeoutMS or ClientOptions set another; a positive

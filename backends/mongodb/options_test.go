@@ -52,9 +52,9 @@ func deref(d *time.Duration) time.Duration {
 	return *d
 }
 
-// TestTimeoutBoundsLockWait: a write waiting for its key's lock (FerretDB
-// 1.x) with a context that has no deadline gives up at the Store's
-// timeout, before it sends anything.
+// TestTimeoutBoundsLockWait: a write waiting for its key's stripe
+// (FerretDB 1.x) with a context that has no deadline gives up at the
+// Store's timeout, before it sends anything.
 func TestTimeoutBoundsLockWait(t *testing.T) {
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1/"))
 	if err != nil {
@@ -62,12 +62,10 @@ func TestTimeoutBoundsLockWait(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	s := newStore(client.Database("x").Collection("y"), Options{Timeout: 200 * time.Millisecond})
-	s.locks = newWriteLocks()
-	unlock, err := s.locks.lock(context.Background(), "busy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	s.locks = newWriteLocks(s.coll)
+	stripe := s.locks.stripe("busy")
+	stripe <- struct{}{} // another write of this Store holds the key
+	defer func() { <-stripe }()
 	o := backendtest.Timed(func(ctx context.Context) error { return s.SetIf(ctx, "busy", nil, []byte("v"), time.Minute) })
 	took, err := o.Took, o.Err
 	if !errors.Is(err, context.DeadlineExceeded) || took > time.Second {

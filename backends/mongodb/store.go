@@ -65,10 +65,10 @@ func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, err
 		return nil, err
 	}
 	if serial {
-		s.locks = newWriteLocks()
+		s.locks = newWriteLocks(coll)
 		s.log.Warn("mongodb: the server is FerretDB 1.x, whose filtered writes are not atomic; "+
-			"the store serializes its own writes per key, but not against other processes",
-			"collection", s.namespace())
+			"every write of a key holds the key's lease, two more round trips per write",
+			"collection", s.namespace(), "leases", s.namespace()+leaseSuffix)
 	}
 	if opts.SkipIndexes {
 		return s, nil
@@ -160,9 +160,9 @@ func redact(uri string) string {
 }
 
 // bound limits ctx to the Store's timeout for one call. One deadline for
-// the whole call also bounds the wait for a per-key lock and a call's
-// second command, which the client's operation timeout, applied to each
-// command, does not.
+// the whole call also bounds the wait for a key's lock and lease and a
+// call's second command, which the client's operation timeout, applied to
+// each command, does not.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return timeout.Bound(ctx, s.timeout)
 }

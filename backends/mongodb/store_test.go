@@ -31,6 +31,7 @@ func TestConformanceThroughOpen(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_ = s.Collection().Drop(context.Background())
+		_ = leaseCollection(s.Collection()).Drop(context.Background())
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}

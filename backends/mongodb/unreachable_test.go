@@ -56,9 +56,9 @@ func TestUnreachable(t *testing.T) {
 			},
 		}
 		// Every operation, on a store as New makes it for MongoDB and on
-		// one with the write locks used on FerretDB 1.x.
+		// one with the write locks and leases used on FerretDB 1.x.
 		plain, locked := newStore(coll, Options{}), newStore(coll, Options{})
-		locked.locks = newWriteLocks()
+		locked.locks = newWriteLocks(coll)
 		for name, op := range storeOps(plain) {
 			ops[name] = op
 		}
