@@ -79,6 +79,15 @@ type conflictCounter struct {
 // that the Manager takes the conditional path.
 type conditionalCounter struct{ *conflictCounter }
 
+// VersionOf passes core.Versioner through, so that counting changes
+// nothing of what the Manager does; without it, it tells no version.
+func (c conditionalCounter) VersionOf(value []byte) core.Version {
+	if v, ok := c.cond.(core.Versioner); ok {
+		return v.VersionOf(value)
+	}
+	return nil
+}
+
 func (c conditionalCounter) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
 	return c.cond.GetVersion(ctx, key)
 }
