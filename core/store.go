@@ -210,16 +210,18 @@ type handoff struct {
 
 // handOver leaves the next holder of turn what s wrote under key, when
 // someone waits and the backend lets the version be known without a read.
+// The data is a copy, made while s.mu is held: s's handler may go on
+// changing its own.
 func (st store) handOver(s *Session, turn *keylock.Lock, key string, err error) {
 	turn.Note = nil
 	if err == nil && s.stored && s.id == key && s.version != nil && st.m.turns.Queued(turn) {
-		turn.Note = handoff{version: s.version, data: s.data}
+		turn.Note = handoff{version: s.version, data: maps.Clone(s.data)}
 	}
 }
 
 // takeOver rebases s on what the previous holder of turn wrote, if it left
-// it: s's changes are applied to a copy of that data, and the write is
-// conditioned on its version, with no read.
+// it: s's changes are applied to that data, and the write is conditioned
+// on its version, with no read.
 func (st store) takeOver(s *Session, turn *keylock.Lock) error {
 	if turn == nil {
 		return nil
@@ -228,7 +230,8 @@ func (st store) takeOver(s *Session, turn *keylock.Lock) error {
 	if !ok {
 		return nil
 	}
-	if err := s.replay(maps.Clone(h.data)); err != nil {
+	turn.Note = nil // the data is s's from now on
+	if err := s.replay(h.data); err != nil {
 		return err
 	}
 	s.version = h.version

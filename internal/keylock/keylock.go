@@ -36,11 +36,12 @@ type Lock struct {
 	held    bool
 	users   int             // the holder and the waiters; the lock is dropped at zero
 	waiters []chan struct{} // in arrival order; closed when handed the lock
-	moved   chan struct{}   // closed at every hand-over, then replaced
+	moves   uint64          // hand-overs so far, for waiters to tell a moving queue from a stuck one
 }
 
 // Acquire takes key's lock. It waits its turn while the lock keeps changing
-// hands, gives up once it has not for patience, or when ctx ends. It
+// hands, gives up once it has not for a patience (for between one and two,
+// precisely), or when ctx ends. It
 // returns the lock when it took it, and nil when it gave up; only a
 // returned lock must be released. A free lock is taken even if ctx is done.
 func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *Lock {
@@ -61,25 +62,26 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 	}
 	turn := make(chan struct{})
 	k.waiters = append(k.waiters, turn)
-	if k.moved == nil {
-		k.moved = make(chan struct{})
-	}
-	moved := k.moved
+	seen := k.moves
 	l.mu.Unlock()
 
+	// Waiters are not told of every hand-over, which would wake them all
+	// at each one: each looks when its patience runs out.
 	t := time.NewTimer(patience)
 	defer t.Stop()
 	for {
 		select {
 		case <-turn:
 			return k
-		case <-moved:
-			l.mu.Lock()
-			moved = k.moved // nil once no hand-over is left to watch: the turn comes next
-			l.mu.Unlock()
-			t.Reset(patience)
-			continue
 		case <-t.C:
+			l.mu.Lock()
+			moved := k.moves != seen
+			seen = k.moves
+			l.mu.Unlock()
+			if moved {
+				t.Reset(patience)
+				continue
+			}
 		case <-ctx.Done():
 		}
 		if l.leave(k, turn) {
@@ -108,10 +110,6 @@ func (l *Set) leave(k *Lock, turn chan struct{}) bool {
 func (l *Set) Release(k *Lock) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if k.moved != nil {
-		close(k.moved)
-		k.moved = nil
-	}
 	l.drop(k)
 	if len(k.waiters) == 0 {
 		k.held = false
@@ -119,9 +117,7 @@ func (l *Set) Release(k *Lock) {
 	}
 	next := k.waiters[0]
 	k.waiters = k.waiters[1:]
-	if len(k.waiters) > 0 {
-		k.moved = make(chan struct{}) // for those still waiting to see the next hand-over
-	}
+	k.moves++
 	close(next)
 }
 
