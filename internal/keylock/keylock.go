@@ -21,8 +21,26 @@ import (
 
 // Set is a set of locks, one per key in use. The zero value is ready to use.
 type Set struct {
+	shards [shards]shard
+}
+
+// shards spreads the keys over maps of their own, so that holders of
+// different keys rarely even share a mutex for the moment they take or
+// release their lock.
+const shards = 32
+
+// shard holds the locks of some keys.
+type shard struct {
 	mu    sync.Mutex
 	locks map[string]*Lock
+}
+
+func (l *Set) shardOf(key string) *shard {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return &l.shards[h%shards]
 }
 
 // Lock is one key's lock with its queue of waiters.
@@ -31,7 +49,8 @@ type Lock struct {
 	// use it. It is forgotten with the lock when nobody waits.
 	Note any
 
-	// Guarded by the Set's mutex:
+	// Guarded by the shard's mutex:
+	sh      *shard
 	key     string
 	held    bool
 	users   int             // the holder and the waiters; the lock is dropped at zero
@@ -40,30 +59,31 @@ type Lock struct {
 }
 
 // Acquire takes key's lock. It waits its turn while the lock keeps changing
-// hands, gives up once it has not for a patience (for between one and two,
-// precisely), or when ctx ends. It
-// returns the lock when it took it, and nil when it gave up; only a
-// returned lock must be released. A free lock is taken even if ctx is done.
+// hands, gives up once it has not for a patience (between one and two,
+// precisely), or when ctx ends. It returns the lock when it took it, and
+// nil when it gave up; only a returned lock must be released. A free lock
+// is taken even if ctx is done.
 func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *Lock {
-	l.mu.Lock()
-	k := l.locks[key]
+	sh := l.shardOf(key)
+	sh.mu.Lock()
+	k := sh.locks[key]
 	if k == nil {
-		if l.locks == nil {
-			l.locks = make(map[string]*Lock)
+		if sh.locks == nil {
+			sh.locks = make(map[string]*Lock)
 		}
-		k = &Lock{key: key}
-		l.locks[key] = k
+		k = &Lock{sh: sh, key: key}
+		sh.locks[key] = k
 	}
 	k.users++
 	if !k.held {
 		k.held = true
-		l.mu.Unlock()
+		sh.mu.Unlock()
 		return k
 	}
 	turn := make(chan struct{})
 	k.waiters = append(k.waiters, turn)
 	seen := k.moves
-	l.mu.Unlock()
+	sh.mu.Unlock()
 
 	// Waiters are not told of every hand-over, which would wake them all
 	// at each one: each looks when its patience runs out.
@@ -74,17 +94,17 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 		case <-turn:
 			return k
 		case <-t.C:
-			l.mu.Lock()
+			sh.mu.Lock()
 			moved := k.moves != seen
 			seen = k.moves
-			l.mu.Unlock()
+			sh.mu.Unlock()
 			if moved {
 				t.Reset(patience)
 				continue
 			}
 		case <-ctx.Done():
 		}
-		if l.leave(k, turn) {
+		if k.leave(turn) {
 			return nil
 		}
 		return k // handed the lock while giving up: it is ours
@@ -93,13 +113,13 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 
 // leave takes turn out of k's queue; it reports false when turn was handed
 // the lock meanwhile.
-func (l *Set) leave(k *Lock, turn chan struct{}) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (k *Lock) leave(turn chan struct{}) bool {
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
 	for i, w := range k.waiters {
 		if w == turn {
 			k.waiters = append(k.waiters[:i], k.waiters[i+1:]...)
-			l.drop(k)
+			k.drop()
 			return true
 		}
 	}
@@ -108,9 +128,9 @@ func (l *Set) leave(k *Lock, turn chan struct{}) bool {
 
 // Release hands k to its first waiter, or frees it.
 func (l *Set) Release(k *Lock) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.drop(k)
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
+	k.drop()
 	if len(k.waiters) == 0 {
 		k.held = false
 		return
@@ -122,26 +142,27 @@ func (l *Set) Release(k *Lock) {
 }
 
 // drop counts one user less, and forgets k with its Note when it was the
-// last. The caller holds l.mu.
-func (l *Set) drop(k *Lock) {
+// last. The caller holds the shard's mutex.
+func (k *Lock) drop() {
 	if k.users--; k.users == 0 {
-		delete(l.locks, k.key)
+		delete(k.sh.locks, k.key)
 	}
 }
 
 // Queued reports whether anyone waits for k, so that its holder leaves a
 // Note only when it will be read.
 func (l *Set) Queued(k *Lock) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
 	return len(k.waiters) > 0
 }
 
 // Waiting returns the number of holders queued for key's lock.
 func (l *Set) Waiting(key string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if k := l.locks[key]; k != nil {
+	sh := l.shardOf(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if k := sh.locks[key]; k != nil {
 		return len(k.waiters)
 	}
 	return 0
@@ -149,7 +170,12 @@ func (l *Set) Waiting(key string) int {
 
 // Len returns the number of keys held or waited for.
 func (l *Set) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.locks)
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.locks)
+		sh.mu.Unlock()
+	}
+	return n
 }

@@ -175,9 +175,7 @@ func TestNoteReachesOnlyQueuedHolders(t *testing.T) {
 func waitQueued(t *testing.T, set *Set, k *Lock, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		set.mu.Lock()
-		queued := len(k.waiters)
-		set.mu.Unlock()
+		queued := set.Waiting(k.key)
 		if queued == n {
 			return
 		}
