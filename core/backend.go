@@ -80,3 +80,14 @@ type Conditional interface {
 	// wrapping ErrNotFound when the key is absent.
 	DeleteIf(ctx context.Context, key string, version Version) error
 }
+
+// Versioner is implemented by Conditional backends whose versions follow
+// from the values they store (most use a copy of the stored bytes). The
+// Manager then knows the version of what it wrote without reading it back,
+// so that the saves of one session that queue in one process each write
+// once, on the data the previous one wrote, instead of conflicting.
+type Versioner interface {
+	// VersionOf returns the Version that GetVersion returns for a key
+	// right after a SetIf stored value under it.
+	VersionOf(value []byte) Version
+}

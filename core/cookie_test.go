@@ -255,3 +255,44 @@ func TestCookieManagerRefusesWhatItCannotHonour(t *testing.T) {
 		}
 	}
 }
+
+// TestCookieLogoutCanBeUndone pins down what the README says cookie
+// sessions cannot promise: a response that was in flight during a logout
+// hands the client its logged-in cookie again. Should this ever change,
+// the README must change with it.
+func TestCookieLogoutCanBeUndone(t *testing.T) {
+	m, err := core.NewCookieManager(strings.Repeat("s", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	login := serve(t, m, "", "192.0.2.1:1", func(s *core.Session) { s.Set("user", "ada") })
+	cookie := login.setCookie(m.Cookie.Name).Value
+
+	// A slow request loads the session, then the user logs out.
+	slow := newExchange("192.0.2.1:1")
+	slow.cookies[m.Cookie.Name] = cookie
+	r := m.Begin(slow)
+	s, err := r.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout := serve(t, m, cookie, "192.0.2.1:1", func(s *core.Session) { s.Destroy() })
+	if c := logout.setCookie(m.Cookie.Name); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("logout sent %v, want the cookie expired", c)
+	}
+	// The slow request answers after the logout, with a change.
+	s.Set("theme", "dark")
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	undone := slow.setCookie(m.Cookie.Name)
+	if undone == nil {
+		t.Fatal("the slow response sent no cookie")
+	}
+	serve(t, m, undone.Value, "192.0.2.1:1", func(s *core.Session) {
+		if user, _ := s.GetString("user"); user != "ada" {
+			t.Fatalf("after the slow response, user = %q: cookie logouts now stick; update the README", user)
+		}
+	})
+}

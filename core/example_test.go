@@ -99,3 +99,23 @@ func ExampleHeaderTransport() {
 	// call 1; cookies: 0; Vary: X-Session-Token
 	// call 2; cookies: 0; Vary: X-Session-Token
 }
+
+// Two requests of one session take order numbers at once: IncrNow saves
+// each increment before it answers, on top of the other's, so the numbers
+// never repeat, where Incr would give both the same sum.
+func ExampleSession_IncrNow() {
+	ctx := context.Background()
+	store := memory.New(memory.Options{})
+	defer store.Close()
+	m := core.NewManager(store)
+	s := m.New(ctx)
+	s.Set("user", "alice")
+	m.Save(ctx, s)
+
+	tab1, _ := m.Load(ctx, s.ID())
+	tab2, _ := m.Load(ctx, s.ID()) // both loaded before either saved
+	first, _ := tab1.IncrNow(ctx, "orders", 1)
+	second, _ := tab2.IncrNow(ctx, "orders", 1)
+	fmt.Println(first, second)
+	// Output: 1 2
+}

@@ -91,11 +91,13 @@ type Manager struct {
 	TrustedProxies []netip.Prefix
 	// BackendTimeout, when positive, bounds each load and each save (all
 	// its attempts included): past it the request gets an error matching
-	// ErrBackend, which adapters answer with 503. Zero adds no bound of the
-	// Manager's own, which keeps a context and a timer off every request:
-	// the backends bound their calls themselves (Open configures its
-	// client so that a frozen server fails within 2 seconds; with a client
-	// of your own, your settings apply, see each backend's README).
+	// ErrBackend, which adapters answer with 503. Zero, the default, bounds
+	// the attempts of a save together to 2 seconds, and leaves each call's
+	// bound to the backend (Open configures its client so that a frozen
+	// server fails within 2 seconds; with a client of your own, your
+	// settings apply, see each backend's README); that keeps a context and
+	// a timer off requests that do not retry. Negative adds no bound of the
+	// Manager's own.
 	BackendTimeout time.Duration
 	// MaxSize bounds a session's encoded size: a save that would store more
 	// fails with an error matching ErrTooLarge and writes nothing, so that
@@ -142,7 +144,7 @@ type Manager struct {
 	touches touchlog.Log
 	budget  budget.Limiter // new sessions per client, under NewSessionsPerClient
 	via     carrier        // where sessions are kept between requests; nil means the Backend
-	locks   keylock.Set    // orders this process's saves of one session
+	turns   keylock.Set    // orders this process's saves of one session
 	checked sync.Once      // the first request checks the setup
 	setup   error          // what that check found
 	secret  int            // the length of the shortest secret a preset was given

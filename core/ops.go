@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -66,8 +67,10 @@ func (o op) reapply(data map[string]any) error {
 		}
 		data[o.key] = v
 	case opFlash:
+		// A new array: data may be a copy of another session's map
+		// (a handoff), which must not see this append.
 		list, _ := data[keyFlashes].([]any)
-		data[keyFlashes] = append(list, o.value)
+		data[keyFlashes] = append(list[:len(list):len(list)], o.value)
 	case opTake:
 		takeFlashes(data, o.value.([]any))
 	}
@@ -133,6 +136,42 @@ func (s *Session) Incr(key string, delta int64) (int64, error) {
 		return 0, err
 	}
 	return v.(int64), nil
+}
+
+// IncrNow is Incr that saves the session at once and returns the value
+// it stored. The save is conditional like every save: when other requests
+// of the session saved meanwhile, the increment applies on top of theirs,
+// so that concurrent requests, in this process or any other sharing the
+// Backend, never get the same number, as with Redis's INCR. The response
+// still sends the session's token; later changes are saved with the
+// response as usual.
+//
+// It fails as Incr does, and as a save does (ErrInterrupted when another
+// request deleted the session, ErrBackend, ErrTooLarge); after a failed
+// save the increment stays pending and the response's save tries it again.
+// A session that lives in its cookie has no store to ask: its IncrNow is
+// Incr, and two requests in flight may get the same number, as the last
+// cookie sent wins. After the response is committed it fails with
+// ErrLateChange and changes nothing.
+func (s *Session) IncrNow(ctx context.Context, key string, delta int64) (int64, error) {
+	s.mu.Lock()
+	sealed := s.sealed
+	s.mu.Unlock()
+	if sealed {
+		return 0, fmt.Errorf("%w (key %q)", ErrLateChange, key)
+	}
+	n, err := s.Incr(key, delta)
+	st, ok := s.m.carrier().(store)
+	if err != nil || !ok {
+		return n, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := st.write(ctx, s); err != nil {
+		return 0, err
+	}
+	n, _ = codec.Int(s.data[key])
+	return n, nil
 }
 
 func add(old any, delta int64) (int64, error) {

@@ -238,14 +238,16 @@ func (m *Manager) updateIndex(ctx context.Context, user string, change func([]en
 	}
 	key := indexKey(user)
 	c, conditional := m.Backend.(Conditional)
-	for attempt := 1; ; attempt++ {
+	a := m.attempts(ctx)
+	defer a.done()
+	for {
 		var b []byte
 		var version Version
 		var err error
 		if conditional {
-			b, version, err = c.GetVersion(ctx, key)
+			b, version, err = c.GetVersion(a.ctx, key)
 		} else {
-			b, err = m.Backend.Get(ctx, key)
+			b, err = m.Backend.Get(a.ctx, key)
 		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return backendError("read the user's sessions", key, err)
@@ -263,14 +265,11 @@ func (m *Manager) updateIndex(ctx context.Context, user string, change func([]en
 		if slices.Equal(es, before) {
 			return nil
 		}
-		err = m.writeIndex(ctx, c, conditional, key, version, es)
+		err = m.writeIndex(a.ctx, c, conditional, key, version, es)
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}
-		if attempt == maxAttempts {
-			return backendError("update the user's sessions", key, fmt.Errorf("gave up after %d attempts: %w", attempt, err))
-		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := a.again("update the user's sessions", key, err); err != nil {
 			return err
 		}
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"maps"
 	"net/netip"
 	"time"
+
+	"github.com/cloakroom/cloakroom/internal/keylock"
 )
 
 // ErrInterrupted is returned when a session was deleted by another request
@@ -19,10 +21,6 @@ var ErrInterrupted = errors.New("cloakroom: session was deleted by another reque
 // lockPatience bounds a save's wait for a turn that stops changing hands:
 // turns only spare conflicts, so it goes ahead rather than wait on a frozen store.
 const lockPatience = 200 * time.Millisecond
-
-// maxAttempts bounds the conditional writes of one save; with turns taken
-// in this process, a few settle all but a storm of other processes.
-const maxAttempts = 32
 
 // store keeps sessions in the Manager's Backend, the cookie holding only
 // the id.
@@ -116,7 +114,9 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 	switch {
 	case err != nil:
 		return tokenKeep, "", err
-	case out == wroteData:
+	case out == wroteData || s.unsent && s.stored:
+		// Written now, or by an earlier save in the request (IncrNow).
+		s.unsent = false
 		return tokenSet, st.m.signedID(s.id), nil
 	case !s.stored && s.reason != Revoked:
 		// The client's id is gone or was never ours: stop it coming back.
@@ -133,8 +133,10 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	}
 	ctx, cancel := st.m.bounded(ctx)
 	defer cancel()
+	a := st.m.attempts(ctx)
+	defer a.done()
 	m := st.m
-	out, err := st.writeData(ctx, s)
+	out, err := st.writeData(a, s)
 	if errors.Is(err, ErrInterrupted) {
 		m.emitFor(ctx, EventInterrupted, s)
 	}
@@ -148,47 +150,92 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	if was.owner == "" && s.owner() == "" {
 		return out, nil
 	}
-	if err := st.relist(ctx, s, was); err != nil {
+	if err := st.relist(a.ctx, s, was); err != nil {
 		return out, err
 	}
 	if now, key := m.now(), seenKey(s.id); s.listed == was && m.touches.Due(key, now, seenInterval) {
 		// A write shows the device in use; say so at most once a minute.
 		m.touches.Record(key, now, seenInterval)
-		return out, m.seen(ctx, was, now)
+		return out, m.seen(a.ctx, was, now)
 	}
 	return out, nil
 }
 
 // writeData saves s's data, conditionally when the backend allows.
-func (st store) writeData(ctx context.Context, s *Session) (outcome, error) {
+//
+// Saves of one stored session in this process take turns, so that they do
+// not conflict with each other; a save that waited for its turn starts
+// from what the previous holder wrote, which that one left in the turn's
+// Note, and writes once. Only writes of other processes (or of a peer)
+// conflict, and are then read again.
+func (st store) writeData(a *attempts, s *Session) (outcome, error) {
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
-		return st.writeBlind(ctx, s) // Save and the request's load reported it
+		return st.writeBlind(a.ctx, s) // Save and the request's load reported it
 	}
 	if !s.stored && s.prior == "" || !s.modified && s.prior == "" {
 		// A new id competes with nobody, and an unchanged session writes at
 		// most a touch: neither needs to wait for a turn.
-		return st.writeOnce(ctx, c, s)
+		return st.writeOnce(a.ctx, c, s)
 	}
-	lock := st.m.locks.For(cmp.Or(s.prior, s.id)) // the stored session s competes for
-	for attempt := 1; ; attempt++ {
-		locked := lock.Acquire(ctx, lockPatience)
-		out, err := st.writeOnce(ctx, c, s)
-		if locked {
-			lock.Release()
+	key := cmp.Or(s.prior, s.id) // the stored session s competes for
+	for {
+		turn := st.m.turns.Acquire(a.ctx, key, lockPatience)
+		var out outcome
+		err := st.takeOver(s, turn)
+		if err == nil {
+			out, err = st.writeOnce(a.ctx, c, s)
+		}
+		if turn != nil {
+			st.handOver(s, turn, key, err)
+			st.m.turns.Release(turn)
 		}
 		if !errors.Is(err, ErrConflict) {
 			return out, err
 		}
-		if attempt == maxAttempts {
-			return out, backendError("save session", st.m.key(cmp.Or(s.prior, s.id)), fmt.Errorf("gave up after %d attempts: %w", attempt, err))
-		}
-		st.m.emitFor(ctx, EventConflict, s)
+		st.m.emitFor(a.ctx, EventConflict, s)
 		s.version = nil // read it again
-		if err := pause(ctx, attempt); err != nil {
+		if err := a.again("save session", st.m.key(key), err); err != nil {
 			return out, err
 		}
 	}
+}
+
+// handoff is what a save leaves in its turn's Note for the next save of
+// the same session in this process: the data it wrote and its version.
+type handoff struct {
+	version Version
+	data    map[string]any
+}
+
+// handOver leaves the next holder of turn what s wrote under key, when
+// someone waits and the backend lets the version be known without a read.
+// The data is a copy, made while s.mu is held: s's handler may go on
+// changing its own.
+func (st store) handOver(s *Session, turn *keylock.Lock, key string, err error) {
+	turn.Note = nil
+	if err == nil && s.stored && s.id == key && s.version != nil && st.m.turns.Queued(turn) {
+		turn.Note = handoff{version: s.version, data: maps.Clone(s.data)}
+	}
+}
+
+// takeOver rebases s on what the previous holder of turn wrote, if it left
+// it: s's changes are applied to that data, and the write is conditioned
+// on its version, with no read.
+func (st store) takeOver(s *Session, turn *keylock.Lock) error {
+	if turn == nil {
+		return nil
+	}
+	h, ok := turn.Note.(handoff)
+	if !ok {
+		return nil
+	}
+	turn.Note = nil // the data is s's from now on
+	if err := s.replay(h.data); err != nil {
+		return err
+	}
+	s.version = h.version
+	return nil
 }
 
 // admit charges a new session that is about to be stored for the first
@@ -276,7 +323,7 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 	if err != nil {
 		return wroteNothing, conditionalError("save session", m.key(s.id), err)
 	}
-	st.wrote(s)
+	st.wrote(s, b)
 	return wroteData, nil
 }
 
@@ -331,7 +378,7 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
 			return out, backendError("save session", m.key(s.id), err)
 		}
-		st.wrote(s)
+		st.wrote(s, b)
 		return wroteData, nil
 	case s.modified && s.stored:
 		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
@@ -362,12 +409,16 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 	return wroteDeletion
 }
 
-// wrote notes that s is now stored under its id.
-func (st store) wrote(s *Session) {
+// wrote notes that s is now stored under its id as b, and that the
+// client is yet to get its token.
+func (st store) wrote(s *Session, b []byte) {
 	if st.m.IdleTimeout > 0 {
 		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval())
 	}
-	s.stored, s.version = true, nil // the new version is the backend's to know
+	s.stored, s.version, s.unsent = true, nil, true
+	if v, ok := st.m.Backend.(Versioner); ok {
+		s.version = v.VersionOf(b)
+	}
 	s.saved()
 }
 
@@ -420,21 +471,4 @@ func conditionalError(op, key string, err error) error {
 		return fmt.Errorf("%w (%s)", ErrInterrupted, op)
 	}
 	return backendError(op, key, err)
-}
-
-// pause waits a little before another attempt, longer after each, with
-// jitter so that competing processes do not collide again in step.
-func pause(ctx context.Context, attempt int) error {
-	if attempt == 1 {
-		return nil // the first conflict is usually this process's own turn-taking
-	}
-	ceiling := min(time.Millisecond<<attempt, 50*time.Millisecond)
-	t := time.NewTimer(rand.N(ceiling))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return backendError("save session", "", ctx.Err())
-	}
 }

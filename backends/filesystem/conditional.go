@@ -25,6 +25,15 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 	return value, version, nil
 }
 
+// VersionOf implements core.Versioner: a version is the file's contents,
+// which are the value.
+func (s *Store) VersionOf(value []byte) core.Version {
+	if value == nil {
+		return core.Version{} // nil would mean absent
+	}
+	return core.Version(value)
+}
+
 // SetIf implements core.Conditional: under the key's lock it compares the
 // stored bytes with version and renames the new file into place. See the
 // package documentation for what the lock does and does not exclude.

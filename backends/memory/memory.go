@@ -94,7 +94,10 @@ import (
 	"github.com/cloakroom/cloakroom/internal/background"
 )
 
-var _ core.Conditional = (*Store)(nil)
+var (
+	_ core.Conditional = (*Store)(nil)
+	_ core.Versioner   = (*Store)(nil)
+)
 
 // Options configure a Store. The zero value gives the defaults.
 type Options struct {
@@ -248,6 +251,14 @@ func (s *Store) GetVersion(ctx context.Context, key string) (value []byte, versi
 		return nil
 	})
 	return value, version, err
+}
+
+// VersionOf implements core.Versioner: a version is the stored value.
+func (s *Store) VersionOf(value []byte) core.Version {
+	if value == nil {
+		return core.Version{} // nil would mean absent
+	}
+	return core.Version(value)
 }
 
 // SetIf implements core.Conditional under the shard's lock.

@@ -3,10 +3,12 @@ package redis
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // The benchmarks compare the Store with go-redis doing the same single GET
@@ -117,11 +119,38 @@ func BenchmarkSetIf(b *testing.B) {
 	}
 }
 
-// BenchmarkSessionWrites: 50 goroutines saving one session on the
+// BenchmarkSessionWrites: 50 goroutines incrementing one session on the
 // standalone server, conditional (the default) against the blind
-// last-save-wins write.
+// last-save-wins write, and 50 goroutines on 50 sessions. roundtrips/op
+// counts the commands the client sent.
 func BenchmarkSessionWrites(b *testing.B) {
-	store := New(standaloneClient(b), Options{})
-	b.Run("Conditional", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, store) })
-	b.Run("Blind", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, backendtest.Plain(store)) })
+	client := standaloneClient(b)
+	var commands commandCounter
+	client.AddHook(&commands)
+	store := New(client, Options{})
+	b.Run("OneSession", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, store, 1, commands.Load) })
+	b.Run("OneSessionBlind", func(b *testing.B) {
+		backendtest.BenchmarkSessionWrites(b, backendtest.Plain(store), 1, commands.Load)
+	})
+	b.Run("50Sessions", func(b *testing.B) { backendtest.BenchmarkSessionWrites(b, store, 50, commands.Load) })
+}
+
+// commandCounter is a go-redis hook that counts the commands a client
+// sends, each a round trip.
+type commandCounter struct{ atomic.Int64 }
+
+func (c *commandCounter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		c.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		c.Add(1)
+		return next(ctx, cmds)
+	}
 }

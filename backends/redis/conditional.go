@@ -88,6 +88,15 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 	return value, version, nil
 }
 
+// VersionOf implements core.Versioner: a version is the stored value, of
+// which SetIf sends the SHA-1.
+func (s *Store) VersionOf(value []byte) core.Version {
+	if value == nil {
+		return core.Version{} // nil would mean absent
+	}
+	return core.Version(value)
+}
+
 // SetIf implements core.Conditional. With a nil version it sends
 // SET key value NX PX ms (SET NX without expiry when ttl <= 0); otherwise
 // one script (EVALSHA, or EVAL the first time a server sees it) that checks

@@ -33,6 +33,18 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 	return value, version, nil
 }
 
+// VersionOf implements core.Versioner: a version is what the data column
+// holds, the value itself or, in a text column, its text form.
+func (s *Store) VersionOf(value []byte) core.Version {
+	if s.table.TextData {
+		return core.Version(encodeText(value))
+	}
+	if value == nil {
+		return core.Version{} // nil would mean absent
+	}
+	return core.Version(value)
+}
+
 // SetIf stores value under key only if the key's live row still holds
 // version; with a nil version, only if the key has no live row (an expired
 // row is replaced). It returns an error wrapping core.ErrConflict when the

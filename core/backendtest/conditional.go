@@ -28,6 +28,34 @@ func runConditional(t *testing.T, b core.Conditional, key func(*testing.T) strin
 	t.Run("RaceCreate", func(t *testing.T) { t.Parallel(); testCondRaceCreate(t, b, key(t)) })
 	t.Run("RaceIncrement", func(t *testing.T) { t.Parallel(); testCondRaceIncrement(t, b, key(t)) })
 	t.Run("RaceDelete", func(t *testing.T) { t.Parallel(); testCondRaceDelete(t, b, key(t)) })
+	if v, ok := b.(core.Versioner); ok {
+		t.Run("VersionOf", func(t *testing.T) { t.Parallel(); testCondVersionOf(t, b, v, key(t)) })
+	}
+}
+
+// testCondVersionOf checks core.Versioner: the version it tells for a
+// value is the one the key holds after SetIf stored that value, with no
+// read, and it stops matching once another write replaced the value.
+func testCondVersionOf(t *testing.T, b core.Conditional, v core.Versioner, key string) {
+	ctx := context.Background()
+	t.Cleanup(func() { _ = b.Delete(ctx, key) })
+	values := [][]byte{[]byte("first"), {}, []byte("caf\xc3\xa9 \x00\xff binary"), []byte("last")}
+	if err := b.SetIf(ctx, key, nil, values[0], time.Hour); err != nil {
+		t.Fatalf("SetIf(nil): %v", err)
+	}
+	for i, value := range values[1:] {
+		if err := b.SetIf(ctx, key, v.VersionOf(values[i]), value, time.Hour); err != nil {
+			t.Fatalf("SetIf(VersionOf(%q)) over that value: %v", values[i], err)
+		}
+	}
+	wantValue(t, b, key, values[len(values)-1])
+	wantErr(t, "SetIf(VersionOf(an older value))", b.SetIf(ctx, key, v.VersionOf(values[1]), []byte("lost"), time.Hour), core.ErrConflict)
+	if v.VersionOf(nil) == nil {
+		t.Fatal("VersionOf(nil) is nil, which SetIf takes for an absent key")
+	}
+	if err := b.DeleteIf(ctx, key, v.VersionOf(values[len(values)-1])); err != nil {
+		t.Fatalf("DeleteIf(VersionOf(the stored value)): %v", err)
+	}
 }
 
 func getVersion(t *testing.T, b core.Conditional, key string, want []byte) core.Version {

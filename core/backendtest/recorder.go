@@ -12,8 +12,8 @@ import (
 
 // Recorder is a backend for tests of code that uses one (the core, an
 // adapter, an application): it keeps data in memory, records every call,
-// and fails calls on demand. It implements core.Conditional and
-// core.Toucher; wrap it with Plain to hide them.
+// and fails calls on demand. It implements core.Conditional,
+// core.Versioner and core.Toucher; wrap it with Plain to hide them.
 //
 // Calls are recorded as "get KEY", "set KEY", "delete KEY" and "touch KEY";
 // the conditional forms (GetVersion, SetIf, DeleteIf) count as the plain
@@ -36,6 +36,7 @@ type Recorder struct {
 
 var (
 	_ core.Conditional = (*Recorder)(nil)
+	_ core.Versioner   = (*Recorder)(nil)
 	_ core.Toucher     = (*Recorder)(nil)
 )
 
@@ -164,6 +165,9 @@ func (r *Recorder) DeleteIf(ctx context.Context, key string, version core.Versio
 	}
 	return r.store.DeleteIf(ctx, key, version)
 }
+
+// VersionOf implements core.Versioner; it is no call to the store.
+func (r *Recorder) VersionOf(value []byte) core.Version { return r.store.VersionOf(value) }
 
 // Plain returns b with only the methods of core.Backend, hiding every
 // optional capability, as a minimal backend of an application's own would

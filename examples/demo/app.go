@@ -90,7 +90,7 @@ func (a *app) serve(ctx context.Context, r request) reply {
 	}
 	if key, ok := strings.CutPrefix(r.path, "/api/incr/"); ok && key != "" {
 		return a.only(r, http.MethodPost, func() reply {
-			return a.withSession(ctx, r, func(s *core.Session, r request) reply { return a.incr(s, key) })
+			return a.withSession(ctx, r, func(s *core.Session, r request) reply { return a.incr(ctx, s, key) })
 		})
 	}
 	if key, ok := strings.CutPrefix(r.path, "/api/session/"); ok && key != "" {
@@ -150,12 +150,16 @@ func (a *app) put(s *core.Session, r request, key string) reply {
 	return noContent()
 }
 
-// incr adds 1 with the session's read-modify-write operation, so that
-// concurrent increments of one session all count.
-func (a *app) incr(s *core.Session, key string) reply {
-	n, err := s.Incr(key, 1)
-	if err != nil {
+// incr adds 1 and saves at once, so that concurrent increments of one
+// session all count and each reply carries a number no other got.
+func (a *app) incr(ctx context.Context, s *core.Session, key string) reply {
+	n, err := s.IncrNow(ctx, key, 1)
+	if errors.Is(err, core.ErrNotInteger) || errors.Is(err, core.ErrOverflow) {
 		return text(http.StatusConflict, "cannot add 1 to the value under "+strconv.Quote(key)+": "+err.Error())
+	}
+	if err != nil {
+		a.log.ErrorContext(ctx, "increment not saved", "err", err)
+		return text(core.HTTPStatus(err), "the increment was not saved")
 	}
 	return reply{status: http.StatusOK, contentType: "application/json", body: strconv.AppendInt(nil, n, 10)}
 }

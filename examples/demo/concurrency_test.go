@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,24 +84,46 @@ func TestDemoConcurrency(t *testing.T) {
 	for _, tc := range concurrencyCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			base := startConfigured(t, tc.c)
-			t.Run("Increments", func(t *testing.T) { testDemoIncrements(t, base) })
+			t.Run("Increments", func(t *testing.T) { testDemoIncrements(t, 50, 20, base) })
 			t.Run("Keys", func(t *testing.T) { testDemoKeys(t, base) })
-			t.Run("LogoutInFlight", func(t *testing.T) { testDemoEnd(t, base, "/api/logout", "") })
-			t.Run("LoginInFlight", func(t *testing.T) { testDemoEnd(t, base, "/api/login", `{"user":"bob"}`) })
+			t.Run("LogoutInFlight", func(t *testing.T) { testDemoEnd(t, "/api/logout", "", base) })
+			t.Run("LoginInFlight", func(t *testing.T) { testDemoEnd(t, "/api/login", `{"user":"bob"}`, base) })
+		})
+	}
+}
+
+// TestDemoConcurrencyTwoProcesses runs the same contract with the
+// session's requests spread over two demo processes sharing each store:
+// 500 increments, each answered with a number no other got, 50 keys, and
+// logouts and logins racing with writers.
+func TestDemoConcurrencyTwoProcesses(t *testing.T) {
+	for _, tc := range concurrencyCases(t) {
+		if tc.c.backend == "memory" {
+			continue // one process's memory
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			bases := []string{startConfigured(t, tc.c), startProcess(t, tc.c)}
+			t.Run("Increments", func(t *testing.T) { testDemoIncrements(t, 50, 10, bases...) })
+			t.Run("Keys", func(t *testing.T) { testDemoKeys(t, bases...) })
+			t.Run("LogoutInFlight", func(t *testing.T) { testDemoEnd(t, "/api/logout", "", bases...) })
+			t.Run("LoginInFlight", func(t *testing.T) { testDemoEnd(t, "/api/login", `{"user":"bob"}`, bases...) })
 		})
 	}
 }
 
 // shared is an HTTP client that sends one fixed session cookie, as the
-// tabs of one browser do, and never stores what the server sets.
+// tabs of one browser do, and never stores what the server sets. It sends
+// its requests to each of its servers in turn.
 type shared struct {
-	base   string
+	bases  []string
+	next   atomic.Uint32
 	cookie *http.Cookie
 	http   *http.Client
 }
 
-func newShared(t *testing.T, base string) *shared {
+func newShared(t *testing.T, bases ...string) *shared {
 	t.Helper()
+	base := bases[0]
 	c := newClient(t, base)
 	c.do("PUT", "/api/session/user", `"alice"`, 204)
 	cookies := c.http.Jar.Cookies(mustURL(base))
@@ -110,11 +133,12 @@ func newShared(t *testing.T, base string) *shared {
 	cookie := &http.Cookie{Name: cookies[0].Name, Value: cookies[0].Value}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &shared{base: base, cookie: cookie, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &shared{bases: bases, cookie: cookie, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 func (s *shared) send(method, path, body string) (int, string, error) {
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	base := s.bases[int(s.next.Add(1))%len(s.bases)]
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
@@ -128,9 +152,13 @@ func (s *shared) send(method, path, body string) (int, string, error) {
 	return res.StatusCode, string(b), err
 }
 
-func testDemoIncrements(t *testing.T, base string) {
-	const clients, rounds = 50, 20
-	s := newShared(t, base)
+// testDemoIncrements sends clients × rounds increments of one session at
+// once: every one is kept, and each reply is a number no other got.
+func testDemoIncrements(t *testing.T, clients, rounds int, bases ...string) {
+	total := clients * rounds
+	s := newShared(t, bases...)
+	var mu sync.Mutex
+	seen := make(map[int]int, total)
 	backendtest.Parallel(t, clients, func(int) error {
 		for range rounds {
 			status, body, err := s.send("POST", "/api/incr/n", "")
@@ -140,6 +168,13 @@ func testDemoIncrements(t *testing.T, base string) {
 			if err != nil {
 				return err
 			}
+			n, err := strconv.Atoi(body)
+			if err != nil {
+				return fmt.Errorf("incr answered %q", body)
+			}
+			mu.Lock()
+			seen[n]++
+			mu.Unlock()
 		}
 		return nil
 	})
@@ -147,15 +182,20 @@ func testDemoIncrements(t *testing.T, base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `"n":` + strconv.Itoa(clients*rounds); !strings.Contains(body, want) {
-		t.Fatalf("after %d concurrent increments the session is %s, want %s", clients*rounds, body, want)
+	if want := `"n":` + strconv.Itoa(total); !strings.Contains(body, want) {
+		t.Fatalf("after %d concurrent increments the session is %s, want %s", total, body, want)
 	}
-	t.Logf("%d of %d increments kept", clients*rounds, clients*rounds)
+	for n := 1; n <= total; n++ {
+		if seen[n] != 1 {
+			t.Fatalf("%d increments answered %d %d times; want each of 1 to %d once", total, n, seen[n], total)
+		}
+	}
+	t.Logf("%d of %d increments kept, %d distinct answers, over %d processes", total, total, len(seen), len(bases))
 }
 
-func testDemoKeys(t *testing.T, base string) {
+func testDemoKeys(t *testing.T, bases ...string) {
 	const clients = 50
-	s := newShared(t, base)
+	s := newShared(t, bases...)
 	backendtest.Parallel(t, clients, func(i int) error {
 		status, body, err := s.send("PUT", fmt.Sprintf("/api/session/k%02d", i), strconv.Itoa(i))
 		if err == nil && status != 204 {
@@ -181,12 +221,12 @@ func testDemoKeys(t *testing.T, base string) {
 // testDemoEnd logs out (or in) while writers of the same session are in
 // flight, in several trials: afterwards the old cookie must find nothing.
 // Writers either succeed or get 409 (the session ended under them).
-func testDemoEnd(t *testing.T, base, route, body string) {
+func testDemoEnd(t *testing.T, route, body string, bases ...string) {
 	const trials, writers, rounds = 5, 8, 20
 	interrupted := 0
 	var mu sync.Mutex
 	for range trials {
-		s := newShared(t, base)
+		s := newShared(t, bases...)
 		ended := make(chan error, 1)
 		started := make(chan struct{})
 		var once sync.Once

@@ -63,9 +63,7 @@ func (a *app) index(ctx context.Context, r request) reply {
 		a.log.ErrorContext(ctx, "session unavailable", "path", r.path, "err", err)
 		d.Error = "The session store is unavailable; try again shortly."
 	} else {
-		d.Visits, _ = s.GetInt("visits")
-		d.Visits++
-		s.Set("visits", d.Visits)
+		d.Visits, _ = s.Incr("visits", 1)
 		d.Flashes = s.Flashes()
 		d.User, _ = s.GetString("user")
 		d.Notice = notices[s.Reason()]

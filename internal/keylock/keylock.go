@@ -1,10 +1,16 @@
-// Package keylock lets one holder at a time work on a key, with a fixed
-// number of locks: keys map to one of 64 slots, so memory stays constant
-// however many keys there are, and unrelated keys that share a slot only
-// wait for each other. Waiters are served in order, so none starves, and a
-// wait gives up when the slot has not changed hands for a while: a holder
-// stuck on a frozen server cannot make a queue wait out its timeout one
-// after the other, while a queue that moves is waited out.
+// Package keylock lets one holder at a time work on a key. Each key that
+// is held or waited for has a lock of its own, made on demand and dropped
+// when nobody holds or waits for it, so unrelated keys never wait for each
+// other and memory follows the keys in use, not the keys ever seen.
+//
+// Waiters are served in order, so none starves, and a wait gives up when
+// the lock has not changed hands for a while: a holder stuck on a frozen
+// server cannot make a queue wait out its timeout one after the other,
+// while a queue that moves is waited out.
+//
+// A holder may leave a note for the next one (what it wrote, say); the
+// note lives as long as the lock, so it reaches only holders that queued
+// while an earlier one held the lock, never one that comes after a pause.
 package keylock
 
 import (
@@ -13,99 +19,163 @@ import (
 	"time"
 )
 
-// Set is a set of slots. The zero value is ready to use.
+// Set is a set of locks, one per key in use. The zero value is ready to use.
 type Set struct {
-	slots [64]Slot
+	shards [shards]shard
 }
 
-// Slot is one lock with its queue of waiters.
-type Slot struct {
-	mu      sync.Mutex
-	held    bool
-	waiters []chan struct{} // in arrival order; closed when handed the slot
-	moved   chan struct{}   // closed at every hand-over, then replaced
+// shards spreads the keys over maps of their own, so that holders of
+// different keys rarely even share a mutex for the moment they take or
+// release their lock.
+const shards = 32
+
+// shard holds the locks of some keys.
+type shard struct {
+	mu    sync.Mutex
+	locks map[string]*Lock
 }
 
-// For returns the slot of key.
-func (l *Set) For(key string) *Slot {
+func (l *Set) shardOf(key string) *shard {
 	h := uint32(2166136261) // FNV-1a
 	for i := 0; i < len(key); i++ {
 		h = (h ^ uint32(key[i])) * 16777619
 	}
-	return &l.slots[h%uint32(len(l.slots))]
+	return &l.shards[h%shards]
 }
 
-// Acquire takes the slot. It waits its turn while the slot keeps changing
-// hands, gives up once it has not for patience, or when ctx ends, and
-// reports whether it took the slot; only then must the caller Release it.
-// A free slot is taken even if ctx is done.
-func (s *Slot) Acquire(ctx context.Context, patience time.Duration) bool {
-	s.mu.Lock()
-	if !s.held {
-		s.held = true
-		s.mu.Unlock()
-		return true
+// Lock is one key's lock with its queue of waiters.
+type Lock struct {
+	// Note is what a holder leaves for the next one; only the holder may
+	// use it. It is forgotten with the lock when nobody waits.
+	Note any
+
+	// Guarded by the shard's mutex:
+	sh      *shard
+	key     string
+	held    bool
+	users   int             // the holder and the waiters; the lock is dropped at zero
+	waiters []chan struct{} // in arrival order; closed when handed the lock
+	moves   uint64          // hand-overs so far, for waiters to tell a moving queue from a stuck one
+}
+
+// Acquire takes key's lock. It waits its turn while the lock keeps changing
+// hands, gives up once it has not for a patience (between one and two,
+// precisely), or when ctx ends. It returns the lock when it took it, and
+// nil when it gave up; only a returned lock must be released. A free lock
+// is taken even if ctx is done.
+func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *Lock {
+	sh := l.shardOf(key)
+	sh.mu.Lock()
+	k := sh.locks[key]
+	if k == nil {
+		if sh.locks == nil {
+			sh.locks = make(map[string]*Lock)
+		}
+		k = &Lock{sh: sh, key: key}
+		sh.locks[key] = k
+	}
+	k.users++
+	if !k.held {
+		k.held = true
+		sh.mu.Unlock()
+		return k
 	}
 	turn := make(chan struct{})
-	s.waiters = append(s.waiters, turn)
-	if s.moved == nil {
-		s.moved = make(chan struct{})
-	}
-	moved := s.moved
-	s.mu.Unlock()
+	k.waiters = append(k.waiters, turn)
+	seen := k.moves
+	sh.mu.Unlock()
 
+	// Waiters are not told of every hand-over, which would wake them all
+	// at each one: each looks when its patience runs out.
 	t := time.NewTimer(patience)
 	defer t.Stop()
 	for {
 		select {
 		case <-turn:
-			return true
-		case <-moved:
-			s.mu.Lock()
-			moved = s.moved // nil once no hand-over is left to watch: the turn comes next
-			s.mu.Unlock()
-			t.Reset(patience)
-			continue
+			return k
 		case <-t.C:
+			sh.mu.Lock()
+			moved := k.moves != seen
+			seen = k.moves
+			sh.mu.Unlock()
+			if moved {
+				t.Reset(patience)
+				continue
+			}
 		case <-ctx.Done():
 		}
-		if s.leave(turn) {
-			return false
+		if k.leave(turn) {
+			return nil
 		}
-		return true // handed the slot while giving up: it is ours
+		return k // handed the lock while giving up: it is ours
 	}
 }
 
-// leave takes turn out of the queue; it reports false when turn was
-// handed the slot meanwhile.
-func (s *Slot) leave(turn chan struct{}) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, w := range s.waiters {
+// leave takes turn out of k's queue; it reports false when turn was handed
+// the lock meanwhile.
+func (k *Lock) leave(turn chan struct{}) bool {
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
+	for i, w := range k.waiters {
 		if w == turn {
-			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+			k.waiters = append(k.waiters[:i], k.waiters[i+1:]...)
+			k.drop()
 			return true
 		}
 	}
 	return false
 }
 
-// Release hands the slot to the first waiter, or frees it.
-func (s *Slot) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.moved != nil {
-		close(s.moved)
-		s.moved = nil
-	}
-	if len(s.waiters) == 0 {
-		s.held = false
+// Release hands k to its first waiter, or frees it.
+func (l *Set) Release(k *Lock) {
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
+	k.drop()
+	if len(k.waiters) == 0 {
+		k.held = false
 		return
 	}
-	next := s.waiters[0]
-	s.waiters = s.waiters[1:]
-	if len(s.waiters) > 0 {
-		s.moved = make(chan struct{}) // for those still waiting to see the next hand-over
-	}
+	next := k.waiters[0]
+	k.waiters = k.waiters[1:]
+	k.moves++
 	close(next)
+}
+
+// drop counts one user less, and forgets k with its Note when it was the
+// last. The caller holds the shard's mutex.
+func (k *Lock) drop() {
+	if k.users--; k.users == 0 {
+		delete(k.sh.locks, k.key)
+	}
+}
+
+// Queued reports whether anyone waits for k, so that its holder leaves a
+// Note only when it will be read.
+func (l *Set) Queued(k *Lock) bool {
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
+	return len(k.waiters) > 0
+}
+
+// Waiting returns the number of holders queued for key's lock.
+func (l *Set) Waiting(key string) int {
+	sh := l.shardOf(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if k := sh.locks[key]; k != nil {
+		return len(k.waiters)
+	}
+	return 0
+}
+
+// Len returns the number of keys held or waited for.
+func (l *Set) Len() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.locks)
+		sh.mu.Unlock()
+	}
+	return n
 }

@@ -17,8 +17,8 @@ func TestOneHolderAtATime(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 50 {
-				s := set.For("session")
-				if !s.Acquire(context.Background(), time.Minute) {
+				k := set.Acquire(context.Background(), "session", time.Minute)
+				if k == nil {
 					t.Error("gave up waiting")
 					return
 				}
@@ -29,7 +29,7 @@ func TestOneHolderAtATime(t *testing.T) {
 				mu.Lock()
 				holders--
 				mu.Unlock()
-				s.Release()
+				set.Release(k)
 			}
 		}()
 	}
@@ -37,29 +37,57 @@ func TestOneHolderAtATime(t *testing.T) {
 	if most != 1 {
 		t.Fatalf("%d holders at once", most)
 	}
+	if n := set.Len(); n != 0 {
+		t.Fatalf("%d locks kept after every holder left", n)
+	}
+}
+
+func TestUnrelatedKeysNeverWait(t *testing.T) {
+	var set Set
+	// Far more keys than the 64 slots keys used to share: each is free.
+	var held []*Lock
+	for i := range 1000 {
+		k := set.Acquire(context.Background(), string(rune(i))+"key", time.Nanosecond)
+		if k == nil {
+			t.Fatalf("key %d waited for another key's holder", i)
+		}
+		held = append(held, k)
+	}
+	if n := set.Len(); n != 1000 {
+		t.Fatalf("%d locks for 1000 held keys", n)
+	}
+	for _, k := range held {
+		set.Release(k)
+	}
+	if n := set.Len(); n != 0 {
+		t.Fatalf("%d locks kept after release", n)
+	}
 }
 
 func TestWaitIsBounded(t *testing.T) {
 	var set Set
-	s := set.For("k")
-	if !s.Acquire(context.Background(), time.Second) {
-		t.Fatal("a free slot was refused")
+	k := set.Acquire(context.Background(), "k", time.Second)
+	if k == nil {
+		t.Fatal("a free lock was refused")
 	}
 	start := time.Now()
-	if s.Acquire(context.Background(), 20*time.Millisecond) {
-		t.Fatal("a held slot was taken")
+	if set.Acquire(context.Background(), "k", 20*time.Millisecond) != nil {
+		t.Fatal("a held lock was taken")
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("gave up after %v, patience 20ms", d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if s.Acquire(ctx, time.Minute) {
-		t.Fatal("a held slot was taken with a done context")
+	if set.Acquire(ctx, "k", time.Minute) != nil {
+		t.Fatal("a held lock was taken with a done context")
 	}
-	s.Release()
-	if !s.Acquire(ctx, time.Minute) {
-		t.Fatal("a free slot was refused to a done context")
+	set.Release(k)
+	if n := set.Len(); n != 0 {
+		t.Fatalf("%d locks kept after the waiters gave up and the holder left", n)
+	}
+	if set.Acquire(ctx, "k", time.Minute) == nil {
+		t.Fatal("a free lock was refused to a done context")
 	}
 }
 
@@ -72,14 +100,13 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := set.For("k")
-			ok := s.Acquire(context.Background(), 150*time.Millisecond)
-			took <- ok
-			if ok {
+			k := set.Acquire(context.Background(), "k", 150*time.Millisecond)
+			took <- k != nil
+			if k != nil {
 				// Each holds for a sixth of the patience, which leaves
 				// room for a loaded machine's scheduling delays.
 				time.Sleep(25 * time.Millisecond)
-				s.Release()
+				set.Release(k)
 			}
 		}()
 	}
@@ -94,22 +121,21 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 
 func TestWaitersAreServedInOrder(t *testing.T) {
 	var set Set
-	s := set.For("k")
-	s.Acquire(context.Background(), time.Second)
+	k := set.Acquire(context.Background(), "k", time.Second)
 	order := make(chan int, 3)
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if s.Acquire(context.Background(), time.Minute) {
+			if k := set.Acquire(context.Background(), "k", time.Minute); k != nil {
 				order <- i
-				s.Release()
+				set.Release(k)
 			}
 		}()
-		waitQueued(t, s, i+1) // before the next one queues
+		waitQueued(t, &set, k, i+1) // before the next one queues
 	}
-	s.Release()
+	set.Release(k)
 	wg.Wait()
 	close(order)
 	want := 0
@@ -121,13 +147,35 @@ func TestWaitersAreServedInOrder(t *testing.T) {
 	}
 }
 
-// waitQueued waits until n waiters are queued on s.
-func waitQueued(t *testing.T, s *Slot, n int) {
+func TestNoteReachesOnlyQueuedHolders(t *testing.T) {
+	var set Set
+	k := set.Acquire(context.Background(), "k", time.Second)
+	got := make(chan any)
+	go func() {
+		next := set.Acquire(context.Background(), "k", time.Minute)
+		got <- next.Note
+		next.Note = "second"
+		set.Release(next)
+	}()
+	waitQueued(t, &set, k, 1)
+	k.Note = "first"
+	set.Release(k)
+	if note := <-got; note != "first" {
+		t.Fatalf("the waiter found note %v, want the holder's", note)
+	}
+	// Nobody waited for the second holder: its note went with the lock.
+	later := set.Acquire(context.Background(), "k", time.Second)
+	defer set.Release(later)
+	if later.Note != nil {
+		t.Fatalf("a holder that came after the queue emptied found note %v", later.Note)
+	}
+}
+
+// waitQueued waits until n waiters are queued on k.
+func waitQueued(t *testing.T, set *Set, k *Lock, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		queued := len(s.waiters)
-		s.mu.Unlock()
+		queued := set.Waiting(k.key)
 		if queued == n {
 			return
 		}

@@ -1,0 +1,272 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
+)
+
+// TestQueuedSavesWriteOnceEach: saves of one session that queue in one
+// process start from what the one before them wrote, so none conflicts
+// and none reads the session again, however stale its load.
+func TestQueuedSavesWriteOnceEach(t *testing.T) {
+	const requests = 50
+	b := newCounting(t)
+	m := core.NewManager(b)
+	var conflicts atomic.Int64
+	m.OnEvent = func(_ context.Context, e core.Event) {
+		if e.Kind == core.EventConflict {
+			conflicts.Add(1)
+		}
+	}
+	id := stored(t, m).ID()
+	sessions := make([]*core.Session, requests)
+	ctx := context.Background()
+	for i := range sessions {
+		s, err := m.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions[i] = s // every one loaded before any saves: all stale but the first
+	}
+	// The first save holds its turn until all the others queue behind it.
+	var first sync.Once
+	b.BeforeCall(func(op, key string) {
+		if op != "set" {
+			return
+		}
+		first.Do(func() {
+			for deadline := time.Now().Add(10 * time.Second); core.WaitingSaves(m, id) < requests-1; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Errorf("%d saves queued after 10s, want %d", core.WaitingSaves(m, id), requests-1)
+					return
+				}
+			}
+		})
+	})
+	b.Calls()
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Set("k"+strconv.Itoa(i), i)
+			if _, err := s.Incr("n", 1); err != nil {
+				t.Error(err)
+			}
+			if _, err := m.Save(ctx, s); err != nil {
+				t.Errorf("Save: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	calls := b.Calls()
+	if sets := countPrefix(calls, "set "); sets != requests || len(calls) != requests {
+		t.Errorf("%d saves made %d calls, %d of them writes; want one write each: %q", requests, len(calls), sets, calls)
+	}
+	if n := conflicts.Load(); n != 0 {
+		t.Errorf("%d conflicts among saves of one process", n)
+	}
+	final := reloaded(t, m, sessions[0])
+	if n, _ := final.GetInt("n"); n != requests {
+		t.Errorf("n = %d after %d increments", n, requests)
+	}
+	if got := len(final.Keys()); got != requests+2 { // a, n and one key each
+		t.Errorf("%d keys after %d saves each set its own: %q", got, requests, final.Keys())
+	}
+}
+
+// TestSaveBoundUnderConflicts: a save that keeps conflicting with another
+// process on a slow store gives up within about 2 seconds, by default,
+// with a 503 error, not after 32 attempts of whatever each call takes.
+func TestSaveBoundUnderConflicts(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	s := reloaded(t, m, stored(t, m))
+	key := "session:" + s.ID()
+	var writes atomic.Int64
+	b.BeforeCall(func(op, k string) {
+		if k != key {
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // a slow store
+		if op == "set" {                   // another process writes first, every time
+			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+strconv.FormatInt(writes.Add(1), 10)+`}`), time.Hour)
+		}
+	})
+	s.Set("b", 2)
+	start := time.Now()
+	_, err := m.Save(context.Background(), s)
+	elapsed := time.Since(start)
+	if !errors.Is(err, core.ErrBackend) || core.HTTPStatus(err) != 503 {
+		t.Fatalf("Save under endless conflicts on a slow store = %v, want a 503 ErrBackend", err)
+	}
+	if elapsed > 3*time.Second {
+		t.Fatalf("gave up after %v, want about 2s", elapsed)
+	}
+	if n := writes.Load(); n >= 32 {
+		t.Fatalf("%d attempts: the bound is time, not the attempt count", n)
+	}
+}
+
+// TestSaveBoundOnAStalledRetry: when the store stalls after a conflict,
+// the retry ends with the save's 2-second bound although the Manager has
+// no BackendTimeout and the backend bounds nothing.
+func TestSaveBoundOnAStalledRetry(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	s := reloaded(t, m, stored(t, m))
+	key := "session:" + s.ID()
+	_ = b.Store().Set(context.Background(), key, []byte(`{"a":2}`), time.Hour) // another process wrote
+	sb := &stallAfter{Recorder: b, key: key}
+	m.Backend = sb
+	s.Set("b", 2)
+	start := time.Now()
+	_, err := m.Save(context.Background(), s)
+	if !errors.Is(err, core.ErrBackend) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Save whose retry stalls = %v, want ErrBackend with the deadline", err)
+	}
+	if d := time.Since(start); d < 1500*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("gave up after %v, want the 2s bound", d)
+	}
+}
+
+// stallAfter is a store whose calls on key block until their context ends
+// once a write of it has conflicted.
+type stallAfter struct {
+	*backendtest.Recorder
+	key      string
+	conflict atomic.Bool
+}
+
+func (s *stallAfter) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	if key == s.key && s.conflict.Load() {
+		<-ctx.Done()
+		return nil, nil, ctx.Err()
+	}
+	return s.Recorder.GetVersion(ctx, key)
+}
+
+func (s *stallAfter) SetIf(ctx context.Context, key string, v core.Version, value []byte, ttl time.Duration) error {
+	err := s.Recorder.SetIf(ctx, key, v, value, ttl)
+	if key == s.key && errors.Is(err, core.ErrConflict) {
+		s.conflict.Store(true)
+	}
+	return err
+}
+
+// TestIncrNowNeverRepeats: concurrent requests of one session get
+// distinct numbers from IncrNow, the ones it stored.
+func TestIncrNowNeverRepeats(t *testing.T) {
+	const requests = 50
+	b := newCounting(t)
+	m := core.NewManager(b)
+	id := stored(t, m).ID()
+	ctx := context.Background()
+	got := make([]int64, requests)
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := m.Load(ctx, id)
+			if err == nil {
+				got[i], err = s.IncrNow(ctx, "n", 1)
+			}
+			if err != nil {
+				t.Errorf("IncrNow: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(got)
+	for i, n := range got {
+		if n != int64(i+1) {
+			t.Fatalf("IncrNow handed out %v, want 1 to %d once each", got, requests)
+		}
+	}
+}
+
+// TestIncrNowInARequest: the value is stored before the response, a new
+// session still gets its cookie, and later changes are saved as usual.
+func TestIncrNowInARequest(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	ctx := context.Background()
+	var stored int64
+	ex := serve(t, m, "", "192.0.2.1:1", func(s *core.Session) {
+		n, err := s.IncrNow(ctx, "n", 5)
+		if err != nil || n != 5 {
+			t.Fatalf("IncrNow = %d, %v; want 5", n, err)
+		}
+		stored = countPrefix(b.Calls(), "set ")
+		s.Set("after", true)
+	})
+	if stored != 1 {
+		t.Fatalf("IncrNow made %d writes before the response, want 1", stored)
+	}
+	c := ex.setCookie(m.Cookie.Name)
+	if c == nil || c.Value == "" {
+		t.Fatal("a session first stored by IncrNow got no cookie")
+	}
+	serve(t, m, c.Value, "192.0.2.1:1", func(s *core.Session) {
+		if after, _ := s.GetBool("after"); !after {
+			t.Error("a change after IncrNow was not saved with the response")
+		}
+		if n, err := s.IncrNow(ctx, "n", 1); err != nil || n != 6 {
+			t.Errorf("next request's IncrNow = %d, %v; want 6", n, err)
+		}
+	})
+
+	// Once the response is committed, it refuses and changes nothing.
+	ex = newExchange("192.0.2.1:1")
+	r := m.Begin(ex)
+	s, _ := r.Session(ctx)
+	if err := r.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IncrNow(ctx, "n", 1); !errors.Is(err, core.ErrLateChange) {
+		t.Fatalf("IncrNow after commit = %v, want ErrLateChange", err)
+	}
+	if _, ok := s.Get("n"); ok {
+		t.Fatal("IncrNow after commit changed the session")
+	}
+}
+
+// TestIncrNowInCookieSessions is Incr: the cookie carries the value.
+func TestIncrNowInCookieSessions(t *testing.T) {
+	m, err := core.NewCookieManager(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ex := serve(t, m, "", "192.0.2.1:1", func(s *core.Session) {
+		if n, err := s.IncrNow(ctx, "n", 2); err != nil || n != 2 {
+			t.Fatalf("IncrNow = %d, %v; want 2", n, err)
+		}
+	})
+	serve(t, m, ex.setCookie(m.Cookie.Name).Value, "192.0.2.1:1", func(s *core.Session) {
+		if n, _ := s.GetInt("n"); n != 2 {
+			t.Errorf("the cookie carries n = %d, want 2", n)
+		}
+	})
+}
+
+func countPrefix(calls []string, prefix string) int64 {
+	n := int64(0)
+	for _, c := range calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
