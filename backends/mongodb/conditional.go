@@ -12,7 +12,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-var _ core.Conditional = (*Store)(nil)
+var (
+	_ core.Conditional = (*Store)(nil)
+	_ core.Versioner   = (*Store)(nil)
+)
 
 // GetVersion implements core.Conditional with the one query Get sends. The
 // version is the stored value itself: a peer's blind write of other bytes
@@ -31,6 +34,14 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Versio
 	copy(buf, data)
 	copy(buf[n:], data)
 	return buf[:n:n], core.Version(buf[n:]), nil
+}
+
+// VersionOf implements core.Versioner: a version is the stored value.
+func (s *Store) VersionOf(value []byte) core.Version {
+	if value == nil {
+		return core.Version{} // nil would mean absent
+	}
+	return core.Version(value)
 }
 
 // SetIf implements core.Conditional. With a version it is one UpdateOne
