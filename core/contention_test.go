@@ -15,13 +15,15 @@ import (
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
-// TestQueuedSavesWriteOnceEach: saves of one session that queue in one
-// process start from what the one before them wrote, so none conflicts
-// and none reads the session again, however stale its load.
-func TestQueuedSavesWriteOnceEach(t *testing.T) {
+// TestQueuedSavesWriteTogether: saves of one session that queue in one
+// process are made together by the one that gets the turn, on what the
+// one before them wrote, so none conflicts and none reads the session
+// again, however stale its load.
+func TestQueuedSavesWriteTogether(t *testing.T) {
 	const requests = 50
 	b := newCounting(t)
 	m := core.NewManager(b)
+	core.SetTurnPatience(m, time.Minute) // the first save holds its turn on purpose
 	var conflicts atomic.Int64
 	m.OnEvent = func(_ context.Context, e core.Event) {
 		if e.Kind == core.EventConflict {
@@ -69,9 +71,9 @@ func TestQueuedSavesWriteOnceEach(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	calls := b.Calls()
-	if sets := countPrefix(calls, "set "); sets != requests || len(calls) != requests {
-		t.Errorf("%d saves made %d calls, %d of them writes; want one write each: %q", requests, len(calls), sets, calls)
+	// The first write, then one for the 49 that queued behind it.
+	if calls := b.Calls(); len(calls) != 2 || countPrefix(calls, "set ") != 2 {
+		t.Errorf("%d saves made the calls %q; want two writes and no read", requests, calls)
 	}
 	if n := conflicts.Load(); n != 0 {
 		t.Errorf("%d conflicts among saves of one process", n)
@@ -269,4 +271,73 @@ func countPrefix(calls []string, prefix string) int64 {
 		}
 	}
 	return n
+}
+
+// TestJoinedSaveThatCannotApplyFailsAlone: when a queued save's Update
+// fails on what the saves before it wrote, that save fails with the
+// function's error and the others it was made with are stored.
+func TestJoinedSaveThatCannotApplyFailsAlone(t *testing.T) {
+	b := newCounting(t)
+	m := core.NewManager(b)
+	core.SetTurnPatience(m, time.Minute) // the first save holds its turn on purpose
+	id := stored(t, m).ID()
+	ctx := context.Background()
+	load := func() *core.Session {
+		s, err := m.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first, picky, counter := load(), load(), load()
+	errTaken := errors.New("k is taken")
+	if _, err := picky.Update("k", func(old any) (any, error) {
+		if old != nil {
+			return nil, errTaken
+		}
+		return "picky", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	counter.Incr("n", 1)
+	first.Set("k", "first")
+
+	// The first save holds its turn until both others queue behind it.
+	var once sync.Once
+	b.BeforeCall(func(op, _ string) {
+		if op == "set" {
+			once.Do(func() {
+				for core.WaitingSaves(m, id) < 2 {
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+	})
+	b.Calls()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, s := range []*core.Session{first, picky, counter} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = m.Save(ctx, s)
+		}()
+		for i == 0 && countPrefix(b.Calls(), "set ") == 0 {
+			time.Sleep(time.Millisecond) // until the first save holds the turn
+		}
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("saves = %v, %v, %v; want the first and the counter stored", errs[0], errs[1], errs[2])
+	}
+	if !errors.Is(errs[1], errTaken) {
+		t.Fatalf("the save whose Update failed = %v, want its function's error", errs[1])
+	}
+	final := reloaded(t, m, first)
+	if k, _ := final.GetString("k"); k != "first" {
+		t.Errorf("k = %q, want the first save's", k)
+	}
+	if n, _ := final.GetInt("n"); n != 1 {
+		t.Errorf("n = %d, want the counter's increment", n)
+	}
 }

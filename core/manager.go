@@ -140,15 +140,16 @@ type Manager struct {
 	// cannot change, such as the SECRET_KEY of a Flask or Django peer.
 	AllowWeakSecret bool
 
-	clock   func() time.Time // for tests; nil means time.Now
-	touches touchlog.Log
-	budget  budget.Limiter // new sessions per client, under NewSessionsPerClient
-	via     carrier        // where sessions are kept between requests; nil means the Backend
-	turns   keylock.Set    // orders this process's saves of one session
-	checked sync.Once      // the first request checks the setup
-	setup   error          // what that check found
-	secret  int            // the length of the shortest secret a preset was given
-	owner   string         // the data key of a session's owner; "" means keyOwner
+	clock    func() time.Time // for tests; nil means time.Now
+	touches  touchlog.Log
+	budget   budget.Limiter // new sessions per client, under NewSessionsPerClient
+	via      carrier        // where sessions are kept between requests; nil means the Backend
+	turns    keylock.Set    // orders this process's saves of one session
+	patience time.Duration  // for tests: lockPatience when zero
+	checked  sync.Once      // the first request checks the setup
+	setup    error          // what that check found
+	secret   int            // the length of the shortest secret a preset was given
+	owner    string         // the data key of a session's owner; "" means keyOwner
 }
 
 // Protection pins a session to the address of the client that created it.

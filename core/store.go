@@ -166,8 +166,9 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 // Saves of one stored session in this process take turns, so that they do
 // not conflict with each other; a save that waited for its turn starts
 // from what the previous holder wrote, which that one left in the turn's
-// Note, and writes once. Only writes of other processes (or of a peer)
-// conflict, and are then read again.
+// Note, and makes the saves queued behind it in the same write
+// (combine.go). Only writes of other processes (or of a peer) conflict,
+// and are then read again.
 func (st store) writeData(a *attempts, s *Session) (outcome, error) {
 	c, ok := st.m.Backend.(Conditional)
 	if !ok {
@@ -180,25 +181,55 @@ func (st store) writeData(a *attempts, s *Session) (outcome, error) {
 	}
 	key := cmp.Or(s.prior, s.id) // the stored session s competes for
 	for {
-		turn := st.m.turns.Acquire(a.ctx, key, lockPatience)
+		job, mine := offer(s)
+		turn, served := st.m.turns.Join(a.ctx, key, cmp.Or(st.m.patience, lockPatience), job)
+		if served && mine.done {
+			if mine.err != nil {
+				return wroteNothing, mine.err
+			}
+			return wroteData, nil
+		}
 		var out outcome
-		err := st.takeOver(s, turn)
-		if err == nil {
-			out, err = st.writeOnce(a.ctx, c, s)
+		err := ErrConflict // served but not made: the holder's write failed
+		if !served {
+			out, err = st.writeTurn(a.ctx, c, s, turn, key)
+			if !errors.Is(err, ErrConflict) {
+				return out, err
+			}
+			st.m.emitFor(a.ctx, EventConflict, s)
 		}
-		if turn != nil {
-			st.handOver(s, turn, key, err)
-			st.m.turns.Release(turn)
-		}
-		if !errors.Is(err, ErrConflict) {
-			return out, err
-		}
-		st.m.emitFor(a.ctx, EventConflict, s)
 		s.version = nil // read it again
 		if err := a.again("save session", st.m.key(key), err); err != nil {
 			return out, err
 		}
 	}
+}
+
+// writeTurn makes s's save in its turn (nil when it gave up waiting), with
+// those of the waiters it can make along, and leaves the next holder what
+// it wrote.
+func (st store) writeTurn(ctx context.Context, c Conditional, s *Session, turn *keylock.Lock, key string) (outcome, error) {
+	if turn == nil {
+		return st.writeOnce(ctx, c, s)
+	}
+	defer st.m.turns.Release(turn)
+	if err := st.takeOver(s, turn); err != nil {
+		turn.Note = nil
+		return wroteNothing, err
+	}
+	if joinable(s) {
+		if jobs := st.m.turns.Serve(turn); len(jobs) > 0 {
+			out, next, err := st.writeJoined(ctx, c, s, jobs)
+			turn.Note = nil
+			if next != nil && next.version != nil && st.m.turns.Queued(turn) {
+				turn.Note = *next
+			}
+			return out, err
+		}
+	}
+	out, err := st.writeOnce(ctx, c, s)
+	st.handOver(s, turn, key, err)
+	return out, err
 }
 
 // handoff is what a save leaves in its turn's Note for the next save of
@@ -409,14 +440,15 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 	return wroteDeletion
 }
 
-// wrote notes that s is now stored under its id as b, and that the
-// client is yet to get its token.
+// wrote notes that s is now stored under its id as b (nil when what is
+// stored is more than s's data), and that the client is yet to get its
+// token.
 func (st store) wrote(s *Session, b []byte) {
 	if st.m.IdleTimeout > 0 {
 		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval())
 	}
 	s.stored, s.version, s.unsent = true, nil, true
-	if v, ok := st.m.Backend.(Versioner); ok {
+	if v, ok := st.m.Backend.(Versioner); ok && b != nil {
 		s.version = v.VersionOf(b)
 	}
 	s.saved()

@@ -53,10 +53,26 @@ type Lock struct {
 	sh      *shard
 	key     string
 	held    bool
-	users   int             // the holder and the waiters; the lock is dropped at zero
-	waiters []chan struct{} // in arrival order; closed when handed the lock
-	moves   uint64          // hand-overs so far, for waiters to tell a moving queue from a stuck one
+	users   int       // the holder and the waiters; the lock is dropped at zero
+	waiters []*waiter // in arrival order
+	moves   uint64    // hand-overs so far, for waiters to tell a moving queue from a stuck one
 }
+
+// waiter is one caller waiting for a lock.
+type waiter struct {
+	ready  chan struct{} // closed when handed the lock, or when its job is done
+	job    any           // what the holder may do in its stead (Join); nil for Acquire
+	served bool          // the holder took the job: ready means it is done
+}
+
+// Job is a waiter's work that the lock's holder took over with Serve.
+type Job struct {
+	Value any // what the waiter gave Join
+	ready chan struct{}
+}
+
+// Done tells the waiter that its job is finished, whatever came of it.
+func (j Job) Done() { close(j.ready) }
 
 // Acquire takes key's lock. It waits its turn while the lock keeps changing
 // hands, gives up once it has not for a patience (between one and two,
@@ -64,9 +80,17 @@ type Lock struct {
 // nil when it gave up; only a returned lock must be released. A free lock
 // is taken even if ctx is done.
 func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *Lock {
+	k, _ := l.Join(ctx, key, patience, nil)
+	return k
+}
+
+// Join is Acquire for a caller whose work a holder may do along with its
+// own: while it waits, a holder may take job with Serve. Join then returns
+// served true, once the holder called the Job's Done, and no lock.
+func (l *Set) Join(ctx context.Context, key string, patience time.Duration, job any) (k *Lock, served bool) {
 	sh := l.shardOf(key)
 	sh.mu.Lock()
-	k := sh.locks[key]
+	k = sh.locks[key]
 	if k == nil {
 		if sh.locks == nil {
 			sh.locks = make(map[string]*Lock)
@@ -78,10 +102,10 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 	if !k.held {
 		k.held = true
 		sh.mu.Unlock()
-		return k
+		return k, false
 	}
-	turn := make(chan struct{})
-	k.waiters = append(k.waiters, turn)
+	w := &waiter{ready: make(chan struct{}), job: job}
+	k.waiters = append(k.waiters, w)
 	seen := k.moves
 	sh.mu.Unlock()
 
@@ -91,8 +115,8 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 	defer t.Stop()
 	for {
 		select {
-		case <-turn:
-			return k
+		case <-w.ready:
+			return k.outcome(w)
 		case <-t.C:
 			sh.mu.Lock()
 			moved := k.moves != seen
@@ -104,26 +128,60 @@ func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *
 			}
 		case <-ctx.Done():
 		}
-		if k.leave(turn) {
-			return nil
+		if k.leave(w) {
+			return nil, false
 		}
-		return k // handed the lock while giving up: it is ours
+		// Handed the lock, or its job taken, while giving up: the lock is
+		// its own, or the job is as good as done.
+		<-w.ready
+		return k.outcome(w)
 	}
 }
 
-// leave takes turn out of k's queue; it reports false when turn was handed
-// the lock meanwhile.
-func (k *Lock) leave(turn chan struct{}) bool {
+// outcome is what Join returns once w is ready.
+func (k *Lock) outcome(w *waiter) (*Lock, bool) {
+	if w.served {
+		return nil, true
+	}
+	return k, false
+}
+
+// leave takes w out of k's queue; it reports false when w was handed the
+// lock or served meanwhile.
+func (k *Lock) leave(w *waiter) bool {
 	k.sh.mu.Lock()
 	defer k.sh.mu.Unlock()
-	for i, w := range k.waiters {
-		if w == turn {
+	for i, v := range k.waiters {
+		if v == w {
 			k.waiters = append(k.waiters[:i], k.waiters[i+1:]...)
 			k.drop()
 			return true
 		}
 	}
 	return false
+}
+
+// Serve takes the jobs of the waiters queued for k that offered one (see
+// Join), in their order, out of the queue. The caller, k's holder, must
+// call each Job's Done once it is finished. Waiters without a job keep
+// their place.
+func (l *Set) Serve(k *Lock) []Job {
+	k.sh.mu.Lock()
+	defer k.sh.mu.Unlock()
+	var jobs []Job
+	kept := k.waiters[:0]
+	for _, w := range k.waiters {
+		if w.job == nil {
+			kept = append(kept, w)
+			continue
+		}
+		w.served = true
+		k.drop()
+		jobs = append(jobs, Job{Value: w.job, ready: w.ready})
+	}
+	clear(k.waiters[len(kept):])
+	k.waiters = kept
+	return jobs
 }
 
 // Release hands k to its first waiter, or frees it.
@@ -138,7 +196,7 @@ func (l *Set) Release(k *Lock) {
 	next := k.waiters[0]
 	k.waiters = k.waiters[1:]
 	k.moves++
-	close(next)
+	close(next.ready)
 }
 
 // drop counts one user less, and forgets k with its Note when it was the

@@ -184,3 +184,49 @@ func waitQueued(t *testing.T, set *Set, k *Lock, n int) {
 		}
 	}
 }
+
+func TestHolderServesJoinedWaiters(t *testing.T) {
+	var set Set
+	k := set.Acquire(context.Background(), "k", time.Second)
+	type result struct {
+		i      int
+		served bool
+	}
+	results := make(chan result, 4)
+	for i := range 4 {
+		go func() {
+			var job any
+			if i != 2 { // waiter 2 wants the lock itself
+				job = i
+			}
+			got, served := set.Join(context.Background(), "k", time.Minute, job)
+			if got != nil {
+				set.Release(got)
+			}
+			results <- result{i, served}
+		}()
+		waitQueued(t, &set, k, i+1)
+	}
+	jobs := set.Serve(k)
+	if len(jobs) != 3 || jobs[0].Value != 0 || jobs[1].Value != 1 || jobs[2].Value != 3 {
+		t.Fatalf("Serve took %v, want the jobs of waiters 0, 1 and 3 in order", jobs)
+	}
+	if n := set.Waiting("k"); n != 1 {
+		t.Fatalf("%d waiters left after Serve, want the one without a job", n)
+	}
+	for _, j := range jobs {
+		j.Done()
+	}
+	for range 3 {
+		if r := <-results; !r.served {
+			t.Fatalf("waiter %d was handed the lock, want its job done", r.i)
+		}
+	}
+	set.Release(k)
+	if r := <-results; r.i != 2 || r.served {
+		t.Fatalf("waiter %d served %v, want waiter 2 handed the lock", r.i, r.served)
+	}
+	if n := set.Len(); n != 0 {
+		t.Fatalf("%d locks kept after everyone left", n)
+	}
+}

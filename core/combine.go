@@ -1,0 +1,88 @@
+package core
+
+import (
+	"context"
+	"maps"
+
+	"github.com/cloakroom/cloakroom/internal/keylock"
+)
+
+// Saves of one session that queue behind each other in one process are
+// made together: the save that gets the turn applies the changes of those
+// still waiting after its own and writes the result once for all of them.
+// A store's round trip then serves as many saves as arrived while the one
+// before it was in flight, so one busy session is not held to one save per
+// round trip. Each waiter gets its own view back (the data as it was right
+// after its own changes), so that IncrNow hands out distinct numbers.
+
+// joined is a save waiting for its turn that the holder may make for it.
+type joined struct {
+	s    *Session
+	done bool  // made, or failed for good with err; otherwise the waiter tries itself
+	err  error // why its changes cannot be applied (an Update's function failed)
+}
+
+// joinable reports whether s's save is a plain write of a stored
+// session's data, the kind one save can make for another.
+func joinable(s *Session) bool {
+	return s.stored && s.modified && s.prior == "" && s.stale == "" && !s.empty()
+}
+
+// offer returns what s's save offers the turn's holder: a job when the
+// holder may make it, untyped nil otherwise.
+func offer(s *Session) (any, *joined) {
+	if !joinable(s) {
+		return nil, nil
+	}
+	j := &joined{s: s}
+	return j, j
+}
+
+// writeJoined makes s's save and those of jobs, taken from the waiters of
+// s's turn, in one conditional write. The caller holds s.mu, and each
+// waiter holds its own session's and waits until its Job is done. It
+// returns what the next holder of the turn may start from. A waiter whose
+// changes were not written (the write conflicted or failed) finds its job
+// not done and saves on its own.
+func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs []keylock.Job) (outcome, *handoff, error) {
+	defer func() {
+		for _, j := range jobs {
+			j.Done()
+		}
+	}()
+	if err := st.refresh(ctx, c, s); err != nil {
+		return wroteNothing, nil, err
+	}
+	m := st.m
+	data := s.data
+	var made []*joined
+	for _, j := range jobs {
+		w := j.Value.(*joined)
+		if err := w.s.replay(maps.Clone(data)); err != nil {
+			w.done, w.err = true, err
+			continue
+		}
+		data = w.s.data
+		made = append(made, w)
+	}
+	b, err := m.encode(data)
+	if err != nil {
+		return wroteNothing, nil, err // the waiters try on their own, within their own size
+	}
+	key := m.key(s.id)
+	if err := c.SetIf(ctx, key, s.version, b, m.ttl(data)); err != nil {
+		return wroteNothing, nil, conditionalError("save session", key, err)
+	}
+	st.wrote(s, nil) // its data is its own view, not what is stored
+	m.emitFor(ctx, EventSaved, s)
+	for _, w := range made {
+		st.wrote(w.s, nil)
+		w.done = true
+		m.emitFor(ctx, EventSaved, w.s)
+	}
+	next := &handoff{data: maps.Clone(data)}
+	if v, ok := m.Backend.(Versioner); ok {
+		next.version = v.VersionOf(b)
+	}
+	return wroteData, next, nil
+}
