@@ -29,13 +29,14 @@ func joinable(s *Session) bool {
 }
 
 // offer returns what s's save offers the turn's holder: a job when the
-// holder may make it, untyped nil otherwise.
+// holder may make it, untyped nil otherwise. The job lives in s, which
+// spares a save an allocation. The caller holds s.mu.
 func offer(s *Session) (any, *joined) {
 	if !joinable(s) {
 		return nil, nil
 	}
-	j := &joined{s: s}
-	return j, j
+	s.join = joined{s: s}
+	return &s.join, &s.join
 }
 
 // writeJoined makes s's save and those of jobs, taken from the waiters of
