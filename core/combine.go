@@ -41,18 +41,14 @@ func offer(s *Session) (any, *joined) {
 
 // writeJoined makes s's save and those of jobs, taken from the waiters of
 // s's turn, in one conditional write. The caller holds s.mu, and each
-// waiter holds its own session's and waits until its Job is done. It
-// returns what the next holder of the turn may start from. A waiter whose
-// changes were not written (the write conflicted or failed) finds its job
-// not done and saves on its own.
-func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs []keylock.Job) (outcome, *handoff, error) {
-	defer func() {
-		for _, j := range jobs {
-			j.Done()
-		}
-	}()
+// waiter holds its own session's and waits until its Job is done, which
+// the caller tells once it is through with what writeJoined returns: what
+// was written, for the next holder of the turn. A waiter whose changes
+// were not written (the write conflicted or failed) finds its job not done
+// and saves on its own.
+func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs []keylock.Job) (outcome, handoff, error) {
 	if err := st.refresh(ctx, c, s); err != nil {
-		return wroteNothing, nil, err
+		return wroteNothing, handoff{}, err
 	}
 	m := st.m
 	data := s.data
@@ -68,11 +64,11 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 	}
 	b, err := m.encode(data)
 	if err != nil {
-		return wroteNothing, nil, err // the waiters try on their own, within their own size
+		return wroteNothing, handoff{}, err // the waiters try on their own, within their own size
 	}
 	key := m.key(s.id)
 	if err := c.SetIf(ctx, key, s.version, b, m.ttl(data)); err != nil {
-		return wroteNothing, nil, conditionalError("save session", key, err)
+		return wroteNothing, handoff{}, conditionalError("save session", key, err)
 	}
 	st.wrote(s, nil) // its data is its own view, not what is stored
 	m.emitFor(ctx, EventSaved, s)
@@ -81,7 +77,7 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 		w.done = true
 		m.emitFor(ctx, EventSaved, w.s)
 	}
-	next := &handoff{data: maps.Clone(data)}
+	next := handoff{data: data}
 	if v, ok := m.Backend.(Versioner); ok {
 		next.version = v.VersionOf(b)
 	}

@@ -214,21 +214,26 @@ func (st store) writeTurn(ctx context.Context, c Conditional, s *Session, turn *
 	}
 	defer st.m.turns.Release(turn)
 	if err := st.takeOver(s, turn); err != nil {
-		turn.Note = nil
 		return wroteNothing, err
 	}
+	var jobs []keylock.Job
 	if joinable(s) {
-		if jobs := st.m.turns.Serve(turn); len(jobs) > 0 {
-			out, next, err := st.writeJoined(ctx, c, s, jobs)
-			turn.Note = nil
-			if next != nil && next.version != nil && st.m.turns.Queued(turn) {
-				turn.Note = *next
-			}
-			return out, err
+		jobs = st.m.turns.Serve(turn)
+	}
+	if len(jobs) > 0 {
+		out, next, err := st.writeJoined(ctx, c, s, jobs)
+		st.handOver(turn, next) // before the waiters go on with their data
+		for _, j := range jobs {
+			j.Done()
 		}
+		return out, err
 	}
 	out, err := st.writeOnce(ctx, c, s)
-	st.handOver(s, turn, key, err)
+	var next handoff
+	if err == nil && s.stored && s.id == key {
+		next = handoff{version: s.version, data: s.data}
+	}
+	st.handOver(turn, next)
 	return out, err
 }
 
@@ -239,14 +244,14 @@ type handoff struct {
 	data    map[string]any
 }
 
-// handOver leaves the next holder of turn what s wrote under key, when
-// someone waits and the backend lets the version be known without a read.
-// The data is a copy, made while s.mu is held: s's handler may go on
-// changing its own.
-func (st store) handOver(s *Session, turn *keylock.Lock, key string, err error) {
+// handOver leaves the next holder of turn what was written, when someone
+// waits and its version is known (the backend tells it without a read).
+// The data is copied while the session it belongs to is still locked: its
+// handler may go on changing it.
+func (st store) handOver(turn *keylock.Lock, next handoff) {
 	turn.Note = nil
-	if err == nil && s.stored && s.id == key && s.version != nil && st.m.turns.Queued(turn) {
-		turn.Note = handoff{version: s.version, data: maps.Clone(s.data)}
+	if next.version != nil && st.m.turns.Queued(turn) {
+		turn.Note = handoff{version: next.version, data: maps.Clone(next.data)}
 	}
 }
 
