@@ -35,8 +35,13 @@ import (
 // one the request loaded. If another request saved in between, the Manager
 // reads the session again, applies this request's changes (Set, Delete,
 // Clear, Flash, Update and Incr, whose function runs again) on top, and
-// retries a bounded number of times: keys changed only by the other request
-// survive and concurrent increments all count. If another request deleted
+// retries, for at most 2 seconds by default (BackendTimeout): keys changed
+// only by the other request survive and concurrent increments all count.
+// Saves of one session in one process take turns instead of conflicting,
+// and the save whose turn it is also makes those queued behind it, in one
+// write; a Conditional backend that is also a Versioner spares the read
+// between turns. IncrNow returns the value an increment stored, for
+// numbers that must not repeat. If another request deleted
 // the session in between (logout, Regenerate, revocation, expiry), nothing
 // is written back, no cookie is sent, and the request gets an error
 // matching ErrInterrupted. With a Backend that is not Conditional, the
