@@ -61,7 +61,7 @@ type Lock struct {
 // waiter is one caller waiting for a lock.
 type waiter struct {
 	ready  chan struct{} // closed when handed the lock, or when its job is done
-	job    any           // what the holder may do in its stead (Join); nil for Acquire
+	job    any           // what the holder may do in its stead; nil when it wants the lock
 	served bool          // the holder took the job: ready means it is done
 }
 
@@ -74,18 +74,14 @@ type Job struct {
 // Done tells the waiter that its job is finished, whatever came of it.
 func (j Job) Done() { close(j.ready) }
 
-// Acquire takes key's lock. It waits its turn while the lock keeps changing
+// Join takes key's lock. It waits its turn while the lock keeps changing
 // hands, gives up once it has not for a patience (between one and two,
 // precisely), or when ctx ends. It returns the lock when it took it, and
 // nil when it gave up; only a returned lock must be released. A free lock
 // is taken even if ctx is done.
-func (l *Set) Acquire(ctx context.Context, key string, patience time.Duration) *Lock {
-	k, _ := l.Join(ctx, key, patience, nil)
-	return k
-}
-
-// Join is Acquire for a caller whose work a holder may do along with its
-// own: while it waits, a holder may take job with Serve. Join then returns
+//
+// A caller whose work a holder may do along with its own gives it as job:
+// while it waits, a holder may take it with Serve, and Join then returns
 // served true, once the holder called the Job's Done, and no lock.
 func (l *Set) Join(ctx context.Context, key string, patience time.Duration, job any) (k *Lock, served bool) {
 	sh := l.shardOf(key)

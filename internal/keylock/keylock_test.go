@@ -17,7 +17,7 @@ func TestOneHolderAtATime(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 50 {
-				k := set.Acquire(context.Background(), "session", time.Minute)
+				k := acquire(context.Background(), &set, "session", time.Minute)
 				if k == nil {
 					t.Error("gave up waiting")
 					return
@@ -47,7 +47,7 @@ func TestUnrelatedKeysNeverWait(t *testing.T) {
 	// Far more keys than the 64 slots keys used to share: each is free.
 	var held []*Lock
 	for i := range 1000 {
-		k := set.Acquire(context.Background(), string(rune(i))+"key", time.Nanosecond)
+		k := acquire(context.Background(), &set, string(rune(i))+"key", time.Nanosecond)
 		if k == nil {
 			t.Fatalf("key %d waited for another key's holder", i)
 		}
@@ -66,12 +66,12 @@ func TestUnrelatedKeysNeverWait(t *testing.T) {
 
 func TestWaitIsBounded(t *testing.T) {
 	var set Set
-	k := set.Acquire(context.Background(), "k", time.Second)
+	k := acquire(context.Background(), &set, "k", time.Second)
 	if k == nil {
 		t.Fatal("a free lock was refused")
 	}
 	start := time.Now()
-	if set.Acquire(context.Background(), "k", 20*time.Millisecond) != nil {
+	if acquire(context.Background(), &set, "k", 20*time.Millisecond) != nil {
 		t.Fatal("a held lock was taken")
 	}
 	if d := time.Since(start); d > time.Second {
@@ -79,14 +79,14 @@ func TestWaitIsBounded(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if set.Acquire(ctx, "k", time.Minute) != nil {
+	if acquire(ctx, &set, "k", time.Minute) != nil {
 		t.Fatal("a held lock was taken with a done context")
 	}
 	set.Release(k)
 	if n := set.Len(); n != 0 {
 		t.Fatalf("%d locks kept after the waiters gave up and the holder left", n)
 	}
-	if set.Acquire(ctx, "k", time.Minute) == nil {
+	if acquire(ctx, &set, "k", time.Minute) == nil {
 		t.Fatal("a free lock was refused to a done context")
 	}
 }
@@ -100,7 +100,7 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			k := set.Acquire(context.Background(), "k", 150*time.Millisecond)
+			k := acquire(context.Background(), &set, "k", 150*time.Millisecond)
 			took <- k != nil
 			if k != nil {
 				// Each holds for a sixth of the patience, which leaves
@@ -121,14 +121,14 @@ func TestMovingQueueIsWaitedOut(t *testing.T) {
 
 func TestWaitersAreServedInOrder(t *testing.T) {
 	var set Set
-	k := set.Acquire(context.Background(), "k", time.Second)
+	k := acquire(context.Background(), &set, "k", time.Second)
 	order := make(chan int, 3)
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if k := set.Acquire(context.Background(), "k", time.Minute); k != nil {
+			if k := acquire(context.Background(), &set, "k", time.Minute); k != nil {
 				order <- i
 				set.Release(k)
 			}
@@ -149,13 +149,14 @@ func TestWaitersAreServedInOrder(t *testing.T) {
 
 func TestNoteReachesOnlyQueuedHolders(t *testing.T) {
 	var set Set
-	k := set.Acquire(context.Background(), "k", time.Second)
+	k := acquire(context.Background(), &set, "k", time.Second)
 	got := make(chan any)
 	go func() {
-		next := set.Acquire(context.Background(), "k", time.Minute)
-		got <- next.Note
+		next := acquire(context.Background(), &set, "k", time.Minute)
+		note := next.Note
 		next.Note = "second"
-		set.Release(next)
+		set.Release(next) // before telling, so that nobody queues behind it
+		got <- note
 	}()
 	waitQueued(t, &set, k, 1)
 	k.Note = "first"
@@ -164,7 +165,7 @@ func TestNoteReachesOnlyQueuedHolders(t *testing.T) {
 		t.Fatalf("the waiter found note %v, want the holder's", note)
 	}
 	// Nobody waited for the second holder: its note went with the lock.
-	later := set.Acquire(context.Background(), "k", time.Second)
+	later := acquire(context.Background(), &set, "k", time.Second)
 	defer set.Release(later)
 	if later.Note != nil {
 		t.Fatalf("a holder that came after the queue emptied found note %v", later.Note)
@@ -187,7 +188,7 @@ func waitQueued(t *testing.T, set *Set, k *Lock, n int) {
 
 func TestHolderServesJoinedWaiters(t *testing.T) {
 	var set Set
-	k := set.Acquire(context.Background(), "k", time.Second)
+	k := acquire(context.Background(), &set, "k", time.Second)
 	type result struct {
 		i      int
 		served bool
@@ -229,4 +230,10 @@ func TestHolderServesJoinedWaiters(t *testing.T) {
 	if n := set.Len(); n != 0 {
 		t.Fatalf("%d locks kept after everyone left", n)
 	}
+}
+
+// acquire joins the queue for key with no job: it wants the lock itself.
+func acquire(ctx context.Context, set *Set, key string, patience time.Duration) *Lock {
+	k, _ := set.Join(ctx, key, patience, nil)
+	return k
 }
