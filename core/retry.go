@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cloakroom/cloakroom/internal/timeout"
 )
 
 // saveBound bounds the attempts of one save together when BackendTimeout
@@ -41,26 +43,31 @@ func (a *attempts) again(op, key string, err error) error {
 	if a.n >= maxAttempts {
 		return backendError(op, key, fmt.Errorf("gave up after %d attempts: %w", a.n, err))
 	}
-	if a.cancel == nil && a.m.BackendTimeout == 0 {
-		// Unless a save's bound already applies (the index is written
-		// within the save of a session).
-		if end, ok := a.ctx.Deadline(); !ok || end.After(a.start.Add(saveBound)) {
-			a.ctx, a.cancel = context.WithDeadline(a.ctx, a.start.Add(saveBound))
+	if a.m.BackendTimeout == 0 {
+		left := time.Until(a.start.Add(saveBound))
+		if left <= 0 {
+			return a.gaveUp(op, key, context.DeadlineExceeded)
+		}
+		if a.cancel == nil {
+			// Within a save, the index update finds the save's bound.
+			a.ctx, a.cancel = timeout.Bound(a.ctx, left)
 		}
 	}
 	if a.n == 1 {
 		return nil // the first conflict is usually this process's own turn-taking
 	}
+	// Jitter, so that processes do not collide again in step.
 	ceiling := min(time.Millisecond<<a.n, 50*time.Millisecond)
-	t := time.NewTimer(rand.N(ceiling)) // jitter, so that processes do not collide again in step
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-a.ctx.Done():
-		return backendError(op, key, fmt.Errorf("gave up after %d attempts in %v: %w",
-			a.n, time.Since(a.start).Round(time.Millisecond), a.ctx.Err()))
+	if err := timeout.Sleep(a.ctx, rand.N(ceiling)); err != nil {
+		return a.gaveUp(op, key, err)
 	}
+	return nil
+}
+
+// gaveUp is the error that ends a write whose time ran out.
+func (a *attempts) gaveUp(op, key string, err error) error {
+	return backendError(op, key, fmt.Errorf("gave up after %d attempts in %v: %w",
+		a.n, time.Since(a.start).Round(time.Millisecond), err))
 }
 
 // done releases the bound's timer, if a retry made one.

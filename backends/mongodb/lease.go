@@ -8,6 +8,7 @@ import (
 	mathrand "math/rand/v2"
 	"time"
 
+	"github.com/cloakroom/cloakroom/internal/timeout"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -305,14 +306,7 @@ func leaseOn(name string) string {
 // poll in step.
 func pause(ctx context.Context, attempt int) error {
 	ceiling := min(leasePollFirst<<min(attempt, 8), leasePollMax)
-	t := time.NewTimer(ceiling/2 + mathrand.N(ceiling/2))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return timeout.Sleep(ctx, ceiling/2+mathrand.N(ceiling/2))
 }
 
 // breakAllExpired breaks every lease that has expired: those that crashed

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/cloakroom/cloakroom/internal/timeout"
 )
 
 // sqliteLockWait bounds how long retryBusy keeps trying while an SQLite
@@ -34,11 +36,7 @@ func retryBusy(ctx context.Context, f func() error) error {
 		if err == nil || !sqliteBusy(err) || time.Now().Add(pause).After(deadline) {
 			return err
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if timeout.Sleep(ctx, pause) != nil {
 			return err
 		}
 		pause = min(2*pause, 100*time.Millisecond)

@@ -1,6 +1,6 @@
-// Package timeout bounds one call of a backend by the backend's own
+// Package timeout bounds waits: one call of a backend by the backend's own
 // timeout, so that a frozen server cannot hold a request that came with no
-// deadline.
+// deadline, and a pause between attempts by the caller's context.
 package timeout
 
 import (
@@ -22,3 +22,15 @@ func Bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 }
 
 func noCancel() {}
+
+// Sleep waits for d, or until ctx ends, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -2,6 +2,7 @@ package timeout
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -36,5 +37,20 @@ func TestBound(t *testing.T) {
 		if !tc.same && ctx.Err() == nil {
 			t.Errorf("%s: the context is still live after release", tc.name)
 		}
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Fatalf("Sleep = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sleep with an ended context = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Sleep with an ended context took %v", d)
 	}
 }
