@@ -77,9 +77,5 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 		w.done = true
 		m.emitFor(ctx, EventSaved, w.s)
 	}
-	next := handoff{data: data}
-	if v, ok := m.Backend.(Versioner); ok {
-		next.version = v.VersionOf(b)
-	}
-	return wroteData, next, nil
+	return wroteData, handoff{version: st.versionOf(b), data: data}, nil
 }

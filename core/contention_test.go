@@ -94,17 +94,7 @@ func TestSaveBoundUnderConflicts(t *testing.T) {
 	b := newCounting(t)
 	m := core.NewManager(b)
 	s := reloaded(t, m, stored(t, m))
-	key := "session:" + s.ID()
-	var writes atomic.Int64
-	b.BeforeCall(func(op, k string) {
-		if k != key {
-			return
-		}
-		time.Sleep(100 * time.Millisecond) // a slow store
-		if op == "set" {                   // another process writes first, every time
-			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+strconv.FormatInt(writes.Add(1), 10)+`}`), time.Hour)
-		}
-	})
+	writes := rivalWrites(b, "session:"+s.ID(), 100*time.Millisecond) // a slow store
 	s.Set("b", 2)
 	start := time.Now()
 	_, err := m.Save(context.Background(), s)
@@ -340,4 +330,21 @@ func TestJoinedSaveThatCannotApplyFailsAlone(t *testing.T) {
 	if n, _ := final.GetInt("n"); n != 1 {
 		t.Errorf("n = %d, want the counter's increment", n)
 	}
+}
+
+// rivalWrites makes every call on key take delay and every write of key
+// lose to another process's, which writes first; it returns the count of
+// those writes.
+func rivalWrites(b *backendtest.Recorder, key string, delay time.Duration) *atomic.Int64 {
+	var writes atomic.Int64
+	b.BeforeCall(func(op, k string) {
+		if k != key {
+			return
+		}
+		time.Sleep(delay)
+		if op == "set" {
+			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+strconv.FormatInt(writes.Add(1), 10)+`}`), time.Hour)
+		}
+	})
+	return &writes
 }

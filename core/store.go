@@ -259,9 +259,6 @@ func (st store) handOver(turn *keylock.Lock, next handoff) {
 // it: s's changes are applied to that data, and the write is conditioned
 // on its version, with no read.
 func (st store) takeOver(s *Session, turn *keylock.Lock) error {
-	if turn == nil {
-		return nil
-	}
 	h, ok := turn.Note.(handoff)
 	if !ok {
 		return nil
@@ -453,10 +450,19 @@ func (st store) wrote(s *Session, b []byte) {
 		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval())
 	}
 	s.stored, s.version, s.unsent = true, nil, true
-	if v, ok := st.m.Backend.(Versioner); ok && b != nil {
-		s.version = v.VersionOf(b)
+	if b != nil {
+		s.version = st.versionOf(b)
 	}
 	s.saved()
+}
+
+// versionOf returns the version the backend gives b once stored, nil when
+// only a read can tell.
+func (st store) versionOf(b []byte) Version {
+	if v, ok := st.m.Backend.(Versioner); ok {
+		return v.VersionOf(b)
+	}
+	return nil
 }
 
 // touch extends an idle session's expiry if it was not extended within the

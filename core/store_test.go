@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,14 +194,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	b := newCounting(t)
 	m := core.NewManager(b)
 	s := reloaded(t, m, stored(t, m))
-	key := "session:" + s.ID()
-	writes := 0
-	b.BeforeCall(func(op, k string) {
-		if op == "set" && k == key { // another process writes first, every time
-			writes++
-			_ = b.Store().Set(context.Background(), key, []byte(`{"a":`+strconv.Itoa(writes)+`}`), time.Hour)
-		}
-	})
+	rivalWrites(b, "session:"+s.ID(), 0)
 	s.Set("b", 2)
 	b.Calls()
 	start := time.Now()
@@ -213,13 +205,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("gave up after %v", d)
 	}
-	sets := 0
-	for _, c := range b.Calls() {
-		if strings.HasPrefix(c, "set ") {
-			sets++
-		}
-	}
-	if sets < 2 || sets > 32 {
+	if sets := countPrefix(b.Calls(), "set "); sets < 2 || sets > 32 {
 		t.Fatalf("%d attempts, want a few and at most 32", sets)
 	}
 }
