@@ -15,28 +15,20 @@ import (
 // round trip. Each waiter gets its own view back (the data as it was right
 // after its own changes), so that IncrNow hands out distinct numbers.
 
-// joined is a save waiting for its turn that the holder may make for it.
-type joined struct {
-	s    *Session
-	done bool  // made, or failed for good with err; otherwise the waiter tries itself
-	err  error // why its changes cannot be applied (an Update's function failed)
-}
-
 // joinable reports whether s's save is a plain write of a stored
 // session's data, the kind one save can make for another.
 func joinable(s *Session) bool {
 	return s.stored && s.modified && s.prior == "" && s.stale == "" && !s.empty()
 }
 
-// offer returns what s's save offers the turn's holder: a job when the
-// holder may make it, untyped nil otherwise. The job lives in s, which
-// spares a save an allocation. The caller holds s.mu.
-func offer(s *Session) (any, *joined) {
+// offer returns what s's save offers the turn's holder: s itself when the
+// holder may make its save, untyped nil otherwise. The caller holds s.mu.
+func offer(s *Session) any {
 	if !joinable(s) {
-		return nil, nil
+		return nil
 	}
-	s.join = joined{s: s}
-	return &s.join, &s.join
+	s.joined = false
+	return s
 }
 
 // writeJoined makes s's save and those of jobs, taken from the waiters of
@@ -44,22 +36,22 @@ func offer(s *Session) (any, *joined) {
 // waiter holds its own session's and waits until its Job is done, which
 // the caller tells once it is through with what writeJoined returns: what
 // was written, for the next holder of the turn. A waiter whose changes
-// were not written (the write conflicted or failed) finds its job not done
-// and saves on its own.
+// were not written (they did not apply to this data, or the write
+// conflicted or failed) finds its session not joined and saves on its
+// own, which reports why.
 func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs []keylock.Job) (outcome, handoff, error) {
 	if err := st.refresh(ctx, c, s); err != nil {
 		return wroteNothing, handoff{}, err
 	}
 	m := st.m
 	data := s.data
-	var made []*joined
+	var made []*Session
 	for _, j := range jobs {
-		w := j.Value.(*joined)
-		if err := w.s.replay(maps.Clone(data)); err != nil {
-			w.done, w.err = true, err
-			continue
+		w := j.Value.(*Session)
+		if w.replay(maps.Clone(data)) != nil {
+			continue // an Update that fails on this data: its own save says so
 		}
-		data = w.s.data
+		data = w.data
 		made = append(made, w)
 	}
 	b, err := m.encode(data)
@@ -73,9 +65,9 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 	st.wrote(s, nil) // its data is its own view, not what is stored
 	m.emitFor(ctx, EventSaved, s)
 	for _, w := range made {
-		st.wrote(w.s, nil)
-		w.done = true
-		m.emitFor(ctx, EventSaved, w.s)
+		st.wrote(w, nil)
+		w.joined = true
+		m.emitFor(ctx, EventSaved, w)
 	}
 	return wroteData, handoff{version: st.versionOf(b), data: data}, nil
 }

@@ -71,7 +71,7 @@ type Session struct {
 	stale    string     // a stored id this session replaced (unknown owner), deleted at the next save
 	sealed   bool       // the response is committed; changes can no longer be saved
 	unsent   bool       // written under an id whose token the response is yet to send
-	join     joined     // this session's save, as offered to the holder of its turn (combine.go)
+	joined   bool       // its save was made by the holder of its turn (combine.go)
 	renew    bool       // a cookie session due for signing again, to extend its idle timeout
 	reason   Reason     // why the session is new
 	listed   listing    // where the user index lists the session, as far as this request knows

@@ -181,12 +181,8 @@ func (st store) writeData(a *attempts, s *Session) (outcome, error) {
 	}
 	key := cmp.Or(s.prior, s.id) // the stored session s competes for
 	for {
-		job, mine := offer(s)
-		turn, served := st.m.turns.Join(a.ctx, key, cmp.Or(st.m.patience, lockPatience), job)
-		if served && mine.done {
-			if mine.err != nil {
-				return wroteNothing, mine.err
-			}
+		turn, served := st.m.turns.Join(a.ctx, key, cmp.Or(st.m.patience, lockPatience), offer(s))
+		if served && s.joined {
 			return wroteData, nil
 		}
 		var out outcome
