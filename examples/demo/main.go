@@ -30,7 +30,7 @@ import (
 type config struct {
 	addr, framework, backend, dsn, preset, secret string
 	protect, trustedProxies, transport            string
-	lifetime, idle                                time.Duration
+	lifetime, idle, backendTimeout                time.Duration
 	secure, allowWeakSecret                       bool
 	maxSessions                                   int
 	// newSessionsPerClient is Manager.NewSessionsPerClient: the command
@@ -97,6 +97,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.lifetime, "lifetime", 0, "session lifetime (default: 14 days, 31 with -preset quart)")
 	fs.DurationVar(&c.idle, "idle", 0, "idle timeout (default: none)")
+	fs.DurationVar(&c.backendTimeout, "backend-timeout", 0, "bound on each load and each save, all its attempts included (default: 2s for a save's attempts; each call is bounded by the backend)")
 	fs.BoolVar(&c.secure, "secure", false, "serve the cookie with Secure, named with the __Host- prefix so that no other host of the site can set it (needs HTTPS in front; a Flask, Quart or Django peer must use the same cookie name)")
 	fs.BoolVar(&c.allowWeakSecret, "allow-weak-secret", false, "accept a -secret shorter than 32 bytes, for a Python peer's secret you cannot change")
 	fs.IntVar(&c.maxSessions, "max-sessions", 0, "the most sessions one logged-in user may have at once; a login past it ends the oldest (0: no cap)")
@@ -197,6 +198,7 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 	}
 	m.IdleTimeout = c.idle
 	m.NewSessionsPerClient = c.newSessionsPerClient
+	m.BackendTimeout = c.backendTimeout
 	m.MaxSessionsPerUser = c.maxSessions
 	if c.secure {
 		m.Cookie.Secure = true

@@ -186,6 +186,9 @@ func startProcess(t *testing.T, c config) string {
 			args = append(args, flag, v)
 		}
 	}
+	if c.backendTimeout != 0 {
+		args = append(args, "-backend-timeout", c.backendTimeout.String())
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	argv, _ := json.Marshal(args)
 	cmd.Env = append(os.Environ(), demoArgsEnv+"="+string(argv))
