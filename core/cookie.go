@@ -44,16 +44,22 @@ func (c *cookies) salt() string {
 	return signing.CookieSessionSalt + ":" + name
 }
 
-// maxAge is how long a signed cookie stays valid after it was last signed:
-// the Lifetime, or the IdleTimeout when that is shorter, since a cookie is
+// maxAge bounds a signed cookie's age before its data is read: the longest
+// any session of the Manager may go without being signed again. open then
+// holds the session to its own limits (outlived), since a cookie is
 // signed again at every save and, under an idle timeout, at every request
 // due for a touch.
 func (c *cookies) maxAge() time.Duration {
-	m := c.m
-	if m.IdleTimeout > 0 && m.IdleTimeout < m.Lifetime {
-		return m.IdleTimeout
-	}
-	return m.Lifetime
+	return max(c.m.Lifetime, c.m.MaxLifetime)
+}
+
+// outlived reports whether a cookie session signed at signed has passed
+// one of its limits at now. Ages count whole seconds, as itsdangerous
+// counts them.
+func outlived(l limits, signed, now time.Time) bool {
+	age := now.Unix() - signed.Unix()
+	over := func(d time.Duration) bool { return age > int64(d/time.Second) }
+	return over(l.lifetime) || l.idle > 0 && over(l.idle) || l.hasEnd && !now.Before(l.end)
 }
 
 func (c *cookies) accepts(token string) bool {
@@ -82,14 +88,16 @@ func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
 		return c.anew(ctx, InvalidToken), nil
 	}
-	if m.AbsoluteTimeout > 0 && !now.Before(m.deadline(data)) {
-		return c.anew(ctx, Expired), nil // re-signing would let it live on for ever
+	l := m.limits(data)
+	if outlived(l, signed, now) {
+		// Checked here, not by re-signing: that would let it live for ever.
+		return c.anew(ctx, Expired), nil
 	}
 	s := newSession(m, ctx, "", data, nil, true)
 	// Under an idle timeout the signature's age is the idle time: sign it
 	// again now and then, as a store would touch it. Signatures count
 	// whole seconds, so a shorter interval would sign it on every request.
-	s.renew = m.IdleTimeout > 0 && now.Sub(signed) >= max(m.touchInterval(), time.Second)
+	s.renew = l.idle > 0 && now.Sub(signed) >= max(m.touchInterval(l.idle), time.Second)
 	return s, nil
 }
 

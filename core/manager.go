@@ -57,7 +57,8 @@ type Manager struct {
 	// bearer token. Default: the cookie that Cookie describes.
 	Transport Transport
 	// Lifetime is how long a permanent session lives after its last write,
-	// and how long the backend keeps every session. Default: 14 days.
+	// and how long the backend keeps every session. Default: 14 days. A
+	// session may set its own (Session.SetExpiry), within MaxLifetime.
 	Lifetime time.Duration
 	// Permanent makes new sessions permanent: their cookie carries an
 	// expiry. Default: true.
@@ -72,6 +73,13 @@ type Manager struct {
 	// AbsoluteTimeout, when set, ends a session this long after it was
 	// created however active it is; Regenerate does not reset it.
 	AbsoluteTimeout time.Duration
+	// MaxLifetime is the longest a session that sets its own expiry
+	// (Session.SetExpiry) may live between requests: a longer Lifetime or
+	// Idle is cut to it, and a session may turn its idle timeout off.
+	// Zero means a session may shorten the Manager's Lifetime and
+	// IdleTimeout but not exceed them, nor turn the idle timeout off.
+	// Set it for "remember me": 30 days, say, with a Lifetime of a day.
+	MaxLifetime time.Duration
 	// KeyPrefix is put before the id to make the backend key.
 	// Default: "session:", as Quart-Session writes.
 	KeyPrefix string
@@ -286,18 +294,6 @@ func (m *Manager) key(id string) string {
 	return string(key)
 }
 
-// ttl returns how long the backend keeps a session written now.
-func (m *Manager) ttl(data map[string]any) time.Duration {
-	ttl := m.Lifetime
-	if m.IdleTimeout > 0 {
-		ttl = m.IdleTimeout
-	}
-	if m.AbsoluteTimeout > 0 {
-		ttl = min(ttl, m.deadline(data).Sub(m.now()))
-	}
-	return max(ttl, time.Second)
-}
-
 // deadline returns when a session ends under the absolute timeout.
 func (m *Manager) deadline(data map[string]any) time.Time {
 	created, ok := codec.Int(data[keyCreated])
@@ -305,13 +301,6 @@ func (m *Manager) deadline(data map[string]any) time.Time {
 		return time.Time{} // predates the timeout's configuration: ends now
 	}
 	return time.Unix(created, 0).Add(m.AbsoluteTimeout)
-}
-
-func (m *Manager) touchInterval() time.Duration {
-	if m.TouchInterval > 0 {
-		return m.TouchInterval
-	}
-	return m.IdleTimeout / 10
 }
 
 // carrier returns where sessions are kept: the Backend, unless a
@@ -563,10 +552,10 @@ func (m *Manager) signedID(id string) string {
 func (m *Manager) cookie(value string, s *Session) string {
 	c := m.baseCookie(value)
 	if p, _ := s.data[keyPermanent].(bool); p {
-		now := m.now()
-		expires := now.Add(m.Lifetime)
-		if m.AbsoluteTimeout > 0 {
-			expires = minTime(expires, m.deadline(s.data))
+		now, l := m.now(), m.limits(s.data)
+		expires := now.Add(l.lifetime)
+		if l.hasEnd {
+			expires = minTime(expires, l.end)
 		}
 		c.Expires = expires.UTC()
 		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))

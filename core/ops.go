@@ -26,7 +26,7 @@ const (
 	opNone   opKind = iota // Regenerate: no change to the data
 	opSet                  // data[key] = value
 	opDelete               // delete(data, key)
-	opClear                // every application key removed
+	opClear                // every application key removed, and the session's own expiry
 	opUpdate               // data[key] = fn(data[key])
 	opFlash                // value appended to the flashes
 	opTake                 // the flashes in value consumed
@@ -56,7 +56,7 @@ func (o op) reapply(data map[string]any) error {
 		delete(data, o.key)
 	case opClear:
 		for k := range data {
-			if !bookkeeping(k) {
+			if !bookkeeping(k) || expiryKey(k) {
 				delete(data, k)
 			}
 		}

@@ -32,6 +32,12 @@ func NewQuartManager(backend Backend) *Manager {
 // cookie "sessionid", 32-character [a-z0-9] keys stored without a prefix,
 // and its two-week SESSION_COOKIE_AGE. A SECRET_KEY shorter than 32
 // bytes is refused (see Validate) unless AllowWeakSecret is set.
+//
+// A session's own expiry is Django's "_session_expiry" (see codec.Django):
+// what request.session.set_expiry gave a session holds in Go, and
+// Session.SetExpiry and SetPermanent(false) hold in Django. A Django
+// expiry longer than the Manager's Lifetime is cut to it unless
+// MaxLifetime allows more.
 func NewDjangoManager(backend Backend, secrets ...string) (*Manager, error) {
 	c, err := codec.NewDjango(signing.DjangoSessionStoreSalt, secrets...)
 	if err != nil {

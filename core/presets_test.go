@@ -175,3 +175,107 @@ func equalValue(a, b any) bool {
 	jb, err2 := codec.MarshalTagged(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
+
+// Django's "_session_expiry" becomes the session's own expiry, and the
+// session's expiry is written back in Django's form.
+func TestDjangoExpiry(t *testing.T) {
+	const secret = "django-insecure-a-secret-key-of-fifty-characters"
+	dj, err := codec.NewDjango(signing.DjangoSessionStoreSalt, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signing.NewDjangoSigner(signing.DjangoSessionStoreSalt, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDjango := func(json string) map[string]any {
+		t.Helper()
+		data, err := dj.Decode([]byte(signer.Dumps([]byte(json), time.Now())))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", json, err)
+		}
+		return data
+	}
+	toDjango := func(data map[string]any) map[string]any {
+		t.Helper()
+		b, err := dj.Encode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := signer.Loads(string(b), 0, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := codec.JSON{}.Decode(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	deadline := time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC).Unix()
+	for _, c := range []struct {
+		name, django string
+		want         map[string]any // the keys Go sees beside "u"
+		back         any            // _session_expiry as Go writes it again
+	}{
+		{"none", `{"u":1}`, map[string]any{"_permanent": true}, nil},
+		{"seconds", `{"u":1,"_session_expiry":60}`, map[string]any{"_permanent": true, "_lifetime": int64(60)}, int64(60)},
+		{"fraction", `{"u":1,"_session_expiry":1.5}`, map[string]any{"_permanent": true, "_lifetime": int64(2)}, int64(2)},
+		{"browser", `{"u":1,"_session_expiry":0}`, map[string]any{}, int64(0)},
+		{"aware", `{"u":1,"_session_expiry":"2026-12-06T16:00:00.250000+00:00"}`,
+			map[string]any{"_permanent": true, "_deadline": deadline}, "2026-12-06T16:00:00+00:00"},
+		{"offset", `{"u":1,"_session_expiry":"2026-12-06T17:00:00+01:00"}`,
+			map[string]any{"_permanent": true, "_deadline": deadline}, "2026-12-06T16:00:00+00:00"},
+		{"naive", `{"u":1,"_session_expiry":"2026-12-06T16:00:00"}`,
+			map[string]any{"_permanent": true, "_deadline": deadline}, "2026-12-06T16:00:00+00:00"},
+		{"unknown", `{"u":1,"_session_expiry":[1]}`, map[string]any{"_permanent": true, "_session_expiry": []any{int64(1)}}, []any{int64(1)}},
+	} {
+		got := fromDjango(c.django)
+		delete(got, "u")
+		if !equalValue(got, c.want) {
+			t.Errorf("%s: Go sees %v, want %v", c.name, got, c.want)
+		}
+		got["u"] = int64(1)
+		back := toDjango(got)
+		if !equalValue(back["_session_expiry"], c.back) || back["_permanent"] != nil || back["_lifetime"] != nil || back["_deadline"] != nil {
+			t.Errorf("%s: Django gets %v, want _session_expiry %v", c.name, back, c.back)
+		}
+	}
+	// A browser-session cookie with a lifetime: Django holds the flag, the
+	// core keeps its lifetime in its own key.
+	back := toDjango(map[string]any{"u": int64(1), "_lifetime": int64(3600)})
+	if !equalValue(back["_session_expiry"], int64(0)) || !equalValue(back["_lifetime"], int64(3600)) {
+		t.Errorf("browser session with a lifetime: Django gets %v", back)
+	}
+}
+
+// A Django session that set_expiry(60) lives 60 seconds after each save
+// in Go too, and one that set_expiry(0) gets a browser-session cookie.
+func TestDjangoManagerExpiry(t *testing.T) {
+	b := newTTLRecorder(t)
+	m, err := core.NewDjangoManager(b, "django-insecure-a-secret-key-of-fifty-characters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
+		s.Set("n", 1)
+		s.SetExpiry(core.Expiry{Lifetime: time.Minute})
+	}).setCookie("sessionid")
+	if got := b.ttl(c.Value); got != time.Minute || c.MaxAge != 60 {
+		t.Errorf("stored for %v with cookie Max-Age %d, want a minute", got, c.MaxAge)
+	}
+	browser := serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if e := s.Expiry(); e.Lifetime != time.Minute {
+			t.Errorf("Expiry() = %+v, want the minute back", e)
+		}
+		s.SetPermanent(false)
+	}).setCookie("sessionid")
+	if browser == nil || browser.MaxAge != 0 {
+		t.Errorf("cookie %v, want one for the browser session", browser)
+	}
+	serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) {
+		if s.Permanent() || s.Expiry().Lifetime != time.Minute {
+			t.Errorf("permanent %v, expiry %+v: want a browser session of a minute", s.Permanent(), s.Expiry())
+		}
+	})
+}

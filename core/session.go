@@ -20,8 +20,9 @@ const (
 )
 
 // Reserved reports whether key is one the Manager keeps in the session data
-// for itself ("_permanent", "_addr", "_created", and "_flashes", which
-// Flash and Flashes own). The data API refuses to set, delete or pop them:
+// for itself ("_permanent", "_addr", "_created", the keys of SetExpiry,
+// "_lifetime", "_idle" and "_deadline", and "_flashes", which Flash and
+// Flashes own). The data API refuses to set, delete or pop them:
 // a client that could rewrite "_addr" would defeat session protection,
 // "_created" the absolute timeout, and "_flashes" could show the user any
 // message in the site's name. Applications that store keys named by their
@@ -34,7 +35,7 @@ func Reserved(key string) bool {
 // session rather than anything of the application's: Keys, All and Len
 // leave such keys out, and a session holding only them is empty.
 func bookkeeping(key string) bool {
-	return key == keyPermanent || key == keyAddr || key == keyCreated
+	return key == keyPermanent || key == keyAddr || key == keyCreated || expiryKey(key)
 }
 
 // refuse reports an attempt to change a reserved key through the data API
@@ -188,8 +189,9 @@ func (s *Session) Pop(key string) (any, bool) {
 	return v, true
 }
 
-// Clear removes every key. A cleared session is deleted from the backend and
-// its cookie expired, unless new data is set before the response.
+// Clear removes every key and the session's own expiry (SetExpiry). A
+// cleared session is deleted from the backend and its cookie expired,
+// unless new data is set before the response.
 func (s *Session) Clear() {
 	s.change(op{kind: opClear})
 }

@@ -323,7 +323,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 		m.emitDestroyed(ctx, s, s.id)
 	case moved != "" && !s.stored:
 		m.emitDestroyed(ctx, s, moved)
-	case s.stored && m.IdleTimeout > 0:
+	case s.stored && m.idles(s.data):
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -414,7 +414,7 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 			return out, backendError("delete session", m.key(s.id), err)
 		}
 		s.stored, out = false, wroteDeletion
-	case s.stored && m.IdleTimeout > 0:
+	case s.stored && m.idles(s.data):
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -442,8 +442,8 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 // stored is more than s's data), and that the client is yet to get its
 // token.
 func (st store) wrote(s *Session, b []byte) {
-	if st.m.IdleTimeout > 0 {
-		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval())
+	if idle := st.m.limits(s.data).idle; idle > 0 {
+		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval(idle))
 	}
 	s.stored, s.version, s.unsent = true, nil, true
 	if b != nil {
@@ -465,8 +465,8 @@ func (st store) versionOf(b []byte) Version {
 // last TouchInterval. Backends that cannot Touch get the data rewritten.
 func (st store) touch(ctx context.Context, s *Session) error {
 	m := st.m
-	now := m.now()
-	if !m.touches.Due(s.id, now, m.touchInterval()) {
+	now, every := m.now(), m.touchInterval(m.limits(s.data).idle)
+	if !m.touches.Due(s.id, now, every) {
 		return nil
 	}
 	key, ttl := m.key(s.id), m.ttl(s.data)
@@ -482,7 +482,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
 		return backendError("extend idle session", key, err)
 	}
-	m.touches.Record(s.id, now, m.touchInterval())
+	m.touches.Record(s.id, now, every)
 	if s.noteListing(); err == nil && s.listed.owner != "" {
 		return m.seen(ctx, s.listed, now)
 	}

@@ -1,0 +1,201 @@
+package core
+
+import (
+	"time"
+
+	"github.com/cloakroom/cloakroom/core/codec"
+)
+
+// Keys that hold a session's own expiry (Session.SetExpiry), present only
+// when it set one. Django's preset writes them as Django's
+// "_session_expiry" (see codec.Django).
+const (
+	keyLifetime = "_lifetime" // seconds after the last write
+	keyIdle     = "_idle"     // seconds after the last request; 0: none
+	keyDeadline = "_deadline" // Unix seconds
+)
+
+// expiryKey reports whether key holds part of a session's own expiry,
+// which Clear resets along with the application's keys.
+func expiryKey(key string) bool {
+	return key == keyLifetime || key == keyIdle || key == keyDeadline
+}
+
+// Expiry is a session's own expiry, in place of its Manager's Lifetime and
+// IdleTimeout: a longer one for "remember me", a shorter one for a step
+// that needs a fresh login. The zero value means the Manager's. The
+// Manager's AbsoluteTimeout still ends every session, and a session cannot
+// live longer than its Manager allows (see Manager.MaxLifetime).
+type Expiry struct {
+	// Lifetime is how long the session lives after its last write, in
+	// place of Manager.Lifetime; it is also the cookie's Max-Age when the
+	// session is permanent. Zero means the Manager's.
+	Lifetime time.Duration
+	// Idle is how long the session lives after its last request, in place
+	// of Manager.IdleTimeout. Zero means the Manager's; negative means
+	// none, so that the session lives its Lifetime however rarely it is
+	// used.
+	Idle time.Duration
+	// Deadline, when set, ends the session at that moment however it is
+	// used, as a datetime given to Django's set_expiry does.
+	Deadline time.Time
+}
+
+// SetExpiry gives the session its own expiry, which it keeps across
+// Regenerate and until Clear, Destroy or SetExpiry(Expiry{}) returns it to
+// the Manager's. Durations count whole seconds, rounded up. Call
+// SetPermanent(false) beside it for a cookie that ends with the browser
+// session.
+func (s *Session) SetExpiry(e Expiry) {
+	s.mu.Lock()
+	for _, o := range [...]op{
+		expiryOp(keyLifetime, e.Lifetime > 0, seconds(e.Lifetime)),
+		expiryOp(keyIdle, e.Idle != 0, max(seconds(e.Idle), 0)),
+		expiryOp(keyDeadline, !e.Deadline.IsZero(), e.Deadline.Unix()),
+	} {
+		o.apply(s.data)
+		s.ops = append(s.ops, o)
+	}
+	s.unlockChanged(op{kind: opNone})
+}
+
+func expiryOp(key string, set bool, v int64) op {
+	if !set {
+		return op{kind: opDelete, key: key}
+	}
+	return op{kind: opSet, key: key, value: v}
+}
+
+// seconds rounds d up to whole seconds.
+func seconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// Expiry returns the expiry the session set for itself (the zero Expiry
+// when it follows its Manager's), as stored: before the Manager's bounds.
+func (s *Session) Expiry() Expiry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var e Expiry
+	if v, ok := codec.Int(s.data[keyLifetime]); ok {
+		e.Lifetime = time.Duration(v) * time.Second
+	}
+	if v, ok := codec.Int(s.data[keyIdle]); ok {
+		e.Idle = time.Duration(v) * time.Second
+		if v == 0 {
+			e.Idle = -1
+		}
+	}
+	if v, ok := codec.Int(s.data[keyDeadline]); ok {
+		e.Deadline = time.Unix(v, 0)
+	}
+	return e
+}
+
+// ExpiresAt returns when the session ends if no request comes after this
+// one: the earliest of its lifetime, its idle timeout, its deadline and
+// the Manager's AbsoluteTimeout, as they apply to it, counted from now for
+// a session that this request writes or keeps alive. It makes no backend
+// call. A stored session that this request neither changes nor touches
+// (no idle timeout) ends its lifetime after its last write, which may have
+// been earlier: ExpiresAt then tells the latest it can end.
+func (s *Session) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m.expiresAt(s.data)
+}
+
+// limits is how long a session lives, from its own expiry and its
+// Manager's, within what the Manager allows.
+type limits struct {
+	lifetime time.Duration // after its last write
+	idle     time.Duration // after its last request; zero: no idle timeout
+	end      time.Time     // a fixed end, when hasEnd
+	hasEnd   bool
+}
+
+// limits works out the expiry of a session holding data.
+func (m *Manager) limits(data map[string]any) limits {
+	l := limits{lifetime: m.Lifetime, idle: m.IdleTimeout}
+	if m.AbsoluteTimeout > 0 {
+		l.end, l.hasEnd = m.deadline(data), true
+	}
+	if v, ok := codec.Int(data[keyLifetime]); ok && v > 0 {
+		l.lifetime = min(time.Duration(v)*time.Second, m.longest(m.Lifetime))
+	}
+	if v, ok := codec.Int(data[keyIdle]); ok {
+		switch {
+		case v > 0:
+			l.idle = min(time.Duration(v)*time.Second, m.longest(cmpOr(m.IdleTimeout, m.Lifetime)))
+		case m.MaxLifetime > 0 || m.IdleTimeout <= 0:
+			l.idle = 0 // turned off, which the Manager allows
+		}
+	}
+	if v, ok := codec.Int(data[keyDeadline]); ok {
+		if d := time.Unix(v, 0); !l.hasEnd || d.Before(l.end) {
+			l.end, l.hasEnd = d, true
+		}
+	}
+	return l
+}
+
+// longest returns the longest a session may set for itself where the
+// Manager's own setting is own.
+func (m *Manager) longest(own time.Duration) time.Duration {
+	if m.MaxLifetime > 0 {
+		return m.MaxLifetime
+	}
+	return own
+}
+
+func cmpOr(a, b time.Duration) time.Duration {
+	if a > 0 {
+		return a
+	}
+	return b
+}
+
+// span is how long a session lives without requests, from a write or a
+// touch: its idle timeout when it has one, otherwise its lifetime.
+func (l limits) span() time.Duration {
+	if l.idle > 0 {
+		return l.idle
+	}
+	return l.lifetime
+}
+
+// until returns when a session written or touched at now ends.
+func (l limits) until(now time.Time) time.Time {
+	at := now.Add(l.span())
+	if l.hasEnd && l.end.Before(at) {
+		return l.end
+	}
+	return at
+}
+
+// ttl returns how long the backend keeps a session written now.
+func (m *Manager) ttl(data map[string]any) time.Duration {
+	now := m.now()
+	return max(m.limits(data).until(now).Sub(now), time.Second)
+}
+
+func (m *Manager) expiresAt(data map[string]any) time.Time {
+	return m.limits(data).until(m.now())
+}
+
+// idles reports whether a session holding data has an idle timeout, so
+// that a request that only reads it must keep it alive.
+func (m *Manager) idles(data map[string]any) bool {
+	if m.IdleTimeout <= 0 && data[keyIdle] == nil {
+		return false // what most reads find, at the cost of one lookup
+	}
+	return m.limits(data).idle > 0
+}
+
+// touchInterval returns how often an idle timeout of idle is extended.
+func (m *Manager) touchInterval(idle time.Duration) time.Duration {
+	if m.TouchInterval > 0 {
+		return m.TouchInterval
+	}
+	return idle / 10
+}
