@@ -84,6 +84,7 @@ func Run(t *testing.T, b core.Backend) {
 	})
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
 	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, b, prefix+"users:") })
+	t.Run("SessionExpiry", func(t *testing.T) { t.Parallel(); testSessionExpiry(t, b, prefix+"expiry:") })
 	t.Run("Conditional", func(t *testing.T) {
 		cb, ok := b.(core.Conditional)
 		if !ok {
