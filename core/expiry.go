@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/codec"
@@ -34,10 +35,14 @@ type Expiry struct {
 	// Idle is how long the session lives after its last request, in place
 	// of Manager.IdleTimeout. Zero means the Manager's; negative means
 	// none, so that the session lives its Lifetime however rarely it is
-	// used.
+	// used. A Manager without an IdleTimeout honours it only up to its
+	// MaxLifetime, and without either ignores it: SetExpiry reports that.
 	Idle time.Duration
 	// Deadline, when set, ends the session at that moment however it is
-	// used, as a datetime given to Django's set_expiry does.
+	// used, as a datetime given to Django's set_expiry does. Without a
+	// Lifetime of its own the session lives until then, however rarely
+	// it is written, within MaxLifetime (the Manager's Lifetime when
+	// unset).
 	Deadline time.Time
 }
 
@@ -47,6 +52,9 @@ type Expiry struct {
 // SetPermanent(false) beside it for a cookie that ends with the browser
 // session.
 func (s *Session) SetExpiry(e Expiry) {
+	if e.Idle != 0 && !s.m.ownIdle() {
+		s.m.report(s.ctx, fmt.Errorf("%w: a session's own idle timeout needs the Manager's IdleTimeout or MaxLifetime", ErrConfig))
+	}
 	s.mu.Lock()
 	for _, o := range [...]op{
 		expiryOp(keyLifetime, e.Lifetime > 0, seconds(e.Lifetime)),
@@ -123,15 +131,20 @@ func (m *Manager) limits(data map[string]any) limits {
 	if v, ok := codec.Int(data[keyLifetime]); ok && v > 0 {
 		l.lifetime = min(time.Duration(v)*time.Second, m.longest(m.Lifetime))
 	}
-	if v, ok := codec.Int(data[keyIdle]); ok {
+	if v, ok := codec.Int(data[keyIdle]); ok && m.ownIdle() {
 		switch {
 		case v > 0:
-			l.idle = min(time.Duration(v)*time.Second, m.longest(cmpOr(m.IdleTimeout, m.Lifetime)))
-		case m.MaxLifetime > 0 || m.IdleTimeout <= 0:
+			l.idle = min(time.Duration(v)*time.Second, m.longest(m.IdleTimeout))
+		case m.MaxLifetime > 0:
 			l.idle = 0 // turned off, which the Manager allows
 		}
 	}
 	if v, ok := codec.Int(data[keyDeadline]); ok {
+		if _, own := data[keyLifetime]; !own {
+			// The deadline says how long the session lives, as
+			// Django's datetimes do, within what the Manager allows.
+			l.lifetime = m.longest(m.Lifetime)
+		}
 		if d := time.Unix(v, 0); !l.hasEnd || d.Before(l.end) {
 			l.end, l.hasEnd = d, true
 		}
@@ -146,13 +159,6 @@ func (m *Manager) longest(own time.Duration) time.Duration {
 		return m.MaxLifetime
 	}
 	return own
-}
-
-func cmpOr(a, b time.Duration) time.Duration {
-	if a > 0 {
-		return a
-	}
-	return b
 }
 
 // span is how long a session lives without requests, from a write or a
@@ -183,13 +189,20 @@ func (m *Manager) expiresAt(data map[string]any) time.Time {
 	return m.limits(data).until(m.now())
 }
 
-// idles reports whether a session holding data has an idle timeout, so
-// that a request that only reads it must keep it alive.
-func (m *Manager) idles(data map[string]any) bool {
-	if m.IdleTimeout <= 0 && data[keyIdle] == nil {
-		return false // what most reads find, at the cost of one lookup
+// ownIdle reports whether a session may have an idle timeout of its own:
+// under the Manager's, or up to MaxLifetime. Other Managers spare their
+// reads the look for one.
+func (m *Manager) ownIdle() bool {
+	return m.IdleTimeout > 0 || m.MaxLifetime > 0
+}
+
+// idle returns the idle timeout of a session holding data, zero for none:
+// a request that only reads it must keep it alive.
+func (m *Manager) idle(data map[string]any) time.Duration {
+	if !m.ownIdle() {
+		return 0
 	}
-	return m.limits(data).idle > 0
+	return m.limits(data).idle
 }
 
 // touchInterval returns how often an idle timeout of idle is extended.

@@ -250,6 +250,13 @@ func TestExpiryKeptAndCleared(t *testing.T) {
 // even when the Manager has none.
 func TestExpiryOwnIdleTouches(t *testing.T) {
 	m, b, clk := expiryManager(t)
+	var reported error
+	m.ErrorHandler = func(_ context.Context, err error) { reported = err }
+	serve(t, m, "", "127.0.0.1:1", func(s *core.Session) { s.SetExpiry(core.Expiry{Idle: time.Minute}) })
+	if !errors.Is(reported, core.ErrConfig) {
+		t.Errorf("an idle timeout the Manager cannot honour: reported %v, want ErrConfig", reported)
+	}
+	m.MaxLifetime = day
 	c := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
 		s.Set("user", "carol")
 		s.SetExpiry(core.Expiry{Idle: 10 * time.Minute})
@@ -312,4 +319,23 @@ func TestExpiryInCookies(t *testing.T) {
 	alive("plain cookie, 2 days", plain.Value, false)
 	clk.Advance(month)
 	alive("remembered cookie, a month", long.Value, false)
+}
+
+// A deadline without a lifetime of its own is how long the session lives,
+// within MaxLifetime: a deadline in 20 days outlives the Manager's hour.
+func TestExpiryDeadlineAlone(t *testing.T) {
+	m, b, clk := expiryManager(t)
+	deadline := clk.Now().Add(20 * day)
+	c := serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
+		s.Set("user", "erin")
+		s.SetExpiry(core.Expiry{Deadline: deadline})
+	}).setCookie("session")
+	if got := b.ttl("session:" + c.Value); got != time.Hour {
+		t.Errorf("without MaxLifetime: stored for %v, want the Manager's hour", got)
+	}
+	m.MaxLifetime = month
+	serve(t, m, c.Value, "127.0.0.1:1", func(s *core.Session) { s.Set("n", 1) })
+	if got := b.ttl("session:" + c.Value); got != 20*day {
+		t.Errorf("with MaxLifetime: stored for %v, want 20 days to the deadline", got)
+	}
 }

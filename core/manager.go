@@ -77,7 +77,8 @@ type Manager struct {
 	// (Session.SetExpiry) may live between requests: a longer Lifetime or
 	// Idle is cut to it, and a session may turn its idle timeout off.
 	// Zero means a session may shorten the Manager's Lifetime and
-	// IdleTimeout but not exceed them, nor turn the idle timeout off.
+	// IdleTimeout but not exceed them, nor turn the idle timeout off, nor
+	// have one where the Manager has none.
 	// Set it for "remember me": 30 days, say, with a Lifetime of a day.
 	MaxLifetime time.Duration
 	// KeyPrefix is put before the id to make the backend key.

@@ -323,7 +323,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 		m.emitDestroyed(ctx, s, s.id)
 	case moved != "" && !s.stored:
 		m.emitDestroyed(ctx, s, moved)
-	case s.stored && m.idles(s.data):
+	case s.stored && m.idle(s.data) > 0:
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -414,7 +414,7 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 			return out, backendError("delete session", m.key(s.id), err)
 		}
 		s.stored, out = false, wroteDeletion
-	case s.stored && m.idles(s.data):
+	case s.stored && m.idle(s.data) > 0:
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -442,7 +442,7 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 // stored is more than s's data), and that the client is yet to get its
 // token.
 func (st store) wrote(s *Session, b []byte) {
-	if idle := st.m.limits(s.data).idle; idle > 0 {
+	if idle := st.m.idle(s.data); idle > 0 {
 		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval(idle))
 	}
 	s.stored, s.version, s.unsent = true, nil, true
@@ -465,7 +465,7 @@ func (st store) versionOf(b []byte) Version {
 // last TouchInterval. Backends that cannot Touch get the data rewritten.
 func (st store) touch(ctx context.Context, s *Session) error {
 	m := st.m
-	now, every := m.now(), m.touchInterval(m.limits(s.data).idle)
+	now, every := m.now(), m.touchInterval(m.idle(s.data))
 	if !m.touches.Due(s.id, now, every) {
 		return nil
 	}
