@@ -176,6 +176,7 @@ func TestDjango(t *testing.T) {
 	t.Run("DjangoToGo", func(t *testing.T) { testDjangoToGo(t, d) })
 	t.Run("GoToDjango", func(t *testing.T) { testGoToDjango(t, d) })
 	t.Run("DjangoLoginToGo", func(t *testing.T) { testDjangoLoginToGo(t, d) })
+	t.Run("Expiry", func(t *testing.T) { testDjangoExpiry(t, d) })
 }
 
 // testDjangoToGo: values a Django view stores are read by the demo; the

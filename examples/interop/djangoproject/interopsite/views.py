@@ -3,6 +3,7 @@ the tests post from a Go client."""
 import json
 
 from django.contrib.auth import authenticate, login
+from django.contrib.sessions.models import Session
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -40,3 +41,28 @@ def dump(request):
     whose hash does not match)."""
     user = request.user.get_username() if request.user.is_authenticated else None
     return JsonResponse({"session": dict(request.session.items()), "user": user})
+
+
+@require_POST
+def set_expiry(request):
+    """Stores "from_django" and calls request.session.set_expiry with the
+    body's {"expiry": seconds} (0: until the browser closes)."""
+    request.session["from_django"] = True
+    request.session.set_expiry(json.loads(request.body)["expiry"])
+    return HttpResponse(status=204)
+
+
+@require_GET
+def expiry(request):
+    """The session's keys and values, its expiry as Django tells it, and its
+    row's expire_date (null when Django found no live row)."""
+    session = dict(request.session.items())
+    key = request.session.session_key
+    row = Session.objects.filter(session_key=key).first() if key else None
+    return JsonResponse({
+        "session": session,
+        "age": request.session.get_expiry_age(),
+        "browser_close": request.session.get_expire_at_browser_close(),
+        "date": request.session.get_expiry_date().isoformat(),
+        "expire_date": row.expire_date.isoformat() if row else None,
+    })
