@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/cloakroom/cloakroom/adapters/nethttp"
 	"github.com/cloakroom/cloakroom/backends/memory"
@@ -118,4 +119,44 @@ func ExampleSession_IncrNow() {
 	second, _ := tab2.IncrNow(ctx, "orders", 1)
 	fmt.Println(first, second)
 	// Output: 1 2
+}
+
+// A login form's "remember me": a ticked box keeps the session for 30
+// days, an unticked one until the browser closes or 12 idle hours pass.
+// The Manager allows sessions up to 30 days with MaxLifetime.
+func ExampleSession_SetExpiry() {
+	store := memory.New(memory.Options{})
+	defer store.Close()
+	m := core.NewManager(store)
+	m.MaxLifetime = 30 * 24 * time.Hour
+
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := nethttp.Get(r)
+		if err != nil {
+			http.Error(w, "session unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		s.Regenerate()
+		s.Set("user", r.FormValue("user"))
+		if r.FormValue("remember") == "on" {
+			s.SetPermanent(true)
+			s.SetExpiry(core.Expiry{Lifetime: 30 * 24 * time.Hour, Idle: -1})
+		} else {
+			s.SetPermanent(false)
+			s.SetExpiry(core.Expiry{Idle: 12 * time.Hour})
+		}
+		fmt.Println("session ends in", time.Until(s.ExpiresAt()).Round(time.Hour))
+	})
+	h := nethttp.Middleware(m)(login)
+	for _, form := range []string{"user=alice&remember=on", "user=bob"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/login?"+form, nil))
+		c := w.Result().Cookies()[0]
+		fmt.Println("cookie Max-Age:", c.MaxAge)
+	}
+	// Output:
+	// session ends in 720h0m0s
+	// cookie Max-Age: 2592000
+	// session ends in 12h0m0s
+	// cookie Max-Age: 0
 }
