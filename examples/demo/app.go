@@ -170,18 +170,48 @@ func (a *app) login(s *core.Session, r request) reply {
 		return text(status, "request body too large")
 	}
 	var in struct {
-		User string `json:"user"`
+		User     string `json:"user"`
+		Remember bool   `json:"remember"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil || strings.TrimSpace(in.User) == "" {
-		return text(http.StatusBadRequest, `body must be {"user": "name"}`)
+		return text(http.StatusBadRequest, `body must be {"user": "name"}, with "remember": true or false if you like`)
 	}
 	s.Regenerate() // a new id at login: a planted one is worth nothing
 	s.Set("user", in.User)
 	s.SetOwner(in.User) // lists the session among the user's devices
 	s.Flash("message", "Logged in as "+in.User+".")
+	if in.Remember {
+		// However rarely the user comes back, the login lasts its 30 days:
+		// an idle timeout would log out the very users who asked to stay.
+		s.SetPermanent(true)
+		s.SetExpiry(core.Expiry{Lifetime: rememberFor, Idle: -1})
+	} else {
+		// On a shared computer, closing the browser ends the login, and a
+		// browser left open ends it after its idle limit.
+		s.SetPermanent(false)
+		s.SetExpiry(core.Expiry{Idle: a.forgetAfter()})
+	}
 	return noContent()
+}
+
+// rememberFor is how long "remember me" keeps a login, and so the longest
+// the demo's Manager lets a session set for itself (MaxLifetime).
+const rememberFor = 30 * 24 * time.Hour
+
+// defaultForgetAfter is the idle limit of a login not remembered when -idle
+// sets none: without one, the session would outlive a browser that is
+// never closed by the Manager's whole Lifetime.
+const defaultForgetAfter = 12 * time.Hour
+
+// forgetAfter returns the idle limit of a login not remembered: -idle's,
+// when set, as every other session of the demo has.
+func (a *app) forgetAfter() time.Duration {
+	if a.m.IdleTimeout > 0 {
+		return a.m.IdleTimeout
+	}
+	return defaultForgetAfter
 }
 
 func (a *app) logout(s *core.Session, _ request) reply {

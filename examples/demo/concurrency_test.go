@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
@@ -65,6 +66,14 @@ func concurrencyCases(t *testing.T) []concurrencyCase {
 // backend's server is not running.
 func startConfigured(t *testing.T, c config) string {
 	t.Helper()
+	base, _ := startWithBackend(t, c)
+	return base
+}
+
+// startWithBackend is startConfigured for a test that also looks into
+// the store the demo uses.
+func startWithBackend(t *testing.T, c config) (string, core.Backend) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	backend, closeBackend, err := openBackend(ctx, c.backend, c.dsn)
@@ -77,7 +86,7 @@ func startConfigured(t *testing.T, c config) string {
 			t.Fatal(err)
 		}
 	}
-	return serveDemo(t, c, backend)
+	return serveDemo(t, c, backend), backend
 }
 
 // TestDemoConcurrency runs DESIGN.md's rule 11 against the demo: 50 clients

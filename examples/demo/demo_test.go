@@ -186,6 +186,8 @@ func TestDemoBadInput(t *testing.T) {
 			c.do("POST", "/api/login", `{"user": 1}`, 400)
 			c.do("POST", "/api/login", `{"user": ""}`, 400)
 			c.do("POST", "/api/login", ``, 400)
+			c.do("POST", "/api/login", `{"user": "alice", "remember": "yes"}`, 400)
+			c.do("POST", "/api/login", `{"user": "alice", "remember": 1}`, 400)
 			c.do("GET", "/no/such/route", "", 404)
 			c.do("POST", "/api/session", "", 405)
 			c.do("GET", "/api/incr/n", "", 405)

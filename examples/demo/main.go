@@ -197,6 +197,10 @@ func newManager(c config, backend core.Backend, log *slog.Logger) (*core.Manager
 		m.Lifetime = c.lifetime
 	}
 	m.IdleTimeout = c.idle
+	// Without it a session could only shorten the Manager's Lifetime and
+	// idle timeout: "remember me" (see app.login) needs 30 days, past the
+	// default 14, and no idle timeout under -idle.
+	m.MaxLifetime = max(rememberFor, m.Lifetime)
 	m.NewSessionsPerClient = c.newSessionsPerClient
 	m.BackendTimeout = c.backendTimeout
 	m.MaxSessionsPerUser = c.maxSessions

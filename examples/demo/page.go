@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"time"
 
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/codec"
@@ -45,6 +48,17 @@ type pageData struct {
 	Notice  string   // why the session is new, when it replaced one
 	IDHint  string   // the id's first characters: enough to see it change at login
 	Error   string
+	Expiry  *expiry // nil for a session this request created
+}
+
+// expiry is when the session ends, and how long the browser keeps its
+// cookie, so that a user sees what "remember me" changed.
+type expiry struct {
+	At time.Time // when the session ends if no request comes after this one
+	In string    // At from now, rounded as people say it
+	// KeptFor is how long the browser keeps the cookie after this request;
+	// empty when the cookie ends with the browser session.
+	KeptFor string
 }
 
 // notices say why a request's session is new, when it replaced another.
@@ -72,6 +86,11 @@ func (a *app) index(ctx context.Context, r request) reply {
 				a.log.ErrorContext(ctx, "list sessions", "err", err)
 			}
 		}
+		if !s.IsNew() {
+			// A session this request created has nothing to expire yet, and
+			// on the first visit would only add noise.
+			d.Expiry = a.describeExpiry(s)
+		}
 		if id := s.ID(); len(id) > 8 {
 			d.IDHint = id[:8] + "…"
 		}
@@ -93,4 +112,37 @@ func (a *app) index(ctx context.Context, r request) reply {
 		status = http.StatusServiceUnavailable
 	}
 	return reply{status: status, contentType: "text/html; charset=utf-8", body: buf.Bytes()}
+}
+
+// describeExpiry tells s's end as this request leaves it (its visit counted).
+func (a *app) describeExpiry(s *core.Session) *expiry {
+	at := s.ExpiresAt()
+	e := &expiry{At: at.UTC(), In: roughly(time.Until(at))}
+	if s.Permanent() {
+		// The cookie's Max-Age: the session's own lifetime, which the demo
+		// keeps within its MaxLifetime, or the Manager's.
+		e.KeptFor = roughly(cmp.Or(s.Expiry().Lifetime, a.m.Lifetime))
+	}
+	return e
+}
+
+// roughly writes d in the largest unit that keeps it readable, rounded:
+// the page is read by people, and a test run takes milliseconds off 30
+// days.
+func roughly(d time.Duration) string {
+	d = max(d, 0)
+	unit, name := time.Second, "second"
+	switch {
+	case d >= 36*time.Hour:
+		unit, name = 24*time.Hour, "day"
+	case d >= 90*time.Minute:
+		unit, name = time.Hour, "hour"
+	case d >= 90*time.Second:
+		unit, name = time.Minute, "minute"
+	}
+	n := d.Round(unit) / unit
+	if n == 1 {
+		return "1 " + name
+	}
+	return fmt.Sprintf("%d %ss", n, name)
 }

@@ -287,7 +287,3 @@ func testGoBrowserClose(t *testing.T, d *djangoSetup, g *goDjango) {
 		t.Errorf("Django's write answered Set-Cookie %q, want a browser-session cookie", r.header.Values("Set-Cookie"))
 	}
 }
-
-// plusFiveFortyFive is a zone of neither the test process nor Django, with
-// minutes in its offset.
-var plusFiveFortyFive = time.FixedZone("+05:45", 5*3600+45*60)

@@ -10,7 +10,14 @@ document.querySelectorAll("form[data-api]").forEach((form) => {
       body = data.get(form.dataset.body);
       try { JSON.parse(body); } catch { body = JSON.stringify(body); } // bare text becomes a string
     }
-    if (form.dataset.json) body = JSON.stringify({ [form.dataset.json]: data.get(form.dataset.json) });
+    if (form.dataset.json) {
+      // data-json names the fields of a JSON object; a checkbox gives true or false.
+      const fields = form.dataset.json.split(" ").map((name) => {
+        const input = form.elements.namedItem(name);
+        return [name, input.type === "checkbox" ? input.checked : data.get(name)];
+      });
+      body = JSON.stringify(Object.fromEntries(fields));
+    }
     const res = await fetch(url, { method: form.dataset.method, body, headers: { "Content-Type": "application/json" } });
     if (!res.ok) { alert(`${res.status}: ${await res.text()}`); return; }
     location.reload();
