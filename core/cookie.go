@@ -71,34 +71,44 @@ func (c *cookies) accepts(token string) bool {
 // verify, has expired or does not decode gives a new session, as Flask
 // does.
 func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
+	ctx, done := c.m.observe(ctx, StepLoad)
+	s := c.unseal(ctx, value)
+	if done != nil {
+		done(nil)
+	}
+	return s, nil
+}
+
+// unseal returns the session a cookie value carries, or a new one.
+func (c *cookies) unseal(ctx context.Context, value string) *Session {
 	m := c.m
 	if value == "" {
-		return m.New(ctx), nil
+		return m.New(ctx)
 	}
 	now := m.now()
 	payload, signed, err := c.seal().Loads(value, c.maxAge(), now)
 	if err != nil {
 		if errors.Is(err, signing.ErrExpired) {
-			return c.anew(ctx, Expired), nil
+			return c.anew(ctx, Expired)
 		}
-		return c.anew(ctx, InvalidToken), nil
+		return c.anew(ctx, InvalidToken)
 	}
 	data, err := m.codec().Decode(payload)
 	if err != nil {
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
-		return c.anew(ctx, InvalidToken), nil
+		return c.anew(ctx, InvalidToken)
 	}
 	l := m.limits(data)
 	if outlived(l, signed, now) {
 		// Checked here, not by re-signing: that would let it live for ever.
-		return c.anew(ctx, Expired), nil
+		return c.anew(ctx, Expired)
 	}
 	s := newSession(m, ctx, "", data, nil, true)
 	// Under an idle timeout the signature's age is the idle time: sign it
 	// again now and then, as a store would touch it. Signatures count
 	// whole seconds, so a shorter interval would sign it on every request.
 	s.renew = l.idle > 0 && now.Sub(signed) >= max(m.touchInterval(l.idle), time.Second)
-	return s, nil
+	return s
 }
 
 // anew returns a new session that replaces a cookie unusable for reason.
@@ -110,7 +120,18 @@ func (c *cookies) anew(ctx context.Context, reason Reason) *Session {
 
 // save seals the session into the cookie when it changed or is due for
 // renewal. The caller holds s.mu.
-func (c *cookies) save(_ context.Context, s *Session) (tokenAction, string, error) {
+func (c *cookies) save(ctx context.Context, s *Session) (tokenAction, string, error) {
+	_, done := c.m.observe(ctx, StepSave)
+	action, value, err := c.reseal(s)
+	if done != nil {
+		done(err)
+	}
+	return action, value, err
+}
+
+// reseal returns what to send for s: a new cookie value, the cookie's end,
+// or nothing. The caller holds s.mu.
+func (c *cookies) reseal(s *Session) (tokenAction, string, error) {
 	m := c.m
 	defer s.saved()
 	switch {

@@ -16,9 +16,10 @@ const (
 	EventExpired                          // a request brought a token of a session that is gone
 	EventConflict                         // a save found the session changed and is retried
 	EventInterrupted                      // a save found the session deleted and wrote nothing
+	EventTouched                          // an idle session's expiry was extended without a write
 )
 
-var eventNames = [...]string{"", "created", "loaded", "saved", "regenerated", "destroyed", "revoked", "expired", "conflict", "interrupted"}
+var eventNames = [...]string{"", "created", "loaded", "saved", "regenerated", "destroyed", "revoked", "expired", "conflict", "interrupted", "touched"}
 
 // String returns the event's name, such as "created".
 func (k EventKind) String() string {
@@ -57,4 +58,34 @@ func (m *Manager) emitDestroyed(ctx context.Context, s *Session, id string) {
 	if m.OnEvent != nil {
 		m.OnEvent(ctx, Event{Kind: EventDestroyed, Handle: handleOf(id), Owner: s.listed.owner})
 	}
+}
+
+// Step names what a Manager is doing when it calls Observe.
+type Step int
+
+// The steps a Manager reports to Observe.
+const (
+	StepLoad   Step = iota + 1 // reading a session for a request, or for Load
+	StepSave                   // a commit or Save: a write, a deletion, a touch, or nothing
+	StepList                   // Sessions: reading a user's index
+	StepRevoke                 // Revoke or RevokeAll
+)
+
+var stepNames = [...]string{"", "load", "save", "list", "revoke"}
+
+// String returns the step's name, such as "load".
+func (s Step) String() string {
+	if s <= 0 || int(s) >= len(stepNames) {
+		return "unknown"
+	}
+	return stepNames[s]
+}
+
+// observe starts step under Observe, if set: it returns the context for
+// the step's calls and events, and the function that ends it.
+func (m *Manager) observe(ctx context.Context, step Step) (context.Context, func(error)) {
+	if m.Observe == nil {
+		return ctx, nil
+	}
+	return m.Observe(ctx, step)
 }

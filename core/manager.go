@@ -149,6 +149,12 @@ type Manager struct {
 	// EventKind), with the session's handle and owner, never its id. It
 	// is called synchronously on the request's goroutine: keep it quick.
 	OnEvent func(ctx context.Context, e Event)
+	// Observe, when set, is called as each load, save, listing and
+	// revocation starts (see Step). The context it returns is the one the
+	// step's backend calls and events get, and the function it returns is
+	// called when the step ends, with its error: a tracer starts a span
+	// there, so that the backend calls nest in it. Keep it quick.
+	Observe func(ctx context.Context, step Step) (context.Context, func(error))
 	// AllowWeakSecret accepts a signing secret shorter than 32 bytes,
 	// which Validate refuses otherwise: set it only for a secret you
 	// cannot change, such as the SECRET_KEY of a Flask or Django peer.

@@ -132,9 +132,13 @@ func revoked(data map[string]any) bool {
 // drop out as the listing finds them gone. A Manager that keeps sessions
 // in cookies has no such list: Sessions, Revoke and RevokeAll return
 // ErrNoBackend.
-func (m *Manager) Sessions(ctx context.Context, user string) ([]Device, error) {
+func (m *Manager) Sessions(ctx context.Context, user string) (_ []Device, err error) {
+	ctx, done := m.observe(ctx, StepList)
+	if done != nil {
+		defer func() { done(err) }()
+	}
 	var devices []Device
-	err := m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
+	err = m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
 		live, err := m.live(ctx, es)
 		devices = devices[:0]
 		for _, e := range live {
@@ -166,9 +170,13 @@ func (m *Manager) RevokeAll(ctx context.Context, user, keep string) (int, error)
 
 // revokeWhere takes the sessions of user that end selects out of the index
 // and ends them.
-func (m *Manager) revokeWhere(ctx context.Context, user string, end func(entry) bool) (int, error) {
+func (m *Manager) revokeWhere(ctx context.Context, user string, end func(entry) bool) (_ int, err error) {
+	ctx, done := m.observe(ctx, StepRevoke)
+	if done != nil {
+		defer func() { done(err) }()
+	}
 	var ended []entry
-	err := m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
+	err = m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
 		live, err := m.live(ctx, es)
 		if err != nil {
 			return nil, err

@@ -44,6 +44,15 @@ func (st store) open(ctx context.Context, value string) (*Session, error) {
 
 // load reads the session stored under id, with one backend call.
 func (st store) load(ctx context.Context, id string) (*Session, error) {
+	ctx, done := st.m.observe(ctx, StepLoad)
+	s, err := st.read(ctx, id)
+	if done != nil {
+		done(err)
+	}
+	return s, err
+}
+
+func (st store) read(ctx context.Context, id string) (*Session, error) {
 	m := st.m
 	if !m.ids().Valid(id) {
 		s := m.New(ctx)
@@ -128,6 +137,15 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 // write saves s, conditionally when the backend allows, within the
 // Manager's BackendTimeout. The caller holds s.mu.
 func (st store) write(ctx context.Context, s *Session) (outcome, error) {
+	ctx, done := st.m.observe(ctx, StepSave)
+	out, err := st.writeBounded(ctx, s)
+	if done != nil {
+		done(err)
+	}
+	return out, err
+}
+
+func (st store) writeBounded(ctx context.Context, s *Session) (outcome, error) {
 	if err := st.admit(s); err != nil {
 		return wroteNothing, err
 	}
@@ -481,6 +499,9 @@ func (st store) touch(ctx context.Context, s *Session) error {
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
 		return backendError("extend idle session", key, err)
+	}
+	if err == nil {
+		m.emitFor(ctx, EventTouched, s)
 	}
 	m.touches.Record(s.id, now, every)
 	if s.noteListing(); err == nil && s.listed.owner != "" {
