@@ -96,8 +96,11 @@ func (m *Manager) ownerKey() string {
 // and short enough for the Django table's 40-character keys.
 func indexKey(user string) string {
 	sum := sha256.Sum256([]byte(user))
-	return "cloakroom:owner:" + base64.RawURLEncoding.EncodeToString(sum[:16])
+	return indexPrefix + base64.RawURLEncoding.EncodeToString(sum[:16])
 }
+
+// indexPrefix starts the keys of users' indexes.
+const indexPrefix = "cloakroom:owner:"
 
 // entry is one session in a user's index.
 type entry struct {
