@@ -56,7 +56,7 @@ func (m *Manager) emitFor(ctx context.Context, kind EventKind, s *Session) {
 // the owner it had; the caller holds s.mu.
 func (m *Manager) emitDestroyed(ctx context.Context, s *Session, id string) {
 	if m.OnEvent != nil {
-		m.OnEvent(ctx, Event{Kind: EventDestroyed, Handle: handleOf(id), Owner: s.listed.owner})
+		m.OnEvent(ctx, Event{Kind: EventDestroyed, Handle: handleOf(id), Owner: s.listedOwner()})
 	}
 }
 

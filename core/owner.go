@@ -324,6 +324,11 @@ type listing struct {
 	id    string
 }
 
+// unlisted is where every session that no index lists points its listed
+// field, so that only owned sessions pay for a listing of their own. It
+// is never written through.
+var unlisted listing
+
 // relist moves s in the index after a save: from its owner and id at load
 // to its owner and id now. A session that keeps both costs nothing. The
 // caller holds s.mu.
@@ -356,10 +361,11 @@ func (st store) relist(ctx context.Context, s *Session, was listing) error {
 			return err
 		}
 	}
-	s.listed = now
 	if now.owner == "" {
+		s.listed = &unlisted
 		return nil
 	}
+	s.listed = &now
 	fresh.Handle, fresh.Key = handleOf(now.id), m.key(now.id)
 	if fresh.Addr == "" && s.from != nil {
 		if a := m.ClientAddr(s.from); a.IsValid() {

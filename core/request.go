@@ -129,16 +129,13 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 		return s, err
 	}
 	s.from = r.ex
-	if m.NewSessionsPerClient > 0 && !s.stored {
-		s.client = m.ClientAddr(r.ex)
-	}
 	if m.Protection == ProtectionOff {
 		return s, nil
 	}
 	client := m.ClientAddr(r.ex)
 	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
 		s = m.fresh(ctx, s.id)
-		s.client, s.from, s.reason = client, r.ex, InvalidToken
+		s.from, s.reason = r.ex, InvalidToken
 	}
 	if _, ok := s.data[keyAddr]; !ok && client.IsValid() {
 		s.data[keyAddr] = client.String()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"maps"
-	"net/netip"
 	"slices"
 	"sync"
 )
@@ -58,27 +57,29 @@ func (s *Session) refuse(key string) bool {
 // meantime the Manager can apply this request's changes on top of the other
 // one's instead of overwriting them (see Manager).
 type Session struct {
-	mu       sync.Mutex
-	m        *Manager
-	ctx      context.Context // the loading request's, for reports of late changes
-	id       string
-	data     map[string]any
-	ops      []op       // the changes since load or the last save, in order
-	version  Version    // what the backend held when the session was read; nil when unknown
-	isNew    bool       // no stored session was found when this one was loaded
-	stored   bool       // the backend (or the client's cookie) holds data under id
-	modified bool       // data changed since load or the last save
-	prior    string     // the stored id that Regenerate or Destroy left, deleted at the next save
-	stale    string     // a stored id this session replaced (unknown owner), deleted at the next save
-	sealed   bool       // the response is committed; changes can no longer be saved
-	unsent   bool       // written under an id whose token the response is yet to send
-	joined   bool       // its save was made by the holder of its turn (combine.go)
-	renew    bool       // a cookie session due for signing again, to extend its idle timeout
-	reason   Reason     // why the session is new
-	listed   listing    // where the user index lists the session, as far as this request knows
-	noted    bool       // listed was worked out from the session as loaded
-	from     Exchange   // the request that opened the session, for the user index; nil outside one
-	client   netip.Addr // the address of the request that opened a new session, for Manager.NewSessionsPerClient
+	mu      sync.Mutex
+	m       *Manager
+	ctx     context.Context // the loading request's, for reports of late changes
+	id      string
+	data    map[string]any
+	ops     []op     // the changes since load or the last save, in order
+	version Version  // what the backend held when the session was read; nil when unknown
+	prior   string   // the stored id that Regenerate or Destroy left, deleted at the next save
+	stale   string   // a stored id this session replaced (unknown owner), deleted at the next save
+	from    Exchange // the request that opened the session, for the user index and the new-session budget; nil outside one
+	listed  *listing // where the user index lists the session, as far as this request knows; nil until noteListing
+	reason  Reason   // why the session is new
+
+	// Flags, together so that a Session, allocated on every request that
+	// uses one, stays in a small size class.
+	isNew    bool // no stored session was found when this one was loaded
+	stored   bool // the backend (or the client's cookie) holds data under id
+	modified bool // data changed since load or the last save
+	sealed   bool // the response is committed; changes can no longer be saved
+	unsent   bool // written under an id whose token the response is yet to send
+	joined   bool // its save was made by the holder of its turn (combine.go)
+	renew    bool // a cookie session due for signing again, to extend its idle timeout
+	paid     bool // counted against its client's new-session budget (Manager.NewSessionsPerClient)
 }
 
 func newSession(m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
@@ -276,15 +277,24 @@ func (s *Session) Regenerate() {
 // index lists the session as loaded: reads, which change nothing, never
 // pay for it. The caller holds s.mu.
 func (s *Session) noteListing() {
-	if s.noted {
+	if s.listed != nil {
 		return
 	}
-	s.noted = true
+	s.listed = &unlisted
 	if s.stored {
 		if owner := s.owner(); owner != "" {
-			s.listed = listing{owner: owner, id: s.id}
+			s.listed = &listing{owner: owner, id: s.id}
 		}
 	}
+}
+
+// listedOwner returns the owner whose index lists the session, as far as
+// this request knows; the caller holds s.mu.
+func (s *Session) listedOwner() string {
+	if s.listed == nil {
+		return ""
+	}
+	return s.listed.owner
 }
 
 func (s *Session) regenerate() {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"time"
 
 	"github.com/cloakroom/cloakroom/internal/keylock"
@@ -164,14 +163,14 @@ func (st store) writeBounded(ctx context.Context, s *Session) (outcome, error) {
 	// A session that wrote was noted at its first change; one that was
 	// not changed (a stale id dropped) is listed as it was loaded.
 	s.noteListing()
-	was := s.listed
+	was := *s.listed
 	if was.owner == "" && s.owner() == "" {
 		return out, nil
 	}
 	if err := st.relist(a.ctx, s, was); err != nil {
 		return out, err
 	}
-	if now, key := m.now(), seenKey(s.id); s.listed == was && m.touches.Due(key, now, seenInterval) {
+	if now, key := m.now(), seenKey(s.id); *s.listed == was && m.touches.Due(key, now, seenInterval) {
 		// A write shows the device in use; say so at most once a minute.
 		m.touches.Record(key, now, seenInterval)
 		return out, m.seen(a.ctx, was, now)
@@ -289,13 +288,17 @@ func (st store) takeOver(s *Session, turn *keylock.Lock) error {
 // time to its client's budget (Manager.NewSessionsPerClient), once.
 func (st store) admit(s *Session) error {
 	m := st.m
-	if m.NewSessionsPerClient <= 0 || !s.client.IsValid() || s.stored || s.prior != "" || !s.modified || s.empty() {
+	if m.NewSessionsPerClient <= 0 || s.from == nil || s.paid || s.stored || s.prior != "" || !s.modified || s.empty() {
 		return nil
 	}
-	if !m.budget.Allow(s.client, m.now(), m.NewSessionsPerClient) {
+	client := m.ClientAddr(s.from)
+	if !client.IsValid() {
+		return nil
+	}
+	if !m.budget.Allow(client, m.now(), m.NewSessionsPerClient) {
 		return fmt.Errorf("%w: more than %d a minute from one client", ErrTooManySessions, m.NewSessionsPerClient)
 	}
-	s.client = netip.Addr{} // paid for: its retries are free
+	s.paid = true // its retries are free
 	return nil
 }
 
@@ -505,7 +508,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 	}
 	m.touches.Record(s.id, now, every)
 	if s.noteListing(); err == nil && s.listed.owner != "" {
-		return m.seen(ctx, s.listed, now)
+		return m.seen(ctx, *s.listed, now)
 	}
 	return nil
 }

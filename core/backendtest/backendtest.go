@@ -82,6 +82,14 @@ func Run(t *testing.T, b core.Backend) {
 		}
 		testKeys(t, b, lb, key(t))
 	})
+	t.Run("Expirer", func(t *testing.T) {
+		t.Parallel()
+		eb, ok := b.(core.Expirer)
+		if !ok {
+			t.Skip("backend does not implement core.Expirer")
+		}
+		testExpirer(t, b, eb, key(t))
+	})
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
 	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, b, prefix+"users:") })
 	t.Run("SessionExpiry", func(t *testing.T) { t.Parallel(); testSessionExpiry(t, b, prefix+"expiry:") })
