@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 )
 
 // loginAs runs a login request through m from a client with user agent ua
@@ -275,7 +276,20 @@ func TestReasons(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) {
-	m := newUsersManager(t)
+	checkLifeEvents(t, newUsersManager(t))
+}
+
+// A backend without conditional writes reports the same events.
+func TestEventsOfBlindWrites(t *testing.T) {
+	m := core.NewManager(backendtest.Plain(backendtest.NewRecorder(t)))
+	m.ErrorHandler = func(context.Context, error) {} // that it is not Conditional
+	checkLifeEvents(t, m)
+}
+
+// checkLifeEvents runs a login, a write, a logout and a visit with the
+// dead token through m, and checks the events they report.
+func checkLifeEvents(t *testing.T, m *core.Manager) {
+	t.Helper()
 	var events []string
 	var handles []string
 	m.OnEvent = func(_ context.Context, e core.Event) {

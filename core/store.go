@@ -323,13 +323,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 	}
 	switch {
 	case s.modified && !s.empty():
-		kind := EventSaved
-		switch {
-		case moved != "":
-			kind = EventRegenerated
-		case !s.stored:
-			kind = EventCreated
-		}
+		kind := savedKind(s, moved)
 		out, err := st.put(ctx, c, s)
 		if err == nil {
 			m.emitFor(ctx, kind, s)
@@ -351,6 +345,18 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 	}
 	s.saved()
 	return out, nil
+}
+
+// savedKind is the event a write of s reports: moved is the id that
+// Regenerate left, if any. Call it before the write marks s stored.
+func savedKind(s *Session, moved string) EventKind {
+	switch {
+	case moved != "":
+		return EventRegenerated
+	case !s.stored:
+		return EventCreated
+	}
+	return EventSaved
 }
 
 // put writes the session's data under its id: over the version it was read
@@ -413,7 +419,8 @@ func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
 func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 	m := st.m
 	out := st.dropStale(ctx, s)
-	if s.prior != "" {
+	moved := s.prior
+	if moved != "" {
 		if err := m.Backend.Delete(ctx, m.key(s.prior)); err != nil {
 			return out, backendError("delete replaced session", m.key(s.prior), err)
 		}
@@ -428,13 +435,18 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
 			return out, backendError("save session", m.key(s.id), err)
 		}
+		kind := savedKind(s, moved)
 		st.wrote(s, b)
+		m.emitFor(ctx, kind, s)
 		return wroteData, nil
 	case s.modified && s.stored:
 		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
 			return out, backendError("delete session", m.key(s.id), err)
 		}
 		s.stored, out = false, wroteDeletion
+		m.emitDestroyed(ctx, s, s.id)
+	case moved != "" && !s.stored:
+		m.emitDestroyed(ctx, s, moved)
 	case s.stored && m.idle(s.data) > 0:
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
