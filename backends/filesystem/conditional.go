@@ -40,14 +40,14 @@ func (s *Store) VersionOf(value []byte) core.Version {
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
 	path, unlock, err := s.lockKey(ctx, key)
 	if err != nil {
-		return fmt.Errorf("filesystem: set %q: %w", key, err)
+		return failed("set", key, err)
 	}
 	defer unlock()
 	if err := s.check(key, path, version); err != nil {
 		return err
 	}
 	if err := s.write(path, value, s.expiry(ttl)); err != nil {
-		return fmt.Errorf("filesystem: set %q: %w", key, err)
+		return failed("set", key, err)
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
 	path, unlock, err := s.lockKey(ctx, key)
 	if err != nil {
-		return fmt.Errorf("filesystem: delete %q: %w", key, err)
+		return failed("delete", key, err)
 	}
 	defer unlock()
 	err = s.check(key, path, version)
@@ -69,7 +69,7 @@ func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) 
 		return err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("filesystem: delete %q: %w", key, err)
+		return failed("delete", key, err)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func (s *Store) check(key, path string, version core.Version) error {
 	absent := errors.Is(err, fs.ErrNotExist) // expired counts as absent
 	switch {
 	case err != nil && !absent:
-		return fmt.Errorf("filesystem: read %q: %w", key, err)
+		return failed("read", key, err)
 	case version == nil && !absent:
 		return fmt.Errorf("filesystem: %q exists: %w", key, core.ErrConflict)
 	case version == nil:

@@ -81,8 +81,8 @@ type Options struct {
 }
 
 // Store is a core.Backend over a folder. It implements core.Toucher,
-// core.Lister and core.Conditional. Call Close to stop its background
-// clean-up.
+// core.Lister, core.Conditional and core.Expirer. Call Close to stop its
+// background clean-up.
 type Store struct {
 	dir    string
 	now    func() time.Time
@@ -95,6 +95,7 @@ var (
 	_ core.Toucher     = (*Store)(nil)
 	_ core.Lister      = (*Store)(nil)
 	_ core.Conditional = (*Store)(nil)
+	_ core.Expirer     = (*Store)(nil)
 )
 
 // New returns a Store over dir, creating it readable by its owner only.
@@ -151,9 +152,24 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("filesystem: get %q: %w", key, err)
+		return nil, failed("get", key, err)
 	}
 	return value, nil
+}
+
+// failed reports that op on key failed with err, without the file's path:
+// the path holds the key in base64, which would show a session id in a
+// form that the core, which replaces keys in errors, cannot recognise.
+func failed(op, key string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	case errors.As(err, &le):
+		err = fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return fmt.Errorf("filesystem: %s %q: %w", op, key, err)
 }
 
 // errExpired is returned by load for a file whose time has passed. It
@@ -194,7 +210,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		return err
 	}
 	if err := s.write(path, value, s.expiry(ttl)); err != nil {
-		return fmt.Errorf("filesystem: set %q: %w", key, err)
+		return failed("set", key, err)
 	}
 	return nil
 }
@@ -232,7 +248,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("filesystem: delete %q: %w", key, err)
+		return failed("delete", key, err)
 	}
 	return nil
 }
@@ -258,9 +274,38 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 		return fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("filesystem: touch %q: %w", key, err)
+		return failed("touch", key, err)
 	}
 	return nil
+}
+
+// ExpiresAt implements core.Expirer with one stat of the key's file: its
+// modification time is the expiry, and the value is not read. It returns
+// the zero time for a key stored without expiry and an error wrapping
+// core.ErrNotFound for one that is absent or expired. An expired file is
+// left for Get, Touch or Purge to remove.
+func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	path, err := s.path(key)
+	if err != nil {
+		return time.Time{}, err
+	}
+	info, err := os.Stat(path)
+	if err == nil && !info.ModTime().After(s.now()) {
+		err = fs.ErrNotExist
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, fmt.Errorf("filesystem: %q: %w", key, core.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, failed("expiresat", key, err)
+	}
+	if !info.ModTime().Before(never) {
+		return time.Time{}, nil
+	}
+	return info.ModTime(), nil
 }
 
 // Keys implements core.Lister.

@@ -3,6 +3,7 @@ package filesystem_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"os"
@@ -235,5 +236,29 @@ func TestUnwritableFolder(t *testing.T) {
 	s := newStore(t, dir)
 	if err := s.Set(context.Background(), "k", []byte("v"), time.Hour); err == nil {
 		t.Fatal("Set into a read-only folder succeeded")
+	}
+}
+
+// Errors name the key, which the core replaces by its LogID, and never the
+// file's path, which holds the key in base64, where nobody would hide it.
+func TestErrorsHideThePath(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(t, dir)
+	key := "session:an-id-that-must-not-leak"
+	file := filepath.Join(dir, "s"+base64.RawURLEncoding.EncodeToString([]byte(key)))
+	// A directory in the way of the key's file, dated as a live session.
+	if err := os.Mkdir(file, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(file, future, future); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Get(context.Background(), key)
+	if err == nil || errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("Get of a directory: %v, want a failure", err)
+	}
+	if strings.Contains(err.Error(), filepath.Base(file)) || strings.Contains(err.Error(), dir) {
+		t.Errorf("error shows the file's path: %v", err)
 	}
 }
