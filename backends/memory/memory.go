@@ -97,6 +97,7 @@ import (
 var (
 	_ core.Conditional = (*Store)(nil)
 	_ core.Versioner   = (*Store)(nil)
+	_ core.Expirer     = (*Store)(nil)
 )
 
 // Options configure a Store. The zero value gives the defaults.
@@ -143,7 +144,8 @@ const (
 // Store is an in-memory core.Backend with expiry, bounds in keys and bytes,
 // and eviction that prefers keys not read since they were written, then
 // large keys and keys read rarely. It implements core.Conditional,
-// core.Toucher and core.Lister. Call Close to stop its background clean-up.
+// core.Toucher, core.Lister and core.Expirer. Call Close to stop its
+// background clean-up.
 type Store struct {
 	seed    maphash.Seed
 	shards  [shardCount]shard
@@ -196,8 +198,11 @@ func (s *Store) shard(key string) *shard {
 // clock reads the store's clock, on which expiry times are kept: the
 // nanoseconds since New on the monotonic clock, so that setting the wall
 // clock expires nothing, in an int64 rather than a 24-byte time.Time.
-func (s *Store) clock() int64 {
-	return max(0, int64(s.now().Sub(s.epoch)))
+func (s *Store) clock() int64 { return s.clockAt(s.now()) }
+
+// clockAt is the store's clock at t, a reading of s.now.
+func (s *Store) clockAt(t time.Time) int64 {
+	return max(0, int64(t.Sub(s.epoch)))
 }
 
 // Get implements core.Backend. A read is a use of the key, which eviction
@@ -331,6 +336,38 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 		sh.use(e)
 		return nil
 	})
+}
+
+// ExpiresAt implements core.Expirer. The store keeps expiry on the
+// monotonic clock, so the time it returns is now, by the wall clock, plus
+// the key's remaining lifetime: when the wall clock has been set since the
+// key was written, the time follows it, and the key still lives as long
+// as it had left. It returns the zero time for a key that never expires
+// and an error wrapping core.ErrNotFound for one that is absent or
+// expired. It is not a use of the key.
+func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	wall := s.now()
+	now := s.clockAt(wall)
+	e := sh.live(key, now)
+	var expires int64
+	if e != nil {
+		expires = e.expires
+	}
+	sh.mu.Unlock()
+	switch {
+	case e == nil:
+		return time.Time{}, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
+	case expires == 0:
+		return time.Time{}, nil
+	}
+	// Round(0) drops the monotonic reading: the result is a wall time,
+	// like every backend's.
+	return wall.Add(time.Duration(expires - now)).Round(0), nil
 }
 
 // withLive runs f under the lock of key's shard with key's live entry,

@@ -15,6 +15,7 @@ import (
 var (
 	_ core.Conditional = (*Store)(nil)
 	_ core.Versioner   = (*Store)(nil)
+	_ core.Expirer     = (*Store)(nil)
 )
 
 // GetVersion implements core.Conditional with the one query Get sends. The
@@ -172,8 +173,8 @@ func (s *Store) mismatch(ctx context.Context, op, key string) error {
 	return fmt.Errorf("mongodb: %s %q holds another value: %w", op, key, core.ErrConflict)
 }
 
-// expiryProjection is the projection of mismatch: the expiry alone decides
-// between conflict and absence.
+// expiryProjection is the projection of mismatch, where the expiry alone
+// decides between conflict and absence, and of ExpiresAt.
 func expiryProjection() *options.FindOneOptionsBuilder {
 	return options.FindOne().SetProjection(bson.D{{Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}})
 }

@@ -13,13 +13,13 @@
 // index instead and a background clean-up run by the store every
 // Options.CleanupInterval; Purge runs one on demand.
 //
-// Besides core.Backend the Store implements core.Toucher, core.Lister and
-// core.Conditional. A conditional write is one filtered write: UpdateOne or
-// DeleteOne on {_id, data: <the bytes read>, live}, or InsertOne for a
-// create. The version is the stored value itself, so a blind write by a peer
-// that shares the collection is detected as well. Only a write that matched
-// nothing costs a second command, which tells core.ErrConflict from
-// core.ErrNotFound.
+// Besides core.Backend the Store implements core.Toucher, core.Lister,
+// core.Expirer (one find of expires_at) and core.Conditional. A
+// conditional write is one filtered write: UpdateOne or DeleteOne on {_id,
+// data: <the bytes read>, live}, or InsertOne for a create. The version
+// is the stored value itself, so a blind write by a peer that shares the
+// collection is detected as well. Only a write that matched nothing costs
+// a second command, which tells core.ErrConflict from core.ErrNotFound.
 //
 // FerretDB 1.x does not apply a filtered write atomically (it reads the
 // document, then writes the whole of it back by _id), so on it every write

@@ -103,3 +103,27 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	}
 	return nil
 }
+
+// ExpiresAt implements core.Expirer with one query that reads the
+// document's expires_at alone, not its data: the zero time when the
+// document has none, an error wrapping core.ErrNotFound when there is no
+// document or it has expired (an expired one may wait for the TTL monitor).
+func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, s.expiryOpts).Raw()
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return time.Time{}, fmt.Errorf("mongodb: expiresat %q: %w", key, core.ErrNotFound)
+	case err != nil:
+		return time.Time{}, fmt.Errorf("mongodb: expiresat %q: %w", key, err)
+	case !isLive(raw, s.now()):
+		return time.Time{}, fmt.Errorf("mongodb: expiresat %q: %w", key, core.ErrNotFound)
+	}
+	v, err := raw.LookupErr(fieldExpires)
+	if err != nil {
+		return time.Time{}, nil // no expires_at: no expiry
+	}
+	// isLive has checked that it is a date.
+	return v.Time().UTC(), nil
+}

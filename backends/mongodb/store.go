@@ -24,8 +24,8 @@ import (
 const closeTimeout = 10 * time.Second
 
 // Store is a core.Backend on a MongoDB collection. It also implements
-// core.Toucher, core.Lister and core.Conditional, and is safe for
-// concurrent use.
+// core.Toucher, core.Lister, core.Conditional and core.Expirer, and is
+// safe for concurrent use.
 type Store struct {
 	coll   *mongo.Collection
 	client *mongo.Client // set only when Open created it; Close disconnects it
@@ -37,7 +37,7 @@ type Store struct {
 	timeout  time.Duration // bounds each call; zero when none
 
 	findOpts   *options.FindOneOptionsBuilder // data and expiry, for reads
-	expiryOpts *options.FindOneOptionsBuilder // expiry alone, for classifying a failed conditional write
+	expiryOpts *options.FindOneOptionsBuilder // expiry alone: ExpiresAt, and classifying a failed conditional write
 	upsertOpts *options.UpdateOneOptionsBuilder
 
 	cleanup   *background.Loop // nil when the store runs no clean-up

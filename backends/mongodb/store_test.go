@@ -116,6 +116,9 @@ func TestExpiredStoredDocument(t *testing.T) {
 	if err := s.Touch(ctx, "gone", time.Hour); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("Touch of an expired document: err = %v, want ErrNotFound", err)
 	}
+	if _, err := s.ExpiresAt(ctx, "gone"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("ExpiresAt of an expired document: err = %v, want ErrNotFound", err)
+	}
 	for k, err := range s.Keys(ctx, "") {
 		if err != nil {
 			t.Fatal(err)
@@ -128,6 +131,9 @@ func TestExpiredStoredDocument(t *testing.T) {
 	}
 	if got, err := s.Get(ctx, "gone"); err != nil || string(got) != "new" {
 		t.Fatalf("Get after Set = %q, %v; want new", got, err)
+	}
+	if got, err := s.ExpiresAt(ctx, "gone"); err != nil || !got.IsZero() {
+		t.Errorf("ExpiresAt after Set without expiry = %v, %v; want the zero time", got, err)
 	}
 }
 

@@ -24,8 +24,9 @@
 // Quart-Session application using the same key prefix and serialisation.
 //
 // Store implements core.Backend, core.Toucher (PEXPIRE), core.Lister (SCAN
-// on every master) and core.Conditional, which lets the Manager save a
-// session only if no one changed it since the request read it:
+// on every master), core.Expirer (PTTL) and core.Conditional, which lets
+// the Manager save a session only if no one changed it since the request
+// read it:
 //
 //   - GetVersion is one GET; the version is the value read.
 //   - SetIf with a nil version (a new session) is SET NX, which fails with

@@ -178,6 +178,33 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	return nil
 }
 
+// ExpiresAt implements core.Expirer with one PTTL: the time it was sent
+// plus the lifetime the server reports left, in milliseconds. It returns
+// the zero time for a key without expiry and an error wrapping
+// core.ErrNotFound for one that is absent (Redis drops a key when it
+// expires).
+func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
+	if err := s.ready(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("redis: expiresat %q: %w", key, err)
+	}
+	bounded, cancel := s.bound(ctx)
+	defer cancel()
+	sent := time.Now()
+	left, err := s.client.PTTL(bounded, key).Result()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("redis: expiresat %q: %w", key, s.explain(ctx, bounded, err))
+	}
+	// go-redis passes the replies -2 (no key) and -1 (no expiry) on as
+	// they are, in nanoseconds; a lifetime counts whole milliseconds.
+	switch left {
+	case -2:
+		return time.Time{}, fmt.Errorf("redis: expiresat %q: %w", key, core.ErrNotFound)
+	case -1:
+		return time.Time{}, nil
+	}
+	return sent.Add(left).Round(0), nil
+}
+
 // lifetime maps a core ttl to the expiration go-redis expects: 0 for none
 // (go-redis reads -1 as KEEPTTL, which core's "ttl <= 0" must not mean), and
 // otherwise ttl rounded up to a whole millisecond, Redis's finest unit, so a

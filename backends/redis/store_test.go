@@ -20,6 +20,7 @@ var (
 	_ core.Backend = (*Store)(nil)
 	_ core.Toucher = (*Store)(nil)
 	_ core.Lister  = (*Store)(nil)
+	_ core.Expirer = (*Store)(nil)
 )
 
 func TestConformanceStandalone(t *testing.T) {

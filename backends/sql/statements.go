@@ -15,7 +15,7 @@ const likeEscape = '!'
 
 // statements holds the SQL of every operation, built once per Store.
 type statements struct {
-	get, set, del, touch, exists, keys, purge lazyStmt
+	get, set, del, touch, exists, keys, purge, expiry lazyStmt
 	// The conditional writes (conditional.go).
 	swap, create, deleteIf lazyStmt
 	// MySQL only: does the live row hold this data and expiry? And replace
@@ -31,6 +31,7 @@ func buildStatements(d Dialect, t Table) *statements {
 	p := d.placeholders(5)
 	s := &statements{}
 	s.get = newLazyStmt(fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s", v, tbl, k, p[0], live(p[1])))
+	s.expiry = newLazyStmt(fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s", d.timeText(e), tbl, k, p[0], live(p[1])))
 	s.exists = newLazyStmt(fmt.Sprintf("SELECT 1 FROM %s WHERE %s = %s AND %s", tbl, k, p[0], live(p[1])))
 	s.set = newLazyStmt(upsert(d, tbl, k, v, e, p))
 	s.del = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s = %s", tbl, k, p[0]))
@@ -80,6 +81,21 @@ func (d Dialect) holdsBytes(col, p string) string {
 	return fmt.Sprintf("%s = %s", col, p)
 }
 
+// timeText is how a query reads the expiry column col back. MySQL and
+// SQLite hold the UTC text that timeArg binds, and read it as text, which
+// neither the driver's parsing of times (MySQL's parseTime and loc, the
+// SQLite driver's for DATETIME columns) nor the server's time zone
+// changes; PostgreSQL drivers read a timestamp as a time.Time.
+func (d Dialect) timeText(col string) string {
+	switch d {
+	case MySQL:
+		return "CAST(" + col + " AS CHAR)"
+	case SQLite:
+		return "CAST(" + col + " AS TEXT)"
+	}
+	return col
+}
+
 // upsert returns the dialect's insert-or-replace of one row.
 func upsert(d Dialect, tbl, k, v, e string, p []string) string {
 	insert := fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, %s, %s)", tbl, k, v, e, p[0], p[1], p[2])
@@ -94,7 +110,7 @@ func upsert(d Dialect, tbl, k, v, e string, p []string) string {
 }
 
 func (s *statements) all() []*lazyStmt {
-	return []*lazyStmt{&s.get, &s.set, &s.del, &s.touch, &s.exists, &s.keys, &s.purge,
+	return []*lazyStmt{&s.get, &s.set, &s.del, &s.touch, &s.exists, &s.keys, &s.purge, &s.expiry,
 		&s.swap, &s.create, &s.deleteIf, &s.holds, &s.replaceExpired}
 }
 

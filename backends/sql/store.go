@@ -41,10 +41,10 @@ type Options struct {
 	// slog.Default().
 	Logger *slog.Logger
 	// Timeout bounds each call of the Store (Get, GetVersion, Set, SetIf,
-	// Delete, DeleteIf, Touch, and each page of Keys): the wait for a
-	// pooled connection, connecting, and every statement the call runs,
-	// so that a database that stops answering fails the call instead of
-	// holding it. It applies only when the caller's context has no
+	// Delete, DeleteIf, Touch, ExpiresAt, and each page of Keys): the wait
+	// for a pooled connection, connecting, and every statement the call
+	// runs, so that a database that stops answering fails the call instead
+	// of holding it. It applies only when the caller's context has no
 	// earlier deadline. Zero means DefaultTimeout; a negative value
 	// leaves the caller's context as the only bound. It changes no
 	// setting of the *sql.DB, so it applies to a Store made by New as
@@ -70,8 +70,8 @@ func (o Options) cleanupInterval() time.Duration {
 }
 
 // Store is a core.Backend on a SQL table. It also implements core.Toucher,
-// core.Lister and core.Conditional. It is safe for concurrent use; call
-// Close when done.
+// core.Lister, core.Conditional and core.Expirer. It is safe for
+// concurrent use; call Close when done.
 type Store struct {
 	db      *sql.DB
 	ownDB   bool // given to OpenDB, closed by Close
@@ -100,6 +100,7 @@ var (
 	_ core.Toucher     = (*Store)(nil)
 	_ core.Lister      = (*Store)(nil)
 	_ core.Conditional = (*Store)(nil)
+	_ core.Expirer     = (*Store)(nil)
 )
 
 // New returns a Store on db, which must be opened with a driver of dialect
@@ -300,6 +301,55 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 		}
 	}
 	return fmt.Errorf("sqlstore: touch %q: %w", key, core.ErrNotFound)
+}
+
+// ExpiresAt returns when key's live row expires, read from the expiry
+// column with one query that does not read the value. It returns the zero
+// time for a row without expiry (NULL, or 9999-12-31, which stands for
+// none in a table whose expiry is NOT NULL, as Django's is) and an error
+// wrapping core.ErrNotFound when the key is absent or expired.
+func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var stored any
+	err := s.queryRow(ctx, &s.stmts.expiry, []any{key, s.nowArg()}, &stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = core.ErrNotFound
+	}
+	var t time.Time
+	if err == nil {
+		t, err = expiryOf(stored)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlstore: expiresat %q: %w", key, err)
+	}
+	return t, nil
+}
+
+// expiryOf converts what a driver read from the expiry column (see
+// timeText) into an expiry: the zero time for none.
+func expiryOf(stored any) (time.Time, error) {
+	var t time.Time
+	switch v := stored.(type) {
+	case nil:
+		return time.Time{}, nil
+	case time.Time:
+		t = v
+	case []byte:
+		return expiryOf(string(v))
+	case string:
+		// Fractional seconds, when present, are read as well.
+		var err error
+		if t, err = time.Parse("2006-01-02 15:04:05", v); err != nil {
+			return time.Time{}, fmt.Errorf("unreadable expiry %q: %w", v, err)
+		}
+	default:
+		return time.Time{}, fmt.Errorf("unreadable expiry of type %T", stored)
+	}
+	if !t.Before(farFuture) {
+		return time.Time{}, nil
+	}
+	return t.UTC(), nil
 }
 
 // exists reports whether key has a live row.
