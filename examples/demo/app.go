@@ -43,6 +43,9 @@ type app struct {
 	log  *slog.Logger
 	page *template.Template
 	m    *core.Manager // for the user's sessions, which span requests
+	// metrics serves GET /metrics (-metrics), beside the static files and
+	// without a session; nil leaves /metrics to the routes: a 404.
+	metrics http.Handler
 }
 
 func text(status int, msg string) reply {

@@ -49,7 +49,13 @@ func serveDemo(t *testing.T, c config, backend core.Backend) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(c, &app{log: log, page: parsePage(), m: m}, m)
+	a := &app{log: log, page: parsePage(), m: m}
+	if c.metrics {
+		if a.metrics, err = instrument(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := newServer(c, a, m)
 	if err != nil {
 		t.Fatal(err)
 	}

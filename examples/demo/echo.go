@@ -13,6 +13,9 @@ func echoHandler(a *app, m *core.Manager) http.Handler {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(echosession.Middleware(m))
 	e.StaticFS("/static", staticRoot())
+	if a.metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(a.metrics))
+	}
 	e.Any("/*", func(c echo.Context) error {
 		r := c.Request()
 		writeReply(c.Response(), a.serve(r.Context(), request{

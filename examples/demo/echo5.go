@@ -12,6 +12,9 @@ func echo5Handler(a *app, m *core.Manager) http.Handler {
 	e := echo.New()
 	e.Use(echosession.Middleware(m))
 	e.StaticFS("/static", staticRoot())
+	if a.metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(a.metrics))
+	}
 	e.Any("/*", func(c *echo.Context) error {
 		r := c.Request()
 		writeReply(c.Response(), a.serve(r.Context(), request{

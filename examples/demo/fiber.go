@@ -10,6 +10,7 @@ import (
 	fibersession "github.com/cloakroom/cloakroom/adapters/fiber"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
@@ -27,6 +28,9 @@ func fiberServer(a *app, m *core.Manager, t timeouts) server {
 	})
 	app.Use(fibersession.New(fibersession.Config{Manager: m}))
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(staticRoot())}))
+	if a.metrics != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(a.metrics))
+	}
 	app.All("/*", func(c *fiber.Ctx) error {
 		rep := a.serve(c.UserContext(), request{
 			method:  c.Method(),

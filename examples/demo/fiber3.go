@@ -9,6 +9,7 @@ import (
 	fibersession "github.com/cloakroom/cloakroom/adapters/fiber3"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gofiber/fiber/v3/middleware/static"
 )
 
@@ -23,6 +24,9 @@ func fiber3Server(a *app, m *core.Manager, t timeouts) server {
 	})
 	app.Use(fibersession.New(fibersession.Config{Manager: m}))
 	app.Get("/static*", static.New("", static.Config{FS: staticRoot()}))
+	if a.metrics != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(a.metrics))
+	}
 	app.All("/*", func(c fiber.Ctx) error {
 		rep := a.serve(c.Context(), request{
 			method:  c.Method(),

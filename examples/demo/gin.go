@@ -13,6 +13,9 @@ func ginHandler(a *app, m *core.Manager) http.Handler {
 	r := gin.New()
 	r.Use(ginsession.Middleware(m))
 	r.StaticFS("/static", http.FS(staticRoot()))
+	if a.metrics != nil {
+		r.GET("/metrics", gin.WrapH(a.metrics))
+	}
 	r.NoRoute(func(c *gin.Context) {
 		writeReply(c.Writer, a.serve(c.Request.Context(), request{
 			method:  c.Request.Method,

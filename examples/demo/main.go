@@ -31,7 +31,7 @@ type config struct {
 	addr, framework, backend, dsn, preset, secret string
 	protect, trustedProxies, transport            string
 	lifetime, idle, backendTimeout                time.Duration
-	secure, allowWeakSecret                       bool
+	secure, allowWeakSecret, metrics              bool
 	maxSessions                                   int
 	// newSessionsPerClient is Manager.NewSessionsPerClient: the command
 	// line sets a budget, tests built from a config{} have none.
@@ -101,6 +101,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.secure, "secure", false, "serve the cookie with Secure, named with the __Host- prefix so that no other host of the site can set it (needs HTTPS in front; a Flask, Quart or Django peer must use the same cookie name)")
 	fs.BoolVar(&c.allowWeakSecret, "allow-weak-secret", false, "accept a -secret shorter than 32 bytes, for a Python peer's secret you cannot change")
 	fs.IntVar(&c.maxSessions, "max-sessions", 0, "the most sessions one logged-in user may have at once; a login past it ends the oldest (0: no cap)")
+	fs.BoolVar(&c.metrics, "metrics", false, "serve Prometheus metrics at GET /metrics: the sessions' (otelcloakroom), the Go runtime's and the process's")
 	fs.IntVar(&c.newSessionsPerClient, "new-sessions-per-client", 120, "new sessions one client address may store per minute; beyond that its requests get 429 (0: no budget)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -140,6 +141,11 @@ func run(log *slog.Logger, args []string) error {
 		return err
 	}
 	a := &app{log: log, page: parsePage(), m: m}
+	if c.metrics {
+		if a.metrics, err = instrument(m); err != nil {
+			return err
+		}
+	}
 	srv, err := newServer(c, a, m)
 	if err != nil {
 		return err

@@ -10,6 +10,9 @@ import (
 func netHTTPHandler(a *app, m *core.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.FileServerFS(staticFiles))
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rep := a.serve(r.Context(), request{
 			method:  r.Method,
