@@ -478,7 +478,7 @@ func (m *Manager) report(ctx context.Context, err error) {
 
 // Begin starts the session handling of one request. It does no I/O.
 func (m *Manager) Begin(ex Exchange) *Request {
-	return &Request{m: m, ex: ex}
+	return m.BeginBeside(ex, nil)
 }
 
 // BeginBeside is Begin for a request that other Managers serve too: first
@@ -488,11 +488,19 @@ func (m *Manager) Begin(ex Exchange) *Request {
 // Backend and KeyPrefix, or cookie sessions under one name), since a token
 // of one would then open a session of the other.
 func (m *Manager) BeginBeside(ex Exchange, first *Request) *Request {
-	r := m.Begin(ex)
+	r := new(Request)
+	m.BeginAt(r, ex, first)
+	return r
+}
+
+// BeginAt is BeginBeside into a Request the adapter holds, typically a
+// field of its own per-request value, which spares an allocation on every
+// request. r must be a zero Request, and must not be copied afterwards.
+func (m *Manager) BeginAt(r *Request, ex Exchange, first *Request) {
+	r.m, r.ex = m, ex
 	if first != nil {
 		r.peers = first.join(m)
 	}
-	return r
 }
 
 // overlaps reports an error when m and o would read each other's sessions.

@@ -50,12 +50,13 @@ func Middleware(m *core.Manager) func(http.Handler) http.Handler {
 				return
 			}
 			sw := &sessionWriter{ResponseWriter: w}
-			sw.session = m.BeginBeside(exchange{sw}, firstRequest(r.Context()))
+			m.BeginAt(&sw.session, exchange{sw}, firstRequest(r.Context()))
 			var key any = slotKey{m}
 			if first {
 				key = firstKey{}
 			}
-			r = r.WithContext(context.WithValue(r.Context(), key, sw))
+			sw.ctx = slotCtx{Context: r.Context(), key: key, sw: sw}
+			r = r.WithContext(&sw.ctx)
 			sw.request = r
 			next.ServeHTTP(sw, r)
 			sw.commit()
@@ -90,7 +91,7 @@ func GetFor(r *http.Request, m *core.Manager) (*core.Session, error) {
 // none or it let the request pass without a session.
 func firstRequest(ctx context.Context) *core.Request {
 	if sw, _ := ctx.Value(firstKey{}).(*sessionWriter); sw != nil {
-		return sw.session
+		return &sw.session
 	}
 	return nil
 }
@@ -109,12 +110,30 @@ func slot(ctx context.Context, m *core.Manager) *sessionWriter {
 var errNotSaved = errors.New("nethttp: response dropped: the session could not be saved")
 
 // sessionWriter commits the session before the first byte of the response.
+// It holds all the middleware keeps for a request, so that a request costs
+// one allocation of the middleware's own (and the copy WithContext makes).
 type sessionWriter struct {
 	http.ResponseWriter
 	request   *http.Request
-	session   *core.Request
+	session   core.Request
+	ctx       slotCtx
 	committed bool
 	failed    bool
+}
+
+// slotCtx is the request's context with the session writer under key, as
+// context.WithValue would make it, but held in the writer.
+type slotCtx struct {
+	context.Context
+	key any
+	sw  *sessionWriter
+}
+
+func (c *slotCtx) Value(key any) any {
+	if key == c.key {
+		return c.sw
+	}
+	return c.Context.Value(key)
 }
 
 // commit saves the session once. When that fails and nothing has been
