@@ -87,9 +87,9 @@ func serve(m *core.Manager, c echo.Context, next echo.HandlerFunc, key string) e
 	s := &state{c: c, ctx: c.Request().Context()}
 	var first *core.Request
 	if f, _ := c.Get(firstKey).(*state); f != nil {
-		first = f.req
+		first = &f.req
 	}
-	s.req = m.BeginBeside(s, first)
+	m.BeginAt(&s.req, s, first)
 	c.Set(key, s)
 	res := c.Response()
 	res.Before(s.beforeWrite)

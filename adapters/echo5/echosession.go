@@ -73,9 +73,9 @@ func serve(c *echo.Context, m *core.Manager, key string, next echo.HandlerFunc) 
 	s := begin(c)
 	var first *core.Request
 	if f, _ := c.Get(firstKey).(*state); f != nil {
-		first = f.req
+		first = &f.req
 	}
-	s.req = m.BeginBeside(s, first)
+	m.BeginAt(&s.req, s, first)
 	c.Set(key, s)
 	returned := false
 	defer func() {

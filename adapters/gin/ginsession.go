@@ -40,11 +40,11 @@ func Middleware(m *core.Manager) gin.HandlerFunc {
 		}
 		w := &sessionWriter{ResponseWriter: c.Writer, c: c}
 		firstRequest, _ := first.(*core.Request)
-		w.session = m.BeginBeside(exchange{w}, firstRequest)
+		m.BeginAt(&w.session, exchange{w}, firstRequest)
 		if taken {
-			c.Set(slotKey{m}, w.session)
+			c.Set(slotKey{m}, &w.session)
 		} else {
-			c.Set(firstKey{}, w.session)
+			c.Set(firstKey{}, &w.session)
 		}
 		c.Writer = w
 		defer w.release()

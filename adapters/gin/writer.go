@@ -23,7 +23,7 @@ var errNotSaved = errors.New("ginsession: response dropped: the session could no
 type sessionWriter struct {
 	gin.ResponseWriter
 	c         *gin.Context
-	session   *core.Request
+	session   core.Request // held here, which spares an allocation per request
 	committed bool
 	failed    bool
 }
