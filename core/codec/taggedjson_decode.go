@@ -502,7 +502,41 @@ func (d *decoder) key() (string, error) {
 			return tagDict, nil
 		}
 	}
+	if p+1 < len(data) && data[p+1] == '_' {
+		if n := bytes.IndexByte(data[p+1:], '"'); n > 0 {
+			if k, ok := sessionKey(data[p+1 : p+1+n]); ok {
+				d.pos = p + 2 + n
+				return k, nil
+			}
+		}
+	}
 	return d.str()
+}
+
+// sessionKey returns the constant for one of the keys that the core keeps
+// in sessions, which nearly every session holds, so that decoding does not
+// copy it each time. An escaped key never matches: its bytes hold a
+// backslash.
+func sessionKey(b []byte) (string, bool) {
+	switch string(b) {
+	case permanentKey:
+		return permanentKey, true
+	case "_flashes":
+		return "_flashes", true
+	case "_created":
+		return "_created", true
+	case "_addr":
+		return "_addr", true
+	case "_owner":
+		return "_owner", true
+	case lifetimeKey:
+		return lifetimeKey, true
+	case "_idle":
+		return "_idle", true
+	case deadlineKey:
+		return deadlineKey, true
+	}
+	return "", false
 }
 
 // strBytes reads a string like str, but returns its bytes, which alias the

@@ -769,3 +769,22 @@ func TestDepthErrors(t *testing.T) {
 		}
 	}
 }
+
+// The core's own keys, which nearly every session holds, cost no copy when
+// decoded; the same key written with an escape still decodes to it.
+func TestTaggedJSONSessionKeys(t *testing.T) {
+	allocs := func(s string) float64 {
+		return testing.AllocsPerRun(100, func() {
+			if _, err := (codec.TaggedJSON{}).Decode([]byte(s)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if own, other := allocs(`{"_permanent":true}`), allocs(`{"_xermanent":true}`); own >= other {
+		t.Errorf("decoding \"_permanent\" allocates %v times, another key of its length %v", own, other)
+	}
+	got, err := (codec.TaggedJSON{}).Decode([]byte(`{"_perm\u0061nent":true,"_flashes\"":1}`))
+	if err != nil || got["_permanent"] != true || got["_flashes\""] != int64(1) || len(got) != 2 {
+		t.Errorf("escaped keys: %v, %v", got, err)
+	}
+}
