@@ -17,6 +17,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/textproto"
 	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
@@ -117,6 +118,8 @@ type sessionWriter struct {
 	request   *http.Request
 	session   core.Request
 	ctx       slotCtx
+	values    [3]string // header values (see header)
+	used      int
 	committed bool
 	failed    bool
 }
@@ -197,7 +200,7 @@ func (e exchange) RequestHeader(name string) string {
 }
 
 func (e exchange) AddResponseHeader(name, value string) {
-	e.w.ResponseWriter.Header().Add(name, value)
+	e.w.header(name, value, true)
 }
 
 func (e exchange) ResponseHeader(name string) string {
@@ -205,5 +208,25 @@ func (e exchange) ResponseHeader(name string) string {
 }
 
 func (e exchange) SetResponseHeader(name, value string) {
-	e.w.ResponseWriter.Header().Set(name, value)
+	e.w.header(name, value, false)
+}
+
+// header sets a response header to value, or adds value to it. A header
+// that gets its first value here holds it in the writer's own array, so
+// that the few headers a session adds (Vary, Cache-Control, Set-Cookie)
+// cost no allocation of their own; a later Add by anyone copies it out.
+func (w *sessionWriter) header(name, value string, add bool) {
+	h := w.ResponseWriter.Header()
+	name = textproto.CanonicalMIMEHeaderKey(name)
+	if add && len(h[name]) > 0 || w.used == len(w.values) {
+		if add {
+			h.Add(name, value)
+		} else {
+			h.Set(name, value)
+		}
+		return
+	}
+	w.values[w.used] = value
+	h[name] = w.values[w.used : w.used+1 : w.used+1]
+	w.used++
 }
