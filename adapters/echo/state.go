@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/headers"
 )
 
 // state is one request's session handling. It is also the core's
@@ -15,6 +16,7 @@ import (
 type state struct {
 	c         echo.Context
 	req       core.Request    // held here, which spares an allocation per request
+	headers   headers.Values  // the session's headers cost no allocation of their own
 	ctx       context.Context // the request's context when the middleware ran
 	abandoned bool            // the handler panicked: save nothing
 }
@@ -56,7 +58,7 @@ func (s *state) RequestHeader(name string) string {
 
 // AddResponseHeader implements core.Exchange.
 func (s *state) AddResponseHeader(name, value string) {
-	s.c.Response().Header().Add(name, value)
+	s.headers.Put(s.c.Response().Header(), name, value, true)
 }
 
 // ResponseHeader implements core.Exchange.
@@ -66,5 +68,5 @@ func (s *state) ResponseHeader(name string) string {
 
 // SetResponseHeader implements core.Exchange.
 func (s *state) SetResponseHeader(name, value string) {
-	s.c.Response().Header().Set(name, value)
+	s.headers.Put(s.c.Response().Header(), name, value, false)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/headers"
 )
 
 // state is one request's session handling for one Manager. It is the
@@ -19,11 +20,12 @@ import (
 // the Response (middleware.Gzip, c.JSON's delayed status, the
 // HTTPErrorHandler) the response takes. One allocation serves for all.
 type state struct {
-	c   *echo.Context
-	res *echo.Response
-	w   http.ResponseWriter // what the Response wrote to before s
-	ctx context.Context     // the request's context when the middleware ran
-	req core.Request        // held here, which spares an allocation per request
+	c       *echo.Context
+	res     *echo.Response
+	w       http.ResponseWriter // what the Response wrote to before s
+	ctx     context.Context     // the request's context when the middleware ran
+	req     core.Request        // held here, which spares an allocation per request
+	headers headers.Values      // the session's headers cost no allocation of their own
 
 	wrote     bool // the status line, the handler's or the replacement, went out
 	failed    int  // the replacement's status once the commit failed, else 0
@@ -156,7 +158,9 @@ func (s *state) RequestHeader(name string) string {
 }
 
 // AddResponseHeader implements core.Exchange.
-func (s *state) AddResponseHeader(name, value string) { s.w.Header().Add(name, value) }
+func (s *state) AddResponseHeader(name, value string) {
+	s.headers.Put(s.w.Header(), name, value, true)
+}
 
 // ResponseHeader implements core.Exchange.
 func (s *state) ResponseHeader(name string) string {
@@ -164,4 +168,6 @@ func (s *state) ResponseHeader(name string) string {
 }
 
 // SetResponseHeader implements core.Exchange.
-func (s *state) SetResponseHeader(name, value string) { s.w.Header().Set(name, value) }
+func (s *state) SetResponseHeader(name, value string) {
+	s.headers.Put(s.w.Header(), name, value, false)
+}

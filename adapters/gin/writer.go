@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/headers"
 	"github.com/gin-gonic/gin"
 )
 
@@ -23,7 +24,8 @@ var errNotSaved = errors.New("ginsession: response dropped: the session could no
 type sessionWriter struct {
 	gin.ResponseWriter
 	c         *gin.Context
-	session   core.Request // held here, which spares an allocation per request
+	session   core.Request   // held here, which spares an allocation per request
+	headers   headers.Values // the session's headers cost no allocation of their own
 	committed bool
 	failed    bool
 }

@@ -17,10 +17,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/textproto"
 	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/headers"
 )
 
 // firstKey is the context key of the first Manager's slot; slotKey{m}
@@ -118,8 +118,7 @@ type sessionWriter struct {
 	request   *http.Request
 	session   core.Request
 	ctx       slotCtx
-	values    [3]string // header values (see header)
-	used      int
+	headers   headers.Values // the session's headers cost no allocation of their own
 	committed bool
 	failed    bool
 }
@@ -200,7 +199,7 @@ func (e exchange) RequestHeader(name string) string {
 }
 
 func (e exchange) AddResponseHeader(name, value string) {
-	e.w.header(name, value, true)
+	e.w.headers.Put(e.w.ResponseWriter.Header(), name, value, true)
 }
 
 func (e exchange) ResponseHeader(name string) string {
@@ -208,25 +207,5 @@ func (e exchange) ResponseHeader(name string) string {
 }
 
 func (e exchange) SetResponseHeader(name, value string) {
-	e.w.header(name, value, false)
-}
-
-// header sets a response header to value, or adds value to it. A header
-// that gets its first value here holds it in the writer's own array, so
-// that the few headers a session adds (Vary, Cache-Control, Set-Cookie)
-// cost no allocation of their own; a later Add by anyone copies it out.
-func (w *sessionWriter) header(name, value string, add bool) {
-	h := w.ResponseWriter.Header()
-	name = textproto.CanonicalMIMEHeaderKey(name)
-	if add && len(h[name]) > 0 || w.used == len(w.values) {
-		if add {
-			h.Add(name, value)
-		} else {
-			h.Set(name, value)
-		}
-		return
-	}
-	w.values[w.used] = value
-	h[name] = w.values[w.used : w.used+1 : w.used+1]
-	w.used++
+	e.w.headers.Put(e.w.ResponseWriter.Header(), name, value, false)
 }

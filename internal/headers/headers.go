@@ -1,0 +1,37 @@
+// Package headers sets the response headers a session adds without an
+// allocation for each: adapters over net/http's Header keep a Values in
+// their per-request value.
+package headers
+
+import (
+	"net/http"
+	"net/textproto"
+)
+
+// Values holds the first value of the few headers one request's session
+// sets (Vary, Cache-Control, Set-Cookie): the header's slice points into
+// it instead of being allocated. Its zero value is ready; it must not be
+// copied after use.
+type Values struct {
+	vals [3]string
+	used int
+}
+
+// Put sets h's header name to value, or, with add, adds value to it. Once
+// its room is used, or for a header that already has values, it does what
+// http.Header does. The slices it makes have no spare capacity, so that a
+// later Add by anyone copies them out rather than writing into v.
+func (v *Values) Put(h http.Header, name, value string, add bool) {
+	name = textproto.CanonicalMIMEHeaderKey(name)
+	if add && len(h[name]) > 0 || v.used == len(v.vals) {
+		if add {
+			h.Add(name, value)
+		} else {
+			h.Set(name, value)
+		}
+		return
+	}
+	v.vals[v.used] = value
+	h[name] = v.vals[v.used : v.used+1 : v.used+1]
+	v.used++
+}
