@@ -7,8 +7,9 @@ import "context"
 // request.go is the same for both.
 type carrier interface {
 	// open returns the session that a cookie value carries, or a new one
-	// when it carries none that is valid.
-	open(ctx context.Context, value string) (*Session, error)
+	// when it carries none that is valid. A session it finds may be made
+	// in into, the room its Request keeps for one.
+	open(ctx context.Context, value string, into *Session) (*Session, error)
 	// save stores s if it needs it and says what to do with the cookie,
 	// whose new value it returns for tokenSet. The caller holds s.mu.
 	save(ctx context.Context, s *Session) (tokenAction, string, error)

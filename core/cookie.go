@@ -70,17 +70,18 @@ func (c *cookies) accepts(token string) bool {
 // open returns the session carried by a cookie value. A value that does not
 // verify, has expired or does not decode gives a new session, as Flask
 // does.
-func (c *cookies) open(ctx context.Context, value string) (*Session, error) {
+func (c *cookies) open(ctx context.Context, value string, into *Session) (*Session, error) {
 	ctx, done := c.m.observe(ctx, StepLoad)
-	s := c.unseal(ctx, value)
+	s := c.unseal(ctx, value, into)
 	if done != nil {
 		done(nil)
 	}
 	return s, nil
 }
 
-// unseal returns the session a cookie value carries, or a new one.
-func (c *cookies) unseal(ctx context.Context, value string) *Session {
+// unseal returns the session a cookie value carries, made in into when
+// that is not nil, or a new one.
+func (c *cookies) unseal(ctx context.Context, value string, into *Session) *Session {
 	m := c.m
 	if value == "" {
 		return m.New(ctx)
@@ -103,7 +104,7 @@ func (c *cookies) unseal(ctx context.Context, value string) *Session {
 		// Checked here, not by re-signing: that would let it live for ever.
 		return c.anew(ctx, Expired)
 	}
-	s := newSession(m, ctx, "", data, nil, true)
+	s := newSession(into, m, ctx, "", data, nil, true)
 	// Under an idle timeout the signature's age is the idle time: sign it
 	// again now and then, as a store would touch it. Signatures count
 	// whole seconds, so a shorter interval would sign it on every request.

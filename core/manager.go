@@ -243,7 +243,7 @@ func (m *Manager) Load(ctx context.Context, id string) (*Session, error) {
 	if err := m.checkOnce(ctx); err != nil {
 		return nil, err
 	}
-	return st.load(ctx, id)
+	return st.load(ctx, id, nil)
 }
 
 // Save writes s to the backend if it needs writing: it was changed and holds
@@ -277,7 +277,7 @@ func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	if m.AbsoluteTimeout > 0 {
 		data[keyCreated] = m.now().Unix()
 	}
-	s := newSession(m, ctx, m.carrier().newID(), data, nil, false)
+	s := newSession(nil, m, ctx, m.carrier().newID(), data, nil, false)
 	s.stale = stale
 	return s
 }

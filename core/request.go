@@ -43,6 +43,7 @@ type Request struct {
 
 	mu        sync.Mutex
 	s         *Session
+	room      Session // where a stored session is made, sparing an allocation per request
 	err       error
 	token     string // what the request's transport carried
 	loaded    bool
@@ -124,7 +125,7 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 	if r.token = m.transport().read(m, r.ex); len(r.token) > maxTokenSize {
 		r.token = "" // not worth verifying
 	}
-	s, err := m.carrier().open(ctx, r.token)
+	s, err := m.carrier().open(ctx, r.token, &r.room)
 	if err != nil {
 		return s, err
 	}

@@ -82,8 +82,14 @@ type Session struct {
 	paid     bool // counted against its client's new-session budget (Manager.NewSessionsPerClient)
 }
 
-func newSession(m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
-	s := &Session{m: m, ctx: ctx, id: id, data: data, version: version, stored: stored, isNew: !stored}
+// newSession makes a session in into, a zero Session, or in a new one when
+// into is nil.
+func newSession(into *Session, m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
+	s := into
+	if s == nil {
+		s = new(Session)
+	}
+	s.m, s.ctx, s.id, s.data, s.version, s.stored, s.isNew = m, ctx, id, data, version, stored, !stored
 	if !stored {
 		s.reason = FirstVisit
 	}

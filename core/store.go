@@ -31,27 +31,28 @@ func (st store) accepts(token string) bool {
 	return len(token) <= maxTokenSize && st.m.ids().Valid(st.m.cookieID(token))
 }
 
-func (st store) open(ctx context.Context, value string) (*Session, error) {
+func (st store) open(ctx context.Context, value string, into *Session) (*Session, error) {
 	id := st.m.cookieID(value)
 	if value != "" && id == "" {
 		s := st.m.New(ctx)
 		s.reason = InvalidToken // its signature did not verify
 		return s, nil
 	}
-	return st.load(ctx, id)
+	return st.load(ctx, id, into)
 }
 
-// load reads the session stored under id, with one backend call.
-func (st store) load(ctx context.Context, id string) (*Session, error) {
+// load reads the session stored under id, with one backend call, making it
+// in into when that is not nil.
+func (st store) load(ctx context.Context, id string, into *Session) (*Session, error) {
 	ctx, done := st.m.observe(ctx, StepLoad)
-	s, err := st.read(ctx, id)
+	s, err := st.read(ctx, id, into)
 	if done != nil {
 		done(err)
 	}
 	return s, err
 }
 
-func (st store) read(ctx context.Context, id string) (*Session, error) {
+func (st store) read(ctx context.Context, id string, into *Session) (*Session, error) {
 	m := st.m
 	if !m.ids().Valid(id) {
 		s := m.New(ctx)
@@ -94,7 +95,7 @@ func (st store) read(ctx context.Context, id string) (*Session, error) {
 	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
 		return m.replaced(ctx, id, Expired), nil
 	}
-	s := newSession(m, ctx, id, data, version, true)
+	s := newSession(into, m, ctx, id, data, version, true)
 	m.emitFor(ctx, EventLoaded, s)
 	return s, nil
 }
