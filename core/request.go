@@ -10,6 +10,9 @@ import (
 
 // Exchange is what an adapter tells the core about one HTTP request and its
 // response. Adapters implement it over their framework's request context.
+// The core names every header in its canonical form
+// (http.CanonicalHeaderKey), so that an adapter over an http.Header may
+// look names up as they are.
 type Exchange interface {
 	// RemoteAddr returns the connection's peer address, "ip:port" or "ip".
 	RemoteAddr() string

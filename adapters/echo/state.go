@@ -2,7 +2,6 @@ package echosession
 
 import (
 	"context"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,7 +52,7 @@ func (s *state) RemoteAddr() string { return s.c.Request().RemoteAddr }
 
 // RequestHeader implements core.Exchange.
 func (s *state) RequestHeader(name string) string {
-	return strings.Join(s.c.Request().Header.Values(name), ",")
+	return headers.Get(s.c.Request().Header, name, ",")
 }
 
 // AddResponseHeader implements core.Exchange.
@@ -63,7 +62,7 @@ func (s *state) AddResponseHeader(name, value string) {
 
 // ResponseHeader implements core.Exchange.
 func (s *state) ResponseHeader(name string) string {
-	return strings.Join(s.c.Response().Header().Values(name), ", ")
+	return headers.Get(s.c.Response().Header(), name, ", ")
 }
 
 // SetResponseHeader implements core.Exchange.

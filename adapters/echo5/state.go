@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v5"
 
@@ -154,7 +153,7 @@ func (s *state) RemoteAddr() string { return s.c.Request().RemoteAddr }
 
 // RequestHeader implements core.Exchange, joining repeated header lines.
 func (s *state) RequestHeader(name string) string {
-	return strings.Join(s.c.Request().Header.Values(name), ",")
+	return headers.Get(s.c.Request().Header, name, ",")
 }
 
 // AddResponseHeader implements core.Exchange.
@@ -164,7 +163,7 @@ func (s *state) AddResponseHeader(name, value string) {
 
 // ResponseHeader implements core.Exchange.
 func (s *state) ResponseHeader(name string) string {
-	return strings.Join(s.w.Header().Values(name), ", ")
+	return headers.Get(s.w.Header(), name, ", ")
 }
 
 // SetResponseHeader implements core.Exchange.

@@ -2,9 +2,9 @@ package ginsession
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/headers"
 	"github.com/gin-gonic/gin"
 )
 
@@ -102,7 +102,7 @@ type exchange struct{ w *sessionWriter }
 func (e exchange) RemoteAddr() string { return e.w.c.Request.RemoteAddr }
 
 func (e exchange) RequestHeader(name string) string {
-	return strings.Join(e.w.c.Request.Header.Values(name), ",")
+	return headers.Get(e.w.c.Request.Header, name, ",")
 }
 
 func (e exchange) AddResponseHeader(name, value string) {
@@ -110,7 +110,7 @@ func (e exchange) AddResponseHeader(name, value string) {
 }
 
 func (e exchange) ResponseHeader(name string) string {
-	return strings.Join(e.w.ResponseWriter.Header().Values(name), ", ")
+	return headers.Get(e.w.ResponseWriter.Header(), name, ", ")
 }
 
 func (e exchange) SetResponseHeader(name, value string) {

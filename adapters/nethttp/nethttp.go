@@ -17,7 +17,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/internal/headers"
@@ -195,7 +194,7 @@ type exchange struct{ w *sessionWriter }
 func (e exchange) RemoteAddr() string { return e.w.request.RemoteAddr }
 
 func (e exchange) RequestHeader(name string) string {
-	return strings.Join(e.w.request.Header.Values(name), ",")
+	return headers.Get(e.w.request.Header, name, ",")
 }
 
 func (e exchange) AddResponseHeader(name, value string) {
@@ -203,7 +202,7 @@ func (e exchange) AddResponseHeader(name, value string) {
 }
 
 func (e exchange) ResponseHeader(name string) string {
-	return strings.Join(e.w.ResponseWriter.Header().Values(name), ", ")
+	return headers.Get(e.w.ResponseWriter.Header(), name, ", ")
 }
 
 func (e exchange) SetResponseHeader(name, value string) {

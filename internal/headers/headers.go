@@ -5,7 +5,7 @@ package headers
 
 import (
 	"net/http"
-	"net/textproto"
+	"strings"
 )
 
 // Values holds the first value of the few headers one request's session
@@ -20,9 +20,9 @@ type Values struct {
 // Put sets h's header name to value, or, with add, adds value to it. Once
 // its room is used, or for a header that already has values, it does what
 // http.Header does. The slices it makes have no spare capacity, so that a
-// later Add by anyone copies them out rather than writing into v.
+// later Add by anyone copies them out rather than writing into v. The
+// name must be canonical, as the core passes every name (core.Exchange).
 func (v *Values) Put(h http.Header, name, value string, add bool) {
-	name = textproto.CanonicalMIMEHeaderKey(name)
 	if add && len(h[name]) > 0 || v.used == len(v.vals) {
 		if add {
 			h.Add(name, value)
@@ -34,4 +34,12 @@ func (v *Values) Put(h http.Header, name, value string, add bool) {
 	v.vals[v.used] = value
 	h[name] = v.vals[v.used : v.used+1 : v.used+1]
 	v.used++
+}
+
+// Get returns the values of h's header name joined by sep, as
+// core.Exchange's RequestHeader and ResponseHeader want them. The name
+// must be canonical: looking it up as it is spares canonicalising it on
+// every call.
+func Get(h http.Header, name, sep string) string {
+	return strings.Join(h[name], sep)
 }

@@ -15,7 +15,7 @@ func TestPutActsAsHeader(t *testing.T) {
 		name, value string
 		add         bool
 	}{
-		{"vary", "Cookie", true},
+		{"Vary", "Cookie", true},
 		{"Vary", "Accept", true},
 		{"Cache-Control", "private", false},
 		{"Cache-Control", "no-store", false},
@@ -51,5 +51,17 @@ func TestPutActsAsHeader(t *testing.T) {
 		clear(h)
 	}); n > 1 {
 		t.Errorf("two headers cost %v allocations beside the Values' own, want none", n-1)
+	}
+}
+
+func TestGet(t *testing.T) {
+	h := http.Header{}
+	h.Add("Vary", "Cookie")
+	h.Add("Vary", "Accept")
+	if got := Get(h, "Vary", ", "); got != "Cookie, Accept" {
+		t.Errorf("Get = %q", got)
+	}
+	if got := Get(h, "Cache-Control", ", "); got != "" {
+		t.Errorf("Get of an absent header = %q", got)
 	}
 }
