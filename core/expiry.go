@@ -56,6 +56,7 @@ func (s *Session) SetExpiry(e Expiry) {
 		s.m.report(s.ctx, fmt.Errorf("%w: a session's own idle timeout needs the Manager's IdleTimeout or MaxLifetime", ErrConfig))
 	}
 	s.mu.Lock()
+	s.noteListing() // before the first change, as unlockChanged does
 	for _, o := range [...]op{
 		expiryOp(keyLifetime, e.Lifetime > 0, seconds(e.Lifetime)),
 		expiryOp(keyIdle, e.Idle != 0, max(seconds(e.Idle), 0)),
@@ -110,7 +111,7 @@ func (s *Session) Expiry() Expiry {
 func (s *Session) ExpiresAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.m.expiresAt(s.data)
+	return s.m.limits(s.data).until(s.m.now())
 }
 
 // limits is how long a session lives, from its own expiry and its
@@ -183,10 +184,6 @@ func (l limits) until(now time.Time) time.Time {
 func (m *Manager) ttl(data map[string]any) time.Duration {
 	now := m.now()
 	return max(m.limits(data).until(now).Sub(now), time.Second)
-}
-
-func (m *Manager) expiresAt(data map[string]any) time.Time {
-	return m.limits(data).until(m.now())
 }
 
 // ownIdle reports whether a session may have an idle timeout of its own:
