@@ -13,6 +13,14 @@ import "strings"
 // directives of cc are kept in their order, so that several Managers may
 // each add their own field. public reports whether cc had "public".
 func Private(cc, field string) (value string, public bool) {
+	if cc == "" {
+		// What nearly every response that sets a session cookie has:
+		// no Cache-Control of the handler's. No parsing, no allocation.
+		if field == "Set-Cookie" {
+			return `private, no-cache="Set-Cookie"`, false
+		}
+		return `private, no-cache="` + field + `"`, false
+	}
 	var out, fields []string
 	bareNoCache := false
 	for _, d := range directives(cc) {
