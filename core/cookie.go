@@ -73,9 +73,7 @@ func (c *cookies) accepts(token string) bool {
 func (c *cookies) open(ctx context.Context, value string, into *Session) (*Session, error) {
 	ctx, done := c.m.observe(ctx, StepLoad)
 	s := c.unseal(ctx, value, into)
-	if done != nil {
-		done(nil)
-	}
+	done(nil)
 	return s, nil
 }
 
@@ -124,9 +122,7 @@ func (c *cookies) anew(ctx context.Context, reason Reason) *Session {
 func (c *cookies) save(ctx context.Context, s *Session) (tokenAction, string, error) {
 	_, done := c.m.observe(ctx, StepSave)
 	action, value, err := c.reseal(s)
-	if done != nil {
-		done(err)
-	}
+	done(err)
 	return action, value, err
 }
 

@@ -137,9 +137,7 @@ func revoked(data map[string]any) bool {
 // ErrNoBackend.
 func (m *Manager) Sessions(ctx context.Context, user string) (_ []Device, err error) {
 	ctx, done := m.observe(ctx, StepList)
-	if done != nil {
-		defer func() { done(err) }()
-	}
+	defer func() { done(err) }()
 	var devices []Device
 	err = m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
 		live, err := m.live(ctx, es)
@@ -175,9 +173,7 @@ func (m *Manager) RevokeAll(ctx context.Context, user, keep string) (int, error)
 // and ends them.
 func (m *Manager) revokeWhere(ctx context.Context, user string, end func(entry) bool) (_ int, err error) {
 	ctx, done := m.observe(ctx, StepRevoke)
-	if done != nil {
-		defer func() { done(err) }()
-	}
+	defer func() { done(err) }()
 	var ended []entry
 	err = m.updateIndex(ctx, user, func(es []entry) ([]entry, error) {
 		live, err := m.live(ctx, es)

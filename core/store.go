@@ -46,9 +46,7 @@ func (st store) open(ctx context.Context, value string, into *Session) (*Session
 func (st store) load(ctx context.Context, id string, into *Session) (*Session, error) {
 	ctx, done := st.m.observe(ctx, StepLoad)
 	s, err := st.read(ctx, id, into)
-	if done != nil {
-		done(err)
-	}
+	done(err)
 	return s, err
 }
 
@@ -139,9 +137,7 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 	ctx, done := st.m.observe(ctx, StepSave)
 	out, err := st.writeBounded(ctx, s)
-	if done != nil {
-		done(err)
-	}
+	done(err)
 	return out, err
 }
 
