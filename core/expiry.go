@@ -52,7 +52,7 @@ type Expiry struct {
 // SetPermanent(false) beside it for a cookie that ends with the browser
 // session.
 func (s *Session) SetExpiry(e Expiry) {
-	if e.Idle != 0 && !s.m.ownIdle() {
+	if e.Idle != 0 && !s.m.mayIdle() {
 		s.m.report(s.ctx, fmt.Errorf("%w: a session's own idle timeout needs the Manager's IdleTimeout or MaxLifetime", ErrConfig))
 	}
 	s.mu.Lock()
@@ -132,7 +132,7 @@ func (m *Manager) limits(data map[string]any) limits {
 	if v, ok := codec.Int(data[keyLifetime]); ok && v > 0 {
 		l.lifetime = min(time.Duration(v)*time.Second, m.longest(m.Lifetime))
 	}
-	if v, ok := codec.Int(data[keyIdle]); ok && m.ownIdle() {
+	if v, ok := codec.Int(data[keyIdle]); ok && m.mayIdle() {
 		switch {
 		case v > 0:
 			l.idle = min(time.Duration(v)*time.Second, m.longest(m.IdleTimeout))
@@ -173,30 +173,38 @@ func (l limits) span() time.Duration {
 
 // until returns when a session written or touched at now ends.
 func (l limits) until(now time.Time) time.Time {
-	at := now.Add(l.span())
+	return l.capped(now.Add(l.span()))
+}
+
+// capped returns at, or the session's fixed end if that comes first.
+func (l limits) capped(at time.Time) time.Time {
 	if l.hasEnd && l.end.Before(at) {
 		return l.end
 	}
 	return at
 }
 
-// ttl returns how long the backend keeps a session written now.
-func (m *Manager) ttl(data map[string]any) time.Duration {
-	now := m.now()
-	return max(m.limits(data).until(now).Sub(now), time.Second)
+// ttl returns how long the backend keeps a session written or touched at
+// now.
+func (l limits) ttl(now time.Time) time.Duration {
+	return max(l.until(now).Sub(now), time.Second)
 }
 
-// ownIdle reports whether a session may have an idle timeout of its own:
-// under the Manager's, or up to MaxLifetime. Other Managers spare their
-// reads the look for one.
-func (m *Manager) ownIdle() bool {
+// ttl returns how long the backend keeps a session written now.
+func (m *Manager) ttl(data map[string]any) time.Duration {
+	return m.limits(data).ttl(m.now())
+}
+
+// mayIdle reports whether a session of the Manager can have an idle
+// timeout: the Manager's, or one of its own, which needs the Manager's or
+// MaxLifetime. Other Managers spare their reads the look for one.
+func (m *Manager) mayIdle() bool {
 	return m.IdleTimeout > 0 || m.MaxLifetime > 0
 }
 
-// idle returns the idle timeout of a session holding data, zero for none:
-// a request that only reads it must keep it alive.
+// idle returns the idle timeout of a session holding data, zero for none.
 func (m *Manager) idle(data map[string]any) time.Duration {
-	if !m.ownIdle() {
+	if !m.mayIdle() {
 		return 0
 	}
 	return m.limits(data).idle

@@ -568,10 +568,7 @@ func (m *Manager) cookie(value string, s *Session) string {
 	c := m.baseCookie(value)
 	if p, _ := s.data[keyPermanent].(bool); p {
 		now, l := m.now(), m.limits(s.data)
-		expires := now.Add(l.lifetime)
-		if l.hasEnd {
-			expires = minTime(expires, l.end)
-		}
+		expires := l.capped(now.Add(l.lifetime))
 		c.Expires = expires.UTC()
 		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))
 	}
@@ -593,11 +590,4 @@ func (m *Manager) baseCookie(value string) *http.Cookie {
 		Name: o.Name, Value: value, Path: o.Path, Domain: o.Domain,
 		Secure: o.Secure, HttpOnly: o.HTTPOnly, SameSite: o.SameSite,
 	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }

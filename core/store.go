@@ -335,7 +335,7 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 		m.emitDestroyed(ctx, s, s.id)
 	case moved != "" && !s.stored:
 		m.emitDestroyed(ctx, s, moved)
-	case s.stored && m.idle(s.data) > 0:
+	case s.stored && m.mayIdle():
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -368,10 +368,11 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 	if !s.stored {
 		version = nil
 	}
-	err = c.SetIf(ctx, m.key(s.id), version, b, m.ttl(s.data))
+	ttl := m.ttl(s.data)
+	err = c.SetIf(ctx, m.key(s.id), version, b, ttl)
 	for tries := 0; !s.stored && errors.Is(err, ErrConflict) && tries < 3; tries++ {
 		s.id = st.newID() // a new id that is taken: take another
-		err = c.SetIf(ctx, m.key(s.id), nil, b, m.ttl(s.data))
+		err = c.SetIf(ctx, m.key(s.id), nil, b, ttl)
 	}
 	if err != nil {
 		return wroteNothing, conditionalError("save session", m.key(s.id), err)
@@ -444,7 +445,7 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 		m.emitDestroyed(ctx, s, s.id)
 	case moved != "" && !s.stored:
 		m.emitDestroyed(ctx, s, moved)
-	case s.stored && m.idle(s.data) > 0:
+	case s.stored && m.mayIdle():
 		if err := st.touch(ctx, s); err != nil {
 			return out, err
 		}
@@ -491,15 +492,20 @@ func (st store) versionOf(b []byte) Version {
 	return nil
 }
 
-// touch extends an idle session's expiry if it was not extended within the
-// last TouchInterval. Backends that cannot Touch get the data rewritten.
+// touch extends the expiry of a session with an idle timeout if it was
+// not extended within the last TouchInterval. Backends that cannot Touch
+// get the data rewritten.
 func (st store) touch(ctx context.Context, s *Session) error {
 	m := st.m
-	now, every := m.now(), m.touchInterval(m.idle(s.data))
+	l := m.limits(s.data)
+	if l.idle <= 0 {
+		return nil
+	}
+	now, every := m.now(), m.touchInterval(l.idle)
 	if !m.touches.Due(s.id, now, every) {
 		return nil
 	}
-	key, ttl := m.key(s.id), m.ttl(s.data)
+	key, ttl := m.key(s.id), l.ttl(now)
 	var err error
 	if t, ok := m.Backend.(Toucher); ok {
 		err = t.Touch(ctx, key, ttl)
