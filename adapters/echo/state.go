@@ -57,7 +57,7 @@ func (s *state) RequestHeader(name string) string {
 
 // AddResponseHeader implements core.Exchange.
 func (s *state) AddResponseHeader(name, value string) {
-	s.headers.Put(s.c.Response().Header(), name, value, true)
+	s.headers.Add(s.c.Response().Header(), name, value)
 }
 
 // ResponseHeader implements core.Exchange.
@@ -67,5 +67,5 @@ func (s *state) ResponseHeader(name string) string {
 
 // SetResponseHeader implements core.Exchange.
 func (s *state) SetResponseHeader(name, value string) {
-	s.headers.Put(s.c.Response().Header(), name, value, false)
+	s.headers.Set(s.c.Response().Header(), name, value)
 }

@@ -158,7 +158,7 @@ func (s *state) RequestHeader(name string) string {
 
 // AddResponseHeader implements core.Exchange.
 func (s *state) AddResponseHeader(name, value string) {
-	s.headers.Put(s.w.Header(), name, value, true)
+	s.headers.Add(s.w.Header(), name, value)
 }
 
 // ResponseHeader implements core.Exchange.
@@ -168,5 +168,5 @@ func (s *state) ResponseHeader(name string) string {
 
 // SetResponseHeader implements core.Exchange.
 func (s *state) SetResponseHeader(name, value string) {
-	s.headers.Put(s.w.Header(), name, value, false)
+	s.headers.Set(s.w.Header(), name, value)
 }

@@ -106,7 +106,7 @@ func (e exchange) RequestHeader(name string) string {
 }
 
 func (e exchange) AddResponseHeader(name, value string) {
-	e.w.headers.Put(e.w.ResponseWriter.Header(), name, value, true)
+	e.w.headers.Add(e.w.ResponseWriter.Header(), name, value)
 }
 
 func (e exchange) ResponseHeader(name string) string {
@@ -114,5 +114,5 @@ func (e exchange) ResponseHeader(name string) string {
 }
 
 func (e exchange) SetResponseHeader(name, value string) {
-	e.w.headers.Put(e.w.ResponseWriter.Header(), name, value, false)
+	e.w.headers.Set(e.w.ResponseWriter.Header(), name, value)
 }

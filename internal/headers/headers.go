@@ -17,20 +17,30 @@ type Values struct {
 	used int
 }
 
-// Put sets h's header name to value, or, with add, adds value to it. Once
-// its room is used, or for a header that already has values, it does what
-// http.Header does. The slices it makes have no spare capacity, so that a
-// later Add by anyone copies them out rather than writing into v. The
-// name must be canonical, as the core passes every name (core.Exchange).
-func (v *Values) Put(h http.Header, name, value string, add bool) {
-	if add && len(h[name]) > 0 || v.used == len(v.vals) {
-		if add {
-			h.Add(name, value)
-		} else {
-			h.Set(name, value)
-		}
+// Set sets h's header name to value, as http.Header.Set does. The name
+// must be canonical, as the core passes every name (core.Exchange).
+func (v *Values) Set(h http.Header, name, value string) {
+	if v.used == len(v.vals) {
+		h.Set(name, value)
 		return
 	}
+	v.hold(h, name, value)
+}
+
+// Add adds value to h's header name, as http.Header.Add does. The name
+// must be canonical.
+func (v *Values) Add(h http.Header, name, value string) {
+	if len(h[name]) > 0 || v.used == len(v.vals) {
+		h.Add(name, value)
+		return
+	}
+	v.hold(h, name, value)
+}
+
+// hold makes value the header's one value, kept in v. The slice has no
+// spare capacity, so that a later Add by anyone copies it out rather than
+// writing into v.
+func (v *Values) hold(h http.Header, name, value string) {
 	v.vals[v.used] = value
 	h[name] = v.vals[v.used : v.used+1 : v.used+1]
 	v.used++

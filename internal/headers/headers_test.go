@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// Put behaves as http.Header's Set and Add, whatever the order, and a
+// Set and Add behave as http.Header's, whatever the order, and a
 // later Add by the handler never writes into the Values.
-func TestPutActsAsHeader(t *testing.T) {
+func TestSetAndAddActAsHeader(t *testing.T) {
 	var v Values
 	h, want := http.Header{}, http.Header{}
 	steps := []struct {
@@ -23,10 +23,11 @@ func TestPutActsAsHeader(t *testing.T) {
 		{"X-One-Too-Many", "1", false},
 	}
 	for _, s := range steps {
-		v.Put(h, s.name, s.value, s.add)
 		if s.add {
+			v.Add(h, s.name, s.value)
 			want.Add(s.name, s.value)
 		} else {
+			v.Set(h, s.name, s.value)
 			want.Set(s.name, s.value)
 		}
 	}
@@ -46,8 +47,8 @@ func TestPutActsAsHeader(t *testing.T) {
 	h = make(http.Header, 4)
 	if n := testing.AllocsPerRun(100, func() {
 		var v Values // escapes: the header points into it
-		v.Put(h, "Vary", "Cookie", true)
-		v.Put(h, "Cache-Control", "private", false)
+		v.Add(h, "Vary", "Cookie")
+		v.Set(h, "Cache-Control", "private")
 		clear(h)
 	}); n > 1 {
 		t.Errorf("two headers cost %v allocations beside the Values' own, want none", n-1)
