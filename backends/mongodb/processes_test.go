@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -351,20 +352,6 @@ func logErrors(t *testing.T, who string, r peerResult) {
 	}
 }
 
-// create saves a new session holding data through m and returns its id.
-func create(t *testing.T, m *core.Manager, data map[string]any) string {
-	t.Helper()
-	ctx := context.Background()
-	s := m.New(ctx)
-	for k, v := range data {
-		s.Set(k, v)
-	}
-	if _, err := m.Save(ctx, s); err != nil {
-		t.Fatalf("Save of a new session: %v", err)
-	}
-	return s.ID()
-}
-
 // load loads id through m and fails the test unless it is stored.
 func load(t *testing.T, m *core.Manager, id string) *core.Session {
 	t.Helper()
@@ -382,7 +369,7 @@ func TestProcessesIncrement(t *testing.T) {
 	const each, workers = 250, 5
 	ps := startProcesses(t)
 	m := peerManager(ps.store, false)
-	id := create(t, m, map[string]any{"n": 0})
+	id := backendtest.SaveNew(t, m, map[string]any{"n": 0})
 	c := peerCommand{Role: "incr", ID: id, N: each, Workers: workers}
 	start := time.Now()
 	peer, local := ps.run(t, c, func(<-chan struct{}) peerResult { return work(context.Background(), m, c) })
@@ -403,7 +390,7 @@ func TestProcessesIncrement(t *testing.T) {
 func TestProcessesKeys(t *testing.T) {
 	ps := startProcesses(t)
 	m := peerManager(ps.store, false)
-	id := create(t, m, map[string]any{"user": "alice"})
+	id := backendtest.SaveNew(t, m, map[string]any{"user": "alice"})
 	c := peerCommand{Role: "keys", ID: id, Keys: keyNames("b", 25), Workers: 5}
 	mine := c
 	mine.Keys = keyNames("a", 25)
@@ -418,7 +405,7 @@ func TestProcessesIdleTouch(t *testing.T) {
 	ps := startProcesses(t)
 	counted := &touchCounter{Store: ps.store}
 	m := peerManager(counted, true)
-	id := create(t, m, map[string]any{"user": "alice"})
+	id := backendtest.SaveNew(t, m, map[string]any{"user": "alice"})
 	c := peerCommand{Role: "keys", ID: id, Keys: keyNames("k", 50), Workers: 5, Idle: true}
 	peer, local := ps.run(t, c, func(done <-chan struct{}) peerResult { return readUntil(m, id, done) })
 	t.Logf("the reading process made %d saves and %d touches", local.Acked, counted.n.Load())
@@ -515,7 +502,7 @@ func endRounds(t *testing.T, end func(*core.Session), check func(*testing.T, *co
 	m := peerManager(ps.store, false)
 	revived, acked := 0, 0
 	for round := range rounds {
-		id := create(t, m, map[string]any{"n": 0})
+		id := backendtest.SaveNew(t, m, map[string]any{"n": 0})
 		ps.peer.send(t, peerCommand{Role: "incr-until-gone", ID: id, Workers: 4})
 		done, answer := ps.peer.answer(t)
 		waitForIncrements(t, m, id, 3)

@@ -35,8 +35,9 @@ func pair(newManager func() *core.Manager) [2]*core.Manager {
 	return [2]*core.Manager{newManager(), newManager()}
 }
 
-// created saves a new session holding data and returns its id.
-func created(t *testing.T, m *core.Manager, data map[string]any) string {
+// SaveNew saves a new session holding data through m and returns its id,
+// failing the test if it cannot.
+func SaveNew(t testing.TB, m *core.Manager, data map[string]any) string {
 	t.Helper()
 	ctx := context.Background()
 	s := m.New(ctx)
@@ -89,7 +90,7 @@ func Parallel(t testing.TB, n int, work func(i int) error) {
 func testIncrements(t *testing.T, newManager func() *core.Manager) {
 	const workers, rounds = 50, 20
 	ms := pair(newManager)
-	id := created(t, ms[0], map[string]any{"n": 0})
+	id := SaveNew(t, ms[0], map[string]any{"n": 0})
 	Parallel(t, workers, func(w int) error {
 		m := ms[w%2]
 		for range rounds {
@@ -119,7 +120,7 @@ func testIncrements(t *testing.T, newManager func() *core.Manager) {
 func testDistinctKeys(t *testing.T, newManager func() *core.Manager) {
 	const workers = 50
 	ms := pair(newManager)
-	id := created(t, ms[0], map[string]any{"user": "alice"})
+	id := SaveNew(t, ms[0], map[string]any{"user": "alice"})
 	Parallel(t, workers, func(w int) error {
 		m := ms[w%2]
 		s, err := loaded(m, id)
@@ -148,7 +149,7 @@ func testNoRevival(t *testing.T, newManager func() *core.Manager, end func(*core
 	const trials, writers = 5, 8
 	ms := pair(newManager)
 	for range trials {
-		id := created(t, ms[0], map[string]any{"user": "alice"})
+		id := SaveNew(t, ms[0], map[string]any{"user": "alice"})
 		ended := make(chan struct{})
 		var endErr error
 		go func() {
