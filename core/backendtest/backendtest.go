@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -66,30 +67,9 @@ func Run(t *testing.T, b core.Backend) {
 	t.Run("NoExpiry", func(t *testing.T) { t.Parallel(); testNoExpiry(t, b, key(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { t.Parallel(); testCanceled(t, b, key(t)) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, b, key(t)) })
-	t.Run("Touch", func(t *testing.T) {
-		t.Parallel()
-		tb, ok := b.(core.Toucher)
-		if !ok {
-			t.Skip("backend does not implement core.Toucher")
-		}
-		testTouch(t, b, tb, key(t))
-	})
-	t.Run("Keys", func(t *testing.T) {
-		t.Parallel()
-		lb, ok := b.(core.Lister)
-		if !ok {
-			t.Skip("backend does not implement core.Lister")
-		}
-		testKeys(t, b, lb, key(t))
-	})
-	t.Run("Expirer", func(t *testing.T) {
-		t.Parallel()
-		eb, ok := b.(core.Expirer)
-		if !ok {
-			t.Skip("backend does not implement core.Expirer")
-		}
-		testExpirer(t, b, eb, key(t))
-	})
+	optional(t, "Touch", b, func(t *testing.T, tb core.Toucher) { testTouch(t, b, tb, key(t)) })
+	optional(t, "Keys", b, func(t *testing.T, lb core.Lister) { testKeys(t, b, lb, key(t)) })
+	optional(t, "Expirer", b, func(t *testing.T, eb core.Expirer) { testExpirer(t, b, eb, key(t)) })
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, b, prefix+"sessions:") })
 	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, b, prefix+"users:") })
 	t.Run("SessionExpiry", func(t *testing.T) { t.Parallel(); testSessionExpiry(t, b, prefix+"expiry:") })
@@ -109,6 +89,20 @@ func Run(t *testing.T, b core.Backend) {
 			m.KeyPrefix = prefix + "concurrency:"
 			return m
 		})
+	})
+}
+
+// optional runs check on b as a T in a parallel subtest named name, which
+// is skipped when b does not implement T: backends need not have every
+// optional capability.
+func optional[T any](t *testing.T, name string, b core.Backend, check func(*testing.T, T)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		x, ok := b.(T)
+		if !ok {
+			t.Skipf("backend does not implement %v", reflect.TypeFor[T]())
+		}
+		check(t, x)
 	})
 }
 
