@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
 	"reflect"
@@ -10,10 +11,36 @@ import (
 	"time"
 )
 
-// These tests drive single shards, so that they choose which keys compete,
-// and share value slices between keys, which the store may do since it
-// never modifies a value: a flood a hundred times the store's capacity
-// then costs bookkeeping, not gigabytes of copies.
+// These tests drive single shards, so that they choose which keys compete.
+// They hash the keys they write there with hashOf: the store's hash also
+// chooses the shard, and any hash serves a shard's index as long as a key
+// always gets the same one.
+
+var testSeed = maphash.MakeSeed()
+
+// hashOf is the hash under which the tests index the keys they write in a
+// single shard.
+func hashOf(key string) uint32 { return uint32(maphash.String(testSeed, key) >> 32) }
+
+// slotOf returns the slot of key, written with hashOf, or none.
+func slotOf(sh *shard, key string) slot { return sh.keys.find(&sh.entries, hashOf(key), key) }
+
+// lookup returns the entry of key, written with hashOf, or nil.
+func lookup(sh *shard, key string) *entry { return entryAt(sh, slotOf(sh, key)) }
+
+// entryAt returns the entry at i, nil for none.
+func entryAt(sh *shard, i slot) *entry {
+	if i == none {
+		return nil
+	}
+	return sh.entries.at(i)
+}
+
+// storeEntry returns the entry of key in s, as Get finds it, or nil.
+func storeEntry(s *Store, key string) *entry {
+	sh, hash := s.shard(key)
+	return entryAt(sh, sh.keys.find(&sh.entries, hash, key))
+}
 
 // testShard returns shard 0 of a store with opts and no background clean-up.
 func testShard(t *testing.T, opts Options) *shard {
@@ -24,63 +51,105 @@ func testShard(t *testing.T, opts Options) *shard {
 	return &s.shards[0]
 }
 
-// write stores value under key as Set and SetIf do, without the copy, and
-// checks the shard.
-func write(t *testing.T, sh *shard, key string, value []byte) {
+// write stores a value of size bytes under key as Set and SetIf do, and
+// checks the shard. Only sizes matter to eviction: the value is zeros.
+func write(t *testing.T, sh *shard, key string, size int) {
 	t.Helper()
-	sh.put(sh.items[key], key, value, 0)
+	data := make([]byte, len(key)+size)
+	copy(data, key)
+	writeData(t, sh, key, data)
+}
+
+// writeData stores data, which starts with key, as an entry's data, and
+// checks the shard.
+func writeData(t *testing.T, sh *shard, key string, data []byte) {
+	t.Helper()
+	sh.put(slotOf(sh, key), hashOf(key), len(key), data, 0)
 	checkShard(t, sh)
 }
 
 // read reads key as GetVersion does and reports whether it was there.
 func read(t *testing.T, sh *shard, key string) bool {
 	t.Helper()
-	e, ok := sh.items[key]
-	if ok {
-		sh.use(e)
+	i := slotOf(sh, key)
+	if i != none {
+		sh.use(i)
 	}
 	checkShard(t, sh)
-	return ok
+	return i != none
 }
 
 func isProtected(sh *shard, key string) bool {
-	e, ok := sh.items[key]
-	return ok && e.index >= 0
+	e := lookup(sh, key)
+	return e != nil && e.index >= 0
 }
 
 // checkShard fails t unless sh's structures agree with each other and with
-// its bounds: every indexed entry is in exactly one segment, the probation
-// list is linked both ways, the heap is ordered and knows its positions,
-// and the totals are the sums of what the segments hold.
+// its bounds: every indexed entry is in exactly one segment, and found by
+// its key; the probation list is linked both ways; the heap is ordered and
+// knows its positions; every slot is in use or free, not both; the index
+// holds exactly the slots in use; and the totals are the sums of what the
+// segments hold.
 func checkShard(t *testing.T, sh *shard) {
 	t.Helper()
+	indexed := func(i slot) bool {
+		e := sh.entries.at(i)
+		return e.data != nil && sh.keys.find(&sh.entries, e.hash, string(e.key())) == i
+	}
 	var prob, prot totals
-	var prev *entry
-	for e := sh.probation.head; e != nil; prev, e = e, e.next {
-		if e.prev != prev || e.index != -1 || sh.items[e.key] != e {
-			t.Fatalf("probation entry %q: prev %p (want %p), index %d, indexed %v", e.key, e.prev, prev, e.index, sh.items[e.key] == e)
+	prev := none
+	for i := sh.probation.head; i != none; prev, i = i, sh.entries.at(i).next {
+		e := sh.entries.at(i)
+		if e.prev != prev || e.index != -1 || !indexed(i) {
+			t.Fatalf("probation entry %q in slot %d: prev %d (want %d), index %d, indexed %v", e.key(), i, e.prev, prev, e.index, indexed(i))
 		}
 		prob.n++
 		prob.bytes += e.cost()
 	}
 	if sh.probation.tail != prev {
-		t.Fatalf("probation tail %p, want %p", sh.probation.tail, prev)
+		t.Fatalf("probation tail %d, want %d", sh.probation.tail, prev)
 	}
-	for i, e := range sh.protected.items {
-		if int(e.index) != i || e.prev != nil || e.next != nil || sh.items[e.key] != e {
-			t.Fatalf("protected entry %q at %d: index %d, linked %v, indexed %v", e.key, i, e.index, e.prev != nil || e.next != nil, sh.items[e.key] == e)
+	for at, i := range sh.protected.items {
+		e := sh.entries.at(i)
+		if int(e.index) != at || e.prev != none || e.next != none || !indexed(i) {
+			t.Fatalf("protected entry %q at %d: index %d, linked %v, indexed %v", e.key(), at, e.index, e.prev != none || e.next != none, indexed(i))
 		}
-		if parent := (i - 1) / 2; i > 0 && e.priority < sh.protected.items[parent].priority {
-			t.Fatalf("protected entry %q at %d ranks %g, below its parent's %g", e.key, i, e.priority, sh.protected.items[parent].priority)
+		if parent := sh.entries.at(sh.protected.items[max(0, (at-1)/2)]); at > 0 && e.priority < parent.priority {
+			t.Fatalf("protected entry %q at %d ranks %g, below its parent's %g", e.key(), at, e.priority, parent.priority)
 		}
 		prot.n++
 		prot.bytes += e.cost()
 	}
+	inUse, free := 0, 0
+	for i := slot(1); i < sh.entries.top; i++ {
+		if sh.entries.at(i).data != nil {
+			inUse++
+		}
+	}
+	for i := sh.entries.free; i != none; i = sh.entries.at(i).next {
+		if sh.entries.at(i).data != nil || free > int(sh.entries.top) {
+			t.Fatalf("free slot %d in use, or the free list loops", i)
+		}
+		free++
+	}
+	buckets := 0
+	for _, b := range sh.keys.buckets {
+		if b.slot != none {
+			if e := sh.entries.at(b.slot); e.data == nil || e.hash != b.hash {
+				t.Fatalf("bucket of slot %d: slot in use %v, hash %#x, want %#x", b.slot, e.data != nil, b.hash, e.hash)
+			}
+			buckets++
+		}
+	}
 	switch {
+	case sh.entries.top > 0 && inUse+free != int(sh.entries.top)-1:
+		t.Fatalf("%d slots in use and %d free of %d", inUse, free, sh.entries.top-1)
+	case buckets != sh.keys.n || buckets != inUse || 4*buckets > 3*len(sh.keys.buckets):
+		t.Fatalf("%d buckets full (the index counts %d) of %d, %d slots in use", buckets, sh.keys.n, len(sh.keys.buckets), inUse)
 	case prob != sh.probation.totals || prot != sh.protected.totals:
 		t.Fatalf("totals: probation %+v, counted %+v; protected %+v, counted %+v", sh.probation.totals, prob, sh.protected.totals, prot)
-	case prob.n+prot.n != len(sh.items):
-		t.Fatalf("%d keys indexed, %d in the segments", len(sh.items), prob.n+prot.n)
+	case prob.n+prot.n != inUse:
+		t.Fatalf("%d keys stored, %d in the segments", inUse, prob.n+prot.n)
 	case prob.n+prot.n > sh.maxEntries || sh.maxBytes >= 0 && prob.bytes+prot.bytes > sh.maxBytes:
 		t.Fatalf("%d keys of %d bytes, over the bounds %d and %d", prob.n+prot.n, prob.bytes+prot.bytes, sh.maxEntries, sh.maxBytes)
 	case sh.protectedOver(0, 0):
@@ -88,15 +157,18 @@ func checkShard(t *testing.T, sh *shard) {
 	}
 }
 
-// TestEntrySize: an entry takes 80 bytes, the size class below the 96 of
-// the plain LRU entry, which leaves room for its slot in the heap within
-// what an entry cost before (see EntryOverhead).
+// TestEntrySize: an entry takes 64 bytes, most of EntryOverhead
+// (TestEntryOverhead measures the rest), and a slab's chunk of them fits
+// the allocator's 4 KiB size class with the header it adds.
 func TestEntrySize(t *testing.T) {
 	if bits.UintSize != 64 {
 		t.Skip("the sizes are a 64-bit platform's")
 	}
-	if size := reflect.TypeFor[entry]().Size(); size != 80 {
-		t.Fatalf("entry is %d bytes, want 80", size)
+	if size := reflect.TypeFor[entry]().Size(); size != 64 {
+		t.Fatalf("entry is %d bytes, want 64", size)
+	}
+	if size := reflect.TypeFor[[chunkLen]entry]().Size(); size+8 > 4096 {
+		t.Fatalf("a chunk is %d bytes, more than 4 KiB with the allocator's header", size)
 	}
 }
 
@@ -111,22 +183,52 @@ type floodShape struct {
 // concurrent clients would, and calls between after each batch. It
 // reports how many of the flood's sessions were evicted between two of
 // their requests (the Manager then starts them again, as here).
+//
+// Each session's writes share one buffer, its key then room for its
+// largest value, which the store may keep since it never modifies data in
+// place; and the buffers of sessions the shard no longer holds serve new
+// sessions, whatever their previous bytes: only sizes matter to eviction.
+// A flood a hundred times the shard's capacity then allocates about the
+// capacity, not a hundred times it (gigabytes, slow under -race).
 func (f floodShape) run(t *testing.T, sh *shard, between func()) (lost int) {
 	t.Helper()
-	big := make([]byte, f.writes*f.step)
+	type session struct {
+		key string
+		buf []byte
+	}
+	var held []session // the shard may hold their buffers
+	var spare [][]byte // it holds none of these
 	const batch = 8
 	for first := 0; first < f.sessions; first += batch {
 		last := min(first+batch, f.sessions)
+		for i := first; i < last; i++ {
+			s := session{key: fmt.Sprint("flood:", i)}
+			if n := len(spare); n > 0 {
+				s.buf, spare = spare[n-1], spare[:n-1]
+			} else {
+				s.buf = make([]byte, len("flood:")+20+f.writes*f.step) // 20 digits: any int
+			}
+			copy(s.buf, s.key)
+			held = append(held, s)
+		}
 		for w := 1; w <= f.writes; w++ {
-			for i := first; i < last; i++ {
-				key := fmt.Sprint("flood:", i)
-				if w > 1 && !read(t, sh, key) {
+			for _, s := range held[len(held)-(last-first):] {
+				if w > 1 && !read(t, sh, s.key) {
 					lost++
 				}
-				write(t, sh, key, big[:w*f.step])
+				writeData(t, sh, s.key, s.buf[:len(s.key)+w*f.step])
 			}
 		}
 		between()
+		kept := held[:0]
+		for _, s := range held {
+			if slotOf(sh, s.key) != none {
+				kept = append(kept, s)
+			} else {
+				spare = append(spare, s.buf)
+			}
+		}
+		held = kept
 	}
 	return lost
 }
@@ -136,10 +238,9 @@ func (f floodShape) run(t *testing.T, sh *shard, between func()) (lost int) {
 func users(t *testing.T, sh *shard, n int) []string {
 	t.Helper()
 	keys := make([]string, n)
-	value := make([]byte, 200)
 	for i := range keys {
 		keys[i] = fmt.Sprint("user:", i)
-		write(t, sh, keys[i], value)
+		write(t, sh, keys[i], 200)
 		if !read(t, sh, keys[i]) {
 			t.Fatalf("user %d evicted before the flood", i)
 		}
@@ -169,7 +270,7 @@ func TestFloodManyTimesCapacity(t *testing.T) {
 			})
 			for i, key := range keys {
 				if !isProtected(sh, key) {
-					t.Errorf("user %d left the protected segment (still stored: %v)", i, sh.items[key] != nil)
+					t.Errorf("user %d left the protected segment (still stored: %v)", i, lookup(sh, key) != nil)
 				}
 			}
 			if lost > 0 {
@@ -179,7 +280,7 @@ func TestFloodManyTimesCapacity(t *testing.T) {
 				t.Error("L did not rise: the flood did not push out its own kind")
 			}
 			t.Logf("%d flood sessions (%d MB, %d times the shard's bytes): 20 of 20 users kept, L = %.3g, a user's lead %.3g",
-				shape.sessions, shape.sessions*shape.writes*shape.step/1e6, 100, sh.inflation, sh.items[keys[0]].weight())
+				shape.sessions, shape.sessions*shape.writes*shape.step/1e6, 100, sh.inflation, lookup(sh, keys[0]).weight())
 		})
 	}
 }
@@ -189,7 +290,7 @@ func TestFloodManyTimesCapacity(t *testing.T) {
 // after them: a plain LRU would have kept it.
 func TestSizeWeighing(t *testing.T) {
 	sh := testShard(t, Options{MaxBytes: 16 * 10_000}) // 10,000 bytes a shard, 8,000 protected
-	small := make([]byte, 40)
+	const small = 40
 	for i := range 10 {
 		key := fmt.Sprint("small:", i)
 		write(t, sh, key, small)
@@ -197,7 +298,7 @@ func TestSizeWeighing(t *testing.T) {
 			read(t, sh, key)
 		}
 	}
-	write(t, sh, "large", make([]byte, 3000))
+	write(t, sh, "large", 3000)
 	read(t, sh, "large")
 	if !isProtected(sh, "large") {
 		t.Fatal("the large key was not admitted to a protected segment with room for it")
@@ -218,7 +319,7 @@ func TestSizeWeighing(t *testing.T) {
 		}
 	}
 	// On probation, the large key is evicted before any protected key.
-	for i := 0; sh.items["large"] != nil; i++ {
+	for i := 0; lookup(sh, "large") != nil; i++ {
 		write(t, sh, fmt.Sprint("one-shot:", i), small)
 	}
 	for i := range 10 {
@@ -234,18 +335,26 @@ func TestSizeWeighing(t *testing.T) {
 // where it was, so that a flood of such keys ages nothing.
 func TestAdmissionByRank(t *testing.T) {
 	sh := testShard(t, Options{MaxBytes: 16 * 10_000})
-	small := make([]byte, 40)
-	for i := 0; sh.protected.bytes+300 <= sh.protBytes; i++ {
+	const small = 40
+	// Fill the segment with as many small keys as it holds, so that
+	// admitting "later", a little cheaper than each, pushes one out.
+	for i := 0; ; i++ {
 		key := fmt.Sprint("small:", i)
+		if sh.protected.bytes+int64(len(key)+small)+EntryOverhead > sh.protBytes {
+			break
+		}
 		write(t, sh, key, small)
 		read(t, sh, key)
 	}
+	if room := sh.protBytes - sh.protected.bytes; room >= int64(len("later")+small)+EntryOverhead {
+		t.Fatalf("%d bytes left in the protected segment: room for another small key", room)
+	}
 	before := sh.inflation
-	write(t, sh, "large", make([]byte, 1000))
+	write(t, sh, "large", 1000)
 	write(t, sh, "later", small)
 	read(t, sh, "large")
-	if isProtected(sh, "large") || sh.probation.head != sh.items["large"] {
-		t.Fatalf("the large key: protected %v, at the front of probation %v; want on probation, at the front", isProtected(sh, "large"), sh.probation.head == sh.items["large"])
+	if isProtected(sh, "large") || sh.probation.head != slotOf(sh, "large") {
+		t.Fatalf("the large key: protected %v, at the front of probation %v; want on probation, at the front", isProtected(sh, "large"), sh.probation.head == slotOf(sh, "large"))
 	}
 	if sh.inflation != before {
 		t.Errorf("L went from %g to %g on a refused admission", before, sh.inflation)
@@ -258,7 +367,7 @@ func TestAdmissionByRank(t *testing.T) {
 	}
 	// A key larger than the protected share is never admitted, and pushes
 	// nothing out for nothing.
-	write(t, sh, "huge", make([]byte, sh.protBytes))
+	write(t, sh, "huge", int(sh.protBytes))
 	n := sh.protected.n
 	read(t, sh, "huge")
 	if isProtected(sh, "huge") || sh.protected.n != n {
@@ -272,31 +381,31 @@ func TestAdmissionByRank(t *testing.T) {
 // it is the lowest, and a key that leaves because it grew raises no L.
 func TestProtectedKeyGrows(t *testing.T) {
 	sh := testShard(t, Options{MaxBytes: 16 * 10_000})
-	small := make([]byte, 100)
+	const small = 100
 	for i := range 20 {
 		key := fmt.Sprint("small:", i)
 		write(t, sh, key, small)
 		read(t, sh, key)
 	}
-	e := sh.items["small:0"]
+	e := lookup(sh, "small:0")
 	base := e.priority - e.weight()
-	write(t, sh, "small:0", make([]byte, 1000))
+	write(t, sh, "small:0", 1000)
 	if want := base + e.weight(); e.priority != want || e.used {
 		t.Errorf("after a blind rewrite: priority %g, used %v; want %g, false", e.priority, e.used, want)
 	}
 	sh.inflation = 1 // as if a flood had aged the segment
 	read(t, sh, "small:1")
-	write(t, sh, "small:1", make([]byte, 200))
-	if e := sh.items["small:1"]; e.priority != 1+e.weight() {
+	write(t, sh, "small:1", 200)
+	if e := lookup(sh, "small:1"); e.priority != 1+e.weight() {
 		t.Errorf("after a read and a rewrite: priority %g, want L + uses/cost = %g", e.priority, 1+e.weight())
 	}
 	// Grown past what the segment may hold with the others, the key ranks
 	// lowest and leaves by itself.
-	write(t, sh, "small:0", make([]byte, 4000))
+	write(t, sh, "small:0", 4000)
 	if isProtected(sh, "small:0") || sh.inflation != 1 {
 		t.Errorf("a key grown to most of the segment: protected %v, L %g; want demoted, L unchanged", isProtected(sh, "small:0"), sh.inflation)
 	}
-	if b := sh.items["small:0"]; b == nil || len(b.value) != 4000 {
+	if b := lookup(sh, "small:0"); b == nil || len(b.value()) != 4000 {
 		t.Fatal("the key just rewritten was evicted")
 	}
 	for i := 1; i < 20; i++ {
@@ -312,29 +421,29 @@ func TestProtectedKeyGrows(t *testing.T) {
 // was not. Uses stop counting at maxUses.
 func TestReadsRankLazily(t *testing.T) {
 	sh := testShard(t, Options{MaxEntries: 16 * 10, MaxBytes: -1}) // 8 protected
-	value := make([]byte, 100)
+	const size = 100
 	for i := range 8 {
 		key := fmt.Sprint("k", i)
-		write(t, sh, key, value)
+		write(t, sh, key, size)
 		read(t, sh, key)
 	}
-	top := sh.protected.items[0]
+	top := sh.entries.at(sh.protected.items[0])
 	priority := top.priority
-	read(t, sh, top.key)
-	if !top.used || top.priority != priority || sh.protected.items[0] != top {
+	read(t, sh, string(top.key()))
+	if !top.used || top.priority != priority || sh.entries.at(sh.protected.items[0]) != top {
 		t.Fatalf("a read moved the key in the heap: used %v, priority %g (was %g)", top.used, top.priority, priority)
 	}
 	sh.inflation = 0.5
-	write(t, sh, "k8", value)
+	write(t, sh, "k8", size)
 	read(t, sh, "k8") // the segment is full: one key goes to probation
-	if !isProtected(sh, top.key) || top.used || top.priority != 0.5+top.weight() {
+	if !isProtected(sh, string(top.key())) || top.used || top.priority != 0.5+top.weight() {
 		t.Errorf("the key read since it was ranked: protected %v, used %v, priority %g; want protected, ranked at %g",
-			isProtected(sh, top.key), top.used, top.priority, 0.5+top.weight())
+			isProtected(sh, string(top.key())), top.used, top.priority, 0.5+top.weight())
 	}
 	for range 300 {
 		read(t, sh, "k8")
 	}
-	if e := sh.items["k8"]; e.uses != maxUses {
+	if e := lookup(sh, "k8"); e.uses != maxUses {
 		t.Errorf("uses = %d after 301 reads, want %d", e.uses, maxUses)
 	}
 }
@@ -351,7 +460,7 @@ func TestRemovalAnywhere(t *testing.T) {
 	sh := &s.shards[0]
 	var keys []string
 	for i := 0; len(keys) < 12; i++ { // keys of shard 0
-		if key := fmt.Sprint("k", i); s.shard(key) == sh {
+		if key := fmt.Sprint("k", i); storeShard(s, key) == sh {
 			keys = append(keys, key)
 		}
 	}
@@ -363,7 +472,7 @@ func TestRemovalAnywhere(t *testing.T) {
 			if err := s.Touch(ctx, key, time.Duration(i+1)*time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if !isProtected(sh, key) {
+			if e := storeEntry(s, key); e == nil || e.index < 0 {
 				t.Fatalf("Touch did not admit %s", key)
 			}
 		}
@@ -430,4 +539,10 @@ func TestRandomOperations(t *testing.T) {
 			checkShard(t, &s.shards[i])
 		}
 	}
+}
+
+// storeShard returns the shard of key in s.
+func storeShard(s *Store, key string) *shard {
+	sh, _ := s.shard(key)
+	return sh
 }

@@ -29,7 +29,7 @@ func TestExpiresAt(t *testing.T) {
 	if want := start.Add(time.Hour).Round(0); err != nil || !got.Equal(want) || got != got.Round(0) {
 		t.Fatalf("ExpiresAt = %v, %v; want %v, a wall time", got, err, want)
 	}
-	if e := s.shard("k").items["k"]; e.uses != 0 || e.index >= 0 {
+	if e := storeEntry(s, "k"); e.uses != 0 || e.index >= 0 {
 		t.Errorf("ExpiresAt counted as a use: uses %d, protected %v", e.uses, e.index >= 0)
 	}
 	if got, err := s.ExpiresAt(ctx, "forever"); err != nil || !got.IsZero() {

@@ -87,7 +87,6 @@ import (
 	"hash/maphash"
 	"iter"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
@@ -123,10 +122,13 @@ type Options struct {
 
 // EntryOverhead is what each key counts against Options.MaxBytes beyond
 // the length of its name and value: about what the store's own structures
-// take for it (the entry with its links, rank and expiry, and its share of
-// the index map and of the protected segment's heap), so that many small
-// sessions are bounded as well as a few large ones.
-const EntryOverhead = 160
+// take for it, so that many small sessions are bounded as well as a few
+// large ones. That is a 64-byte entry (links, rank, expiry), its share of
+// the index's table and of the protected segment's heap, and the
+// allocator's rounding of the one allocation that holds key and value: 84
+// to 94 bytes for sessions of a 51-byte key and a 200-byte value, as the
+// package's tests measure it.
+const EntryOverhead = 96
 
 // ErrValueTooLarge is wrapped by the error of a write whose value, with
 // its key and EntryOverhead, is more than a shard may hold: a sixteenth of
@@ -176,12 +178,13 @@ func New(opts Options) *Store {
 		perShardBytes = max(1, opts.MaxBytes/shardCount)
 		protBytes = perShardBytes - max(1, perShardBytes/5)
 	}
-	// Heap positions are int32, to keep entries small; no shard holds
-	// two billion keys in memory anyway.
+	// Slots and heap positions are int32, to keep entries small; no shard
+	// holds two billion keys in memory anyway. A shard holds one key over
+	// its bound while it evicts, and slot 0 is none.
+	perShard = min(perShard, math.MaxInt32-2)
 	protEntries := min(perShard-max(1, perShard/5), math.MaxInt32-1)
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.items = make(map[string]*entry)
 		sh.maxEntries, sh.maxBytes = perShard, perShardBytes
 		sh.protEntries, sh.protBytes = protEntries, protBytes
 	}
@@ -191,8 +194,11 @@ func New(opts Options) *Store {
 	return s
 }
 
-func (s *Store) shard(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)%shardCount]
+// shard returns key's shard and the hash by which the shard's index finds
+// it: one hash of the key serves both.
+func (s *Store) shard(key string) (*shard, uint32) {
+	h := maphash.String(s.seed, key)
+	return &s.shards[h%shardCount], uint32(h >> 32)
 }
 
 // clock reads the store's clock, on which expiry times are kept: the
@@ -217,15 +223,15 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := s.shard(key)
+	sh, hash := s.shard(key)
 	if err := sh.fits(key, value); err != nil {
 		return err
 	}
-	value = bytes.Clone(value)
+	data := join(key, value)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := s.clock()
-	sh.put(sh.live(key, now), key, value, expiry(now, ttl))
+	sh.put(sh.live(key, hash, now), hash, len(key), data, expiry(now, ttl))
 	return nil
 }
 
@@ -233,6 +239,10 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 // could not be stored even in an empty shard. Bounds never change after
 // New, so it needs no lock.
 func (sh *shard) fits(key string, value []byte) error {
+	if uint64(len(key)) > math.MaxUint32 {
+		// An entry keeps its key's length in 32 bits, to stay small.
+		return fmt.Errorf("%w: a key of %d bytes", ErrValueTooLarge, len(key))
+	}
 	if sh.maxBytes < 0 {
 		return nil
 	}
@@ -247,12 +257,12 @@ func (sh *shard) fits(key string, value []byte) error {
 // value itself, which the store never modifies in place. Like Get, it is
 // a use of the key.
 func (s *Store) GetVersion(ctx context.Context, key string) (value []byte, version core.Version, err error) {
-	err = s.withLive(ctx, key, func(sh *shard, e *entry, _ int64) error {
+	err = s.withLive(ctx, key, func(sh *shard, i slot, e *entry, _ int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
-		sh.use(e)
-		value, version = bytes.Clone(e.value), core.Version(e.value)
+		sh.use(i)
+		value, version = bytes.Clone(e.value()), core.Version(e.value())
 		return nil
 	})
 	return value, version, err
@@ -268,29 +278,30 @@ func (s *Store) VersionOf(value []byte) core.Version {
 
 // SetIf implements core.Conditional under the shard's lock.
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
-	if err := s.shard(key).fits(key, value); err != nil {
+	sh, hash := s.shard(key)
+	if err := sh.fits(key, value); err != nil {
 		return err
 	}
-	value = bytes.Clone(value)
-	return s.withLive(ctx, key, func(sh *shard, e *entry, now int64) error {
+	data := join(key, value)
+	return s.withLive(ctx, key, func(sh *shard, i slot, e *entry, now int64) error {
 		if err := check(key, e, version); err != nil {
 			return err
 		}
-		sh.put(e, key, value, expiry(now, ttl))
+		sh.put(i, hash, len(key), data, expiry(now, ttl))
 		return nil
 	})
 }
 
 // DeleteIf implements core.Conditional under the shard's lock.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
-	return s.withLive(ctx, key, func(sh *shard, e *entry, _ int64) error {
+	return s.withLive(ctx, key, func(sh *shard, i slot, e *entry, _ int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
 		if err := check(key, e, version); err != nil {
 			return err
 		}
-		sh.remove(e)
+		sh.remove(i)
 		return nil
 	})
 }
@@ -305,7 +316,7 @@ func check(key string, e *entry, version core.Version) error {
 		return nil
 	case e == nil:
 		return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
-	case !bytes.Equal(e.value, version):
+	case !bytes.Equal(e.value(), version):
 		return fmt.Errorf("memory: %q changed: %w", key, core.ErrConflict)
 	}
 	return nil
@@ -316,11 +327,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := s.shard(key)
+	sh, hash := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.items[key]; ok {
-		sh.remove(e)
+	if i := sh.keys.find(&sh.entries, hash, key); i != none {
+		sh.remove(i)
 	}
 	return nil
 }
@@ -328,12 +339,12 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Touch implements core.Toucher. Like Get, it is a use of the key: the
 // Manager touches only sessions that came back.
 func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error {
-	return s.withLive(ctx, key, func(sh *shard, e *entry, now int64) error {
+	return s.withLive(ctx, key, func(sh *shard, i slot, e *entry, now int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
 		e.expires = expiry(now, ttl)
-		sh.use(e)
+		sh.use(i)
 		return nil
 	})
 }
@@ -349,18 +360,18 @@ func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
 	}
-	sh := s.shard(key)
+	sh, hash := s.shard(key)
 	sh.mu.Lock()
 	wall := s.now()
 	now := s.clockAt(wall)
-	e := sh.live(key, now)
+	i := sh.live(key, hash, now)
 	var expires int64
-	if e != nil {
-		expires = e.expires
+	if i != none {
+		expires = sh.entries.at(i).expires
 	}
 	sh.mu.Unlock()
 	switch {
-	case e == nil:
+	case i == none:
 		return time.Time{}, fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 	case expires == 0:
 		return time.Time{}, nil
@@ -370,17 +381,23 @@ func (s *Store) ExpiresAt(ctx context.Context, key string) (time.Time, error) {
 	return wall.Add(time.Duration(expires - now)).Round(0), nil
 }
 
-// withLive runs f under the lock of key's shard with key's live entry,
-// nil when it is absent or expired, and the store's clock.
-func (s *Store) withLive(ctx context.Context, key string, f func(sh *shard, e *entry, now int64) error) error {
+// withLive runs f under the lock of key's shard with the slot of key's
+// live entry and the entry, none and nil when it is absent or expired, and
+// the store's clock.
+func (s *Store) withLive(ctx context.Context, key string, f func(sh *shard, i slot, e *entry, now int64) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := s.shard(key)
+	sh, hash := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	now := s.clock()
-	return f(sh, sh.live(key, now), now)
+	i := sh.live(key, hash, now)
+	var e *entry
+	if i != none {
+		e = sh.entries.at(i)
+	}
+	return f(sh, i, e, now)
 }
 
 // Keys implements core.Lister. It works on a snapshot, so the caller may
@@ -445,40 +462,44 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// live returns key's entry, or nil when it is absent or expired. It does
-// not count as a use: callers that read call use. The caller holds sh.mu.
-func (sh *shard) live(key string, now int64) *entry {
-	e, ok := sh.items[key]
-	if !ok {
-		return nil
+// live returns the slot of key, whose hash is hash, or none when it is
+// absent or expired. It does not count as a use: callers that read call
+// use. The caller holds sh.mu.
+func (sh *shard) live(key string, hash uint32, now int64) slot {
+	i := sh.keys.find(&sh.entries, hash, key)
+	if i != none && expired(sh.entries.at(i), now) {
+		sh.remove(i)
+		return none
 	}
-	if expired(e, now) {
-		sh.remove(e)
-		return nil
-	}
-	return e
+	return i
 }
 
+// purge removes the shard's expired entries. It walks the slab, not the
+// index, which removing rearranges; a slot freed on the way is behind.
 func (sh *shard) purge(now int64) int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	n := 0
-	for _, e := range sh.items {
-		if expired(e, now) {
-			sh.remove(e) // deleting from a map while ranging over it is allowed
+	for i := slot(1); i < sh.entries.top; i++ {
+		if e := sh.entries.at(i); e.data != nil && expired(e, now) {
+			sh.remove(i)
 			n++
 		}
 	}
 	return n
 }
 
+// snapshot returns copies of the shard's live keys that start with
+// prefix: the store keeps its keys in the entries' data, which it reuses.
 func (sh *shard) snapshot(prefix string, now int64) []string {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	var keys []string
-	for key, e := range sh.items {
-		if strings.HasPrefix(key, prefix) && !expired(e, now) {
-			keys = append(keys, key)
+	for i := slot(1); i < sh.entries.top; i++ {
+		e := sh.entries.at(i)
+		if key := e.key(); e.data != nil && len(key) >= len(prefix) &&
+			string(key[:len(prefix)]) == prefix && !expired(e, now) {
+			keys = append(keys, string(key))
 		}
 	}
 	return keys
