@@ -28,6 +28,9 @@ type decoder struct {
 	plain bool // plain JSON: objects are not untagged
 
 	left int
+	// copied is the input as a string, once a string was read from a
+	// short one (see text).
+	copied string
 	// sizes holds the number of members of each array and object, in the
 	// order they open, when the input is long enough to count them first;
 	// opened is how many have opened so far.
@@ -570,12 +573,9 @@ func (d *decoder) str() (string, error) {
 	for ; i < len(data); i++ {
 		c := data[i]
 		if c == '"' {
-			if err := d.spend(allocCost(i - d.pos - 1)); err != nil {
-				return "", err
-			}
-			s := string(data[d.pos+1 : i])
+			s, err := d.text(d.pos+1, i)
 			d.pos = i + 1
-			return s, nil
+			return s, err
 		}
 		if c == '\\' || c < ' ' || c >= utf8.RuneSelf {
 			break
@@ -583,6 +583,31 @@ func (d *decoder) str() (string, error) {
 	}
 	return d.strSlow(i)
 }
+
+// text returns data[from:to] as a string. The strings of a small input
+// share one copy of it, made when the first is read: a session's strings
+// then cost one allocation rather than one each. A larger input copies
+// each string apart, so that a short string kept by the application does
+// not keep the whole input alive.
+func (d *decoder) text(from, to int) (string, error) {
+	if len(d.data) > maxSharedInput || to-from < 2 {
+		// One byte needs no copy: the runtime has every such string.
+		if err := d.spend(allocCost(to - from)); err != nil {
+			return "", err
+		}
+		return string(d.data[from:to]), nil
+	}
+	if d.copied == "" {
+		if err := d.spend(allocCost(len(d.data))); err != nil {
+			return "", err
+		}
+		d.copied = string(d.data)
+	}
+	return d.copied[from:to], nil
+}
+
+// maxSharedInput is the longest input whose strings share one copy of it.
+const maxSharedInput = 1 << 10
 
 // strSlow reads the rest of a string that has escapes or bytes outside
 // ASCII, from data[i], where str stopped. It allocates once: the string's
