@@ -58,7 +58,7 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 	if err != nil {
 		return wroteNothing, handoff{}, err // the waiters try on their own, within their own size
 	}
-	key := m.key(s.id)
+	key := s.storeKey()
 	if err := c.SetIf(ctx, key, s.version, b, m.ttl(data)); err != nil {
 		return wroteNothing, handoff{}, conditionalError("save session", key, err)
 	}

@@ -61,8 +61,10 @@ type Session struct {
 	m       *Manager
 	ctx     context.Context // the loading request's, for reports of late changes
 	id      string
+	key     string // the backend's key for id, once asked for (storeKey); "" until then
 	data    map[string]any
 	ops     []op     // the changes since load or the last save, in order
+	firstOp [1]op    // ops' first array: most requests that write make one change
 	version Version  // what the backend held when the session was read; nil when unknown
 	prior   string   // the stored id that Regenerate or Destroy left, deleted at the next save
 	stale   string   // a stored id this session replaced (unknown owner), deleted at the next save
@@ -90,6 +92,7 @@ func newSession(into *Session, m *Manager, ctx context.Context, id string, data 
 		s = new(Session)
 	}
 	s.m, s.ctx, s.id, s.data, s.version, s.stored, s.isNew = m, ctx, id, data, version, stored, !stored
+	s.ops = s.firstOp[:0]
 	if !stored {
 		s.reason = FirstVisit
 	}
@@ -309,7 +312,19 @@ func (s *Session) regenerate() {
 		s.prior = s.id
 	}
 	s.stored = false
-	s.id = s.m.carrier().newID()
+	s.setID(s.m.carrier().newID())
+}
+
+// setID gives s a new id, whose key is yet to be built.
+func (s *Session) setID(id string) { s.id, s.key = id, "" }
+
+// storeKey returns the backend's key for s's id, built once per id: a
+// write after a read needs it again.
+func (s *Session) storeKey() string {
+	if s.key == "" {
+		s.key = s.m.key(s.id)
+	}
+	return s.key
 }
 
 // Destroy deletes the session: its data is removed from the backend and its

@@ -59,8 +59,9 @@ func (st store) read(ctx context.Context, id string, into *Session) (*Session, e
 		}
 		return s, nil
 	}
+	key := m.key(id)
 	bctx, cancel := m.bounded(ctx)
-	b, version, err := st.get(bctx, m.key(id))
+	b, version, err := st.get(bctx, key)
 	cancel()
 	if errors.Is(err, ErrNotFound) {
 		if m.OnEvent != nil {
@@ -71,7 +72,7 @@ func (st store) read(ctx context.Context, id string, into *Session) (*Session, e
 		return s, nil
 	}
 	if err != nil {
-		return nil, backendError("load session", m.key(id), err)
+		return nil, backendError("load session", key, err)
 	}
 	data, err := m.codec().Decode(b)
 	if err != nil {
@@ -94,6 +95,7 @@ func (st store) read(ctx context.Context, id string, into *Session) (*Session, e
 		return m.replaced(ctx, id, Expired), nil
 	}
 	s := newSession(into, m, ctx, id, data, version, true)
+	s.key = key
 	m.emitFor(ctx, EventLoaded, s)
 	return s, nil
 }
@@ -327,9 +329,9 @@ func (st store) writeOnce(ctx context.Context, c Conditional, s *Session) (outco
 		}
 		return out, err
 	case s.modified && s.stored:
-		err := c.DeleteIf(ctx, m.key(s.id), s.version)
+		err := c.DeleteIf(ctx, s.storeKey(), s.version)
 		if err != nil && !errors.Is(err, ErrNotFound) { // gone is what we wanted
-			return out, conditionalError("delete session", m.key(s.id), err)
+			return out, conditionalError("delete session", s.storeKey(), err)
 		}
 		s.stored, s.version, out = false, nil, wroteDeletion
 		m.emitDestroyed(ctx, s, s.id)
@@ -369,13 +371,13 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 		version = nil
 	}
 	ttl := m.ttl(s.data)
-	err = c.SetIf(ctx, m.key(s.id), version, b, ttl)
+	err = c.SetIf(ctx, s.storeKey(), version, b, ttl)
 	for tries := 0; !s.stored && errors.Is(err, ErrConflict) && tries < 3; tries++ {
-		s.id = st.newID() // a new id that is taken: take another
-		err = c.SetIf(ctx, m.key(s.id), nil, b, ttl)
+		s.setID(st.newID()) // a new id that is taken: take another
+		err = c.SetIf(ctx, s.storeKey(), nil, b, ttl)
 	}
 	if err != nil {
-		return wroteNothing, conditionalError("save session", m.key(s.id), err)
+		return wroteNothing, conditionalError("save session", s.storeKey(), err)
 	}
 	st.wrote(s, b)
 	return wroteData, nil
@@ -430,16 +432,16 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 		if err != nil {
 			return out, err
 		}
-		if err := m.Backend.Set(ctx, m.key(s.id), b, m.ttl(s.data)); err != nil {
-			return out, backendError("save session", m.key(s.id), err)
+		if err := m.Backend.Set(ctx, s.storeKey(), b, m.ttl(s.data)); err != nil {
+			return out, backendError("save session", s.storeKey(), err)
 		}
 		kind := savedKind(s, moved)
 		st.wrote(s, b)
 		m.emitFor(ctx, kind, s)
 		return wroteData, nil
 	case s.modified && s.stored:
-		if err := m.Backend.Delete(ctx, m.key(s.id)); err != nil {
-			return out, backendError("delete session", m.key(s.id), err)
+		if err := m.Backend.Delete(ctx, s.storeKey()); err != nil {
+			return out, backendError("delete session", s.storeKey(), err)
 		}
 		s.stored, out = false, wroteDeletion
 		m.emitDestroyed(ctx, s, s.id)
@@ -505,7 +507,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 	if !m.touches.Due(s.id, now, every) {
 		return nil
 	}
-	key, ttl := m.key(s.id), l.ttl(now)
+	key, ttl := s.storeKey(), l.ttl(now)
 	var err error
 	if t, ok := m.Backend.(Toucher); ok {
 		err = t.Touch(ctx, key, ttl)
