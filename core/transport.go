@@ -227,7 +227,12 @@ func (c chainTransport) check() error {
 // addVary adds name to the response's Vary unless it is there already, as
 // it is when several Managers serve one request.
 func addVary(ex Exchange, name string) {
-	for v := range strings.SplitSeq(ex.ResponseHeader("Vary"), ",") {
+	vary := ex.ResponseHeader("Vary")
+	if vary == "" { // nearly always: a Set spares Add's second look
+		ex.SetResponseHeader("Vary", name)
+		return
+	}
+	for v := range strings.SplitSeq(vary, ",") {
 		if strings.EqualFold(strings.TrimSpace(v), name) {
 			return
 		}
