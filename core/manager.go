@@ -565,29 +565,18 @@ func (m *Manager) signedID(id string) string {
 // cookie returns the Set-Cookie value carrying a saved session. The caller
 // holds s.mu.
 func (m *Manager) cookie(value string, s *Session) string {
-	c := m.baseCookie(value)
+	var expires time.Time
+	maxAge := 0
 	if p, _ := s.data[keyPermanent].(bool); p {
 		now, l := m.now(), m.limits(s.data)
-		expires := l.capped(now.Add(l.lifetime))
-		c.Expires = expires.UTC()
-		c.MaxAge = max(1, int(expires.Sub(now)/time.Second))
+		expires = l.capped(now.Add(l.lifetime))
+		maxAge = max(1, int(expires.Sub(now)/time.Second))
 	}
-	return c.String()
+	return setCookie(&m.Cookie, value, expires, maxAge)
 }
 
 // expiredCookie returns a Set-Cookie value that makes the browser drop the
 // session cookie.
 func (m *Manager) expiredCookie() string {
-	c := m.baseCookie("")
-	c.Expires = time.Unix(0, 0)
-	c.MaxAge = -1
-	return c.String()
-}
-
-func (m *Manager) baseCookie(value string) *http.Cookie {
-	o := &m.Cookie
-	return &http.Cookie{
-		Name: o.Name, Value: value, Path: o.Path, Domain: o.Domain,
-		Secure: o.Secure, HttpOnly: o.HTTPOnly, SameSite: o.SameSite,
-	}
+	return setCookie(&m.Cookie, "", time.Unix(0, 0), -1)
 }
