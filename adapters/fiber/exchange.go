@@ -19,7 +19,7 @@ func (e exchange) RemoteAddr() string { return e.c.Context().RemoteAddr().String
 // RequestHeader joins repeated header lines, as the core expects for
 // X-Forwarded-For; c.Get would return only the first.
 func (e exchange) RequestHeader(name string) string {
-	return string(bytes.Join(e.c.Request().Header.PeekAll(name), []byte(",")))
+	return join(e.c.Request().Header.PeekAll(name), ",")
 }
 
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
@@ -32,7 +32,7 @@ func (e exchange) AddResponseHeader(name, value string) {
 
 // ResponseHeader joins repeated header lines, as net/http's Values would.
 func (e exchange) ResponseHeader(name string) string {
-	return string(bytes.Join(e.c.Response().Header.PeekAll(name), []byte(", ")))
+	return join(e.c.Response().Header.PeekAll(name), ", ")
 }
 
 // SetResponseHeader replaces every line of the header: fasthttp's Set
@@ -41,4 +41,16 @@ func (e exchange) ResponseHeader(name string) string {
 func (e exchange) SetResponseHeader(name, value string) {
 	e.c.Response().Header.Del(name)
 	e.c.Response().Header.Set(name, value)
+}
+
+// join copies lines into one string, sep between them: one allocation for
+// the usual single line.
+func join(lines [][]byte, sep string) string {
+	switch len(lines) {
+	case 0:
+		return ""
+	case 1:
+		return string(lines[0])
+	}
+	return string(bytes.Join(lines, []byte(sep)))
 }
