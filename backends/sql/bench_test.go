@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -157,5 +158,36 @@ func BenchmarkGetVersion(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSetIfSent measures, through a counting proxy, the bytes a
+// conditional write sends to the server (sent-B/op) with values of 4 KiB
+// and 64 KiB, swapped as in BenchmarkSetIf.
+func BenchmarkSetIfSent(b *testing.B) {
+	for _, d := range []Dialect{Postgres, MySQL} { // SQLite sends nothing
+		for _, size := range []int{4 << 10, 64 << 10} {
+			b.Run(fmt.Sprintf("%v/%dKiB", d, size>>10), func(b *testing.B) {
+				s, p := countedStore(b, target{name: d.String(), dialect: d}, Table{})
+				ctx := context.Background()
+				values := [2][]byte{bytes.Repeat([]byte("0123456789abcdef"), size/16), nil}
+				values[1] = bytes.ToUpper(values[0])
+				if err := s.Set(ctx, benchKey, values[0], time.Hour); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.SetIf(ctx, benchKey, values[0], values[0], time.Hour); err != nil {
+					b.Fatal(err) // prepares the statement before the count
+				}
+				p.taken()
+				i := 0
+				for b.Loop() {
+					if err := s.SetIf(ctx, benchKey, values[i%2], values[(i+1)%2], time.Hour); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+				b.ReportMetric(float64(p.taken())/float64(i), "sent-B/op")
+			})
+		}
 	}
 }

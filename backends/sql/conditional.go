@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -13,9 +14,12 @@ import (
 
 // The conditional methods compare the data column itself with the version
 // read, so that a blind write by a peer that knows nothing of versions
-// (Django, an older cloakroom) is detected too. Each is one statement when
-// it succeeds; a second query, on the failure path only, tells a conflict
-// from an absent key.
+// (Django, an older cloakroom) is detected too. On PostgreSQL and MySQL
+// they compare SHA-256 digests of the two, the column's computed by the
+// server, so that a write sends the new value once and 32 bytes for the old
+// one (holdsVersion); no version column is needed, and Django's table
+// stays as Django made it. Each is one statement when it succeeds; a second
+// query, on the failure path only, tells a conflict from an absent key.
 
 // GetVersion is Get that also returns the version of the value it read: the
 // data column's bytes as stored. It is the same single query as Get.
@@ -66,18 +70,31 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 	return nil
 }
 
-// swap is SetIf with a version: one UPDATE ... WHERE data = version.
+// swap is SetIf with a version: one UPDATE ... WHERE data holds version.
 func (s *Store) swap(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
 	now := s.now()
-	data, expiry := s.dataArg(value), s.expiryArg(now, ttl)
-	n, err := s.exec(ctx, &s.stmts.swap, data, expiry, key, s.storedArg(version), s.dialect.timeArg(now))
+	data, expiry, held := s.dataArg(value), s.expiryArg(now, ttl), s.versionArg(version)
+	n, err := s.exec(ctx, &s.stmts.swap, data, expiry, key, held, s.dialect.timeArg(now))
 	if err != nil || n > 0 {
 		return err
 	}
-	if s.dialect == MySQL && bytes.Equal(version, value) {
-		return s.classifyMySQLSwap(ctx, key, data, expiry)
+	// The version is in the column's form (text-encoded in a text
+	// column): compare the value in that form too.
+	if s.dialect == MySQL && bytes.Equal(version, s.VersionOf(value)) {
+		return s.classifyMySQLSwap(ctx, key, held, expiry)
 	}
 	return s.classify(ctx, key)
+}
+
+// versionArg binds version for the condition holdsVersion builds: its
+// SHA-256 digest on PostgreSQL and MySQL, the stored bytes themselves on
+// SQLite.
+func (s *Store) versionArg(version core.Version) any {
+	if s.dialect == SQLite {
+		return s.storedArg(version)
+	}
+	sum := sha256.Sum256(version)
+	return sum[:]
 }
 
 // classifyMySQLSwap explains an UPDATE that wrote back the very value it
@@ -87,10 +104,11 @@ func (s *Store) swap(ctx context.Context, key string, version core.Version, valu
 // and already held that value and expiry reports 0 too. That is a success.
 // Only then: when the new value differs from the version, a row holding the
 // new value was written by someone else (two requests that both turned
-// n=5 into n=6), and calling that a success would lose an update.
-func (s *Store) classifyMySQLSwap(ctx context.Context, key string, data, expiry any) error {
+// n=5 into n=6), and calling that a success would lose an update. held is
+// the version's versionArg, which is also the new value's.
+func (s *Store) classifyMySQLSwap(ctx context.Context, key string, held, expiry any) error {
 	var same bool
-	err := s.queryRow(ctx, &s.stmts.holds, []any{data, expiry, key, s.nowArg()}, &same)
+	err := s.queryRow(ctx, &s.stmts.holds, []any{held, expiry, key, s.nowArg()}, &same)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return core.ErrNotFound
@@ -166,7 +184,7 @@ func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) 
 
 func (s *Store) deleteIf(ctx context.Context, key string, version core.Version) error {
 	if version != nil {
-		n, err := s.exec(ctx, &s.stmts.deleteIf, key, s.storedArg(version), s.nowArg())
+		n, err := s.exec(ctx, &s.stmts.deleteIf, key, s.versionArg(version), s.nowArg())
 		if err != nil || n > 0 {
 			return err
 		}

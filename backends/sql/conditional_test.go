@@ -130,17 +130,20 @@ func TestSetIfUnchanged(t *testing.T) {
 		ctx := context.Background()
 		at := time.Now()
 		s.now = func() time.Time { return at } // the same expiry each time
-		for _, ttl := range []time.Duration{0, time.Hour} {
-			mustSet(t, s, "k", []byte("same"), ttl)
-			v := version(t, s, "k")
-			for range 2 {
-				wantIs(t, "SetIf of the value held", s.SetIf(ctx, "k", v, []byte("same"), ttl), nil)
+		// The second value is not text: a text column holds it encoded.
+		for _, same := range [][]byte{[]byte("same"), []byte("\xffsame")} {
+			for _, ttl := range []time.Duration{0, time.Hour} {
+				mustSet(t, s, "k", same, ttl)
+				v := version(t, s, "k")
+				for range 2 {
+					wantIs(t, "SetIf of the value held", s.SetIf(ctx, "k", v, same, ttl), nil)
+				}
+				wantStored(t, s, "k", same)
+				mustSet(t, s, "k", []byte("other"), ttl) // a blind write
+				wantIs(t, "SetIf with a stale version", s.SetIf(ctx, "k", v, same, ttl), core.ErrConflict)
+				wantStored(t, s, "k", []byte("other"))
+				wantIs(t, "DeleteIf with a stale version", s.DeleteIf(ctx, "k", v), core.ErrConflict)
 			}
-			wantStored(t, s, "k", []byte("same"))
-			mustSet(t, s, "k", []byte("other"), ttl) // a blind write
-			wantIs(t, "SetIf with a stale version", s.SetIf(ctx, "k", v, []byte("same"), ttl), core.ErrConflict)
-			wantStored(t, s, "k", []byte("other"))
-			wantIs(t, "DeleteIf with a stale version", s.DeleteIf(ctx, "k", v), core.ErrConflict)
 		}
 		if err := s.Delete(ctx, "k"); err != nil {
 			t.Fatal(err)
@@ -187,6 +190,44 @@ func TestConditionalComparesBytes(t *testing.T) {
 			wantStored(t, s, key, []byte(change[1]))
 		}
 	})
+}
+
+// TestPeerBlindWriteConflicts has a peer that knows nothing of versions
+// (Django, an older cloakroom) overwrite the data column with a plain
+// UPDATE between GetVersion and a conditional write: SetIf and DeleteIf
+// must see it, down to a change of case or of one trailing space.
+func TestPeerBlindWriteConflicts(t *testing.T) {
+	eachTarget(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for i, peer := range []string{"another value", "Session:abc", "session:abc ", "żółć 😀"} {
+			key := "k" + string(rune('0'+i))
+			mustSet(t, s, key, []byte("session:abc"), time.Hour)
+			v := version(t, s, key)
+			peerUpdate(t, s, key, peer)
+			wantIs(t, "SetIf after a peer wrote "+peer, s.SetIf(ctx, key, v, []byte("mine"), time.Hour), core.ErrConflict)
+			wantIs(t, "DeleteIf after a peer wrote "+peer, s.DeleteIf(ctx, key, v), core.ErrConflict)
+			wantStored(t, s, key, []byte(peer))
+			wantIs(t, "SetIf with the peer's version", s.SetIf(ctx, key, version(t, s, key), []byte("mine"), time.Hour), nil)
+			wantStored(t, s, key, []byte("mine"))
+		}
+	})
+}
+
+// peerUpdate writes value into key's data column as Django does: a plain
+// UPDATE through the database, bound as the column's type.
+func peerUpdate(t *testing.T, s *Store, key, value string) {
+	t.Helper()
+	d := s.dialect
+	p := d.placeholders(2)
+	q := "UPDATE " + d.quote(s.table.Name) + " SET " + d.quote(s.table.DataColumn) + " = " + p[0] +
+		" WHERE " + d.quote(s.table.KeyColumn) + " = " + p[1]
+	var arg any = []byte(value)
+	if s.table.TextData {
+		arg = value
+	}
+	if _, err := s.db.ExecContext(context.Background(), q, arg, key); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestMySQLTextCollationIgnoresCase makes sure that
@@ -252,7 +293,7 @@ func TestConditionalLargeValue(t *testing.T) {
 func TestConditionalBinaryAndEmpty(t *testing.T) {
 	eachTarget(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		for _, value := range [][]byte{[]byte("\xff\x00bin"), {}, []byte(textMarker + "x")} {
+		for _, value := range [][]byte{[]byte("\xff\x00bin"), {}, []byte(textMarker + "x"), []byte("żółć €😀")} {
 			mustSet(t, s, "k", value, time.Hour)
 			value2, v, err := s.GetVersion(ctx, "k")
 			if err != nil || !bytes.Equal(value2, value) || v == nil {

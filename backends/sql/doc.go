@@ -19,7 +19,10 @@
 // A Store implements core.Conditional: GetVersion, SetIf and DeleteIf
 // compare the stored data itself with the value read, so concurrent
 // requests lose no update and a blind write by a peer (Django) is seen.
-// Each is one statement when it succeeds.
+// Each is one statement when it succeeds. On PostgreSQL (11 or newer) and
+// MySQL the statement carries a SHA-256 digest of the value read, which the
+// server compares with its own digest of the data column, so a write sends
+// its value once.
 //
 // Databases have no native expiry: a Store keeps each key's absolute expiry
 // time (UTC) in a column, never returns an expired row, and deletes expired

@@ -40,12 +40,12 @@ func buildStatements(d Dialect, t Table) *statements {
 		k, tbl, k, p[0], likeEscape, k, p[1], live(p[2]), k, p[3]))
 	s.purge = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s <= %s", tbl, e, p[0]))
 
-	// Arguments: data, expiry, key, version, now.
+	// Arguments: data, expiry, key, version (Store.versionArg), now.
 	s.swap = newLazyStmt(fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s AND %s",
-		tbl, v, p[0], e, p[1], k, p[2], d.holdsBytes(v, p[3]), live(p[4])))
+		tbl, v, p[0], e, p[1], k, p[2], d.holdsVersion(v, t.TextData, p[3]), live(p[4])))
 	// Arguments: key, version, now.
 	s.deleteIf = newLazyStmt(fmt.Sprintf("DELETE FROM %s WHERE %s = %s AND %s AND %s",
-		tbl, k, p[0], d.holdsBytes(v, p[1]), live(p[2])))
+		tbl, k, p[0], d.holdsVersion(v, t.TextData, p[1]), live(p[2])))
 	insert := fmt.Sprintf("INSERT INTO %s (%s, %s, %s) VALUES (%s, %s, %s)", tbl, k, v, e, p[0], p[1], p[2])
 	if d == MySQL {
 		// Arguments: key, data, expiry.
@@ -53,8 +53,9 @@ func buildStatements(d Dialect, t Table) *statements {
 		// Arguments: data, expiry, key, now.
 		s.replaceExpired = newLazyStmt(fmt.Sprintf("UPDATE %s SET %s = %s, %s = %s WHERE %s = %s AND %s",
 			tbl, v, p[0], e, p[1], k, p[2], expired(p[3])))
+		// Arguments: version (Store.versionArg), expiry, key, now.
 		s.holds = newLazyStmt(fmt.Sprintf("SELECT %s AND %s <=> %s FROM %s WHERE %s = %s AND %s",
-			d.holdsBytes(v, p[0]), e, p[1], tbl, k, p[2], live(p[3])))
+			d.holdsVersion(v, t.TextData, p[0]), e, p[1], tbl, k, p[2], live(p[3])))
 	} else {
 		// Arguments: key, data, expiry, now. The existing row is named by
 		// its table, the proposed one by EXCLUDED.
@@ -69,14 +70,29 @@ func buildStatements(d Dialect, t Table) *statements {
 	return s
 }
 
-// holdsBytes is the condition that column col holds exactly the bytes of
-// parameter p. MySQL compares text by its collation, which commonly ignores
-// case and trailing spaces: compare as binary strings instead. PostgreSQL's
-// deterministic collations and SQLite's default BINARY one already compare
-// bytes.
-func (d Dialect) holdsBytes(col, p string) string {
-	if d == MySQL {
-		return fmt.Sprintf("CAST(%s AS BINARY) = CAST(%s AS BINARY)", col, p)
+// holdsVersion is the condition that data column col (text when text is
+// set) holds the version bound as parameter p. PostgreSQL and MySQL
+// compare SHA-256 digests, the stored one computed by the server, so that
+// a conditional write sends 32 bytes rather than the value it replaces
+// (Store.versionArg); the comparison still covers every byte of the column,
+// whoever wrote it. The primary key condition beside it picks the one row
+// to hash. SQLite has no built-in SHA-256, and nothing crosses a network to
+// reach its file: it compares the value itself, under its default BINARY
+// collation.
+func (d Dialect) holdsVersion(col string, text bool, p string) string {
+	switch d {
+	case Postgres:
+		// sha256 (PostgreSQL 11+) takes bytea; a text column's bytes are
+		// its UTF-8 form, which is what the driver reads as the version.
+		if text {
+			col = "convert_to(" + col + ", 'UTF8')"
+		}
+		return fmt.Sprintf("sha256(%s) = %s", col, p)
+	case MySQL:
+		// SHA2 hashes the column's bytes (utf8mb4 for a text column, as
+		// read) and returns hex; UNHEX makes it a binary string, so the
+		// comparison is bytewise whatever the collation.
+		return fmt.Sprintf("UNHEX(SHA2(%s, 256)) = %s", col, p)
 	}
 	return fmt.Sprintf("%s = %s", col, p)
 }
