@@ -8,6 +8,7 @@ replace (
 	github.com/cloakroom/cloakroom/adapters/fiber => ../adapters/fiber
 	github.com/cloakroom/cloakroom/adapters/fiber3 => ../adapters/fiber3
 	github.com/cloakroom/cloakroom/adapters/gin => ../adapters/gin
+	github.com/cloakroom/cloakroom/backends/redis => ../backends/redis
 )
 
 require (
@@ -17,12 +18,14 @@ require (
 	github.com/cloakroom/cloakroom/adapters/fiber v0.4.0
 	github.com/cloakroom/cloakroom/adapters/fiber3 v0.4.0
 	github.com/cloakroom/cloakroom/adapters/gin v0.4.0
+	github.com/cloakroom/cloakroom/backends/redis v0.4.0
 	github.com/gin-contrib/sessions v1.0.4
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/gorilla/sessions v1.4.0
 	github.com/labstack/echo/v5 v5.4.4
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/valyala/fasthttp v1.69.0
 )
 
@@ -31,6 +34,7 @@ require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
@@ -64,6 +68,7 @@ require (
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.57.0 // indirect

@@ -8,6 +8,7 @@
 //	go run ./cmd/benchtable              # go test -run '^$' -bench . -benchmem -count 5
 //	go run ./cmd/benchtable -bench Gin -count 10
 //	go run ./cmd/benchtable -rounds 5 -count 1 # interleaves the libraries' runs
+//	CLOAKROOM_BENCH_ROUNDS=10 go run ./cmd/benchtable -bench Redis -count 1 # interleaved in one run
 //	go run ./cmd/benchtable -in saved.txt # a saved `go test -bench` output
 package main
 
@@ -43,6 +44,9 @@ func main() {
 
 	var out io.Reader
 	command := fmt.Sprintf("go test -run '^$' -bench '%s' -benchmem -count %d", *bench, *count)
+	if r := os.Getenv("CLOAKROOM_BENCH_ROUNDS"); r != "" { // BenchmarkRedis's interleaved rounds
+		command = "CLOAKROOM_BENCH_ROUNDS=" + r + " " + command
+	}
 	if *rounds > 1 {
 		command = fmt.Sprintf("%d rounds of %s", *rounds, command)
 	}
@@ -126,6 +130,7 @@ func parse(r io.Reader) (names []string, results map[string]result, cpu string, 
 				name = name[:i]
 			}
 		}
+		name = dropRepeats(name)
 		if results[name] == nil {
 			results[name] = result{}
 			names = append(names, name)
@@ -139,6 +144,23 @@ func parse(r io.Reader) (names []string, results map[string]result, cpu string, 
 		}
 	}
 	return names, results, cpu, sc.Err()
+}
+
+// dropRepeats removes the #01, #02… that go test appends to a
+// sub-benchmark run again under the name of an earlier one (as
+// BenchmarkRedis does to interleave its sides), so that each repeat is one
+// more sample: "Redis/Read#01/cloakroom" is "Redis/Read/cloakroom".
+func dropRepeats(name string) string {
+	if !strings.Contains(name, "#") {
+		return name
+	}
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		if j := strings.LastIndexByte(p, '#'); j > 0 && len(p) > j+1 && strings.Trim(p[j+1:], "0123456789") == "" {
+			parts[i] = p[:j]
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // split turns "NetHTTP/Read/scs" into its three parts.
