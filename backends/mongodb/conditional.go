@@ -18,40 +18,39 @@ var (
 	_ core.Expirer     = (*Store)(nil)
 )
 
-// GetVersion implements core.Conditional with the one query Get sends. The
-// version is the stored value itself: a peer's blind write of other bytes
-// changes it, and the stored document gains no field of cloakroom's own.
+// GetVersion implements core.Conditional with the one query Get sends, the
+// document's data_sha256 included. The version names the data by that
+// digest when the document holds its data's (any document this store
+// wrote), and by the data itself when it does not (see version.go), so
+// that a blind write by a peer that leaves no digest, or a stale one, is
+// detected as well.
 func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	data, err := s.find(ctx, "getversion", key)
+	doc, data, err := s.find(ctx, "getversion", key, s.versionOpts)
 	if err != nil {
 		return nil, nil, err
 	}
-	// One allocation for both copies: the caller may modify the value
-	// without changing the version it hands back.
-	n := len(data)
-	buf := make([]byte, 2*n)
-	copy(buf, data)
-	copy(buf[n:], data)
-	return buf[:n:n], core.Version(buf[n:]), nil
+	_, stored, _ := doc.Lookup(fieldDigest).BinaryOK()
+	value, version := readVersion(data, stored)
+	return value, version, nil
 }
 
-// VersionOf implements core.Versioner: a version is the stored value.
+// VersionOf implements core.Versioner: what GetVersion returns after a
+// write of this store, which stores value with its digest.
 func (s *Store) VersionOf(value []byte) core.Version {
-	if value == nil {
-		return core.Version{} // nil would mean absent
-	}
-	return core.Version(value)
+	return digestVersion(value)
 }
 
 // SetIf implements core.Conditional. With a version it is one UpdateOne
 // whose filter requires the live document to still hold the version's
-// bytes, which MongoDB applies atomically to the document. With a nil
-// version it is one InsertOne, which the unique _id refuses when the key
-// exists; a key that exists only as an expired document still waiting for
-// its removal is then replaced by an UpdateOne conditioned on that expiry.
-// The ttl follows the rules of Set.
+// data (by its digest, 32 bytes, or by the data itself for a document
+// that had none), which MongoDB applies atomically to the document; the
+// update sets the data and its digest together. With a nil version it is
+// one InsertOne, which the unique _id refuses when the key exists; a key
+// that exists only as an expired document still waiting for its removal
+// is then replaced by an UpdateOne conditioned on that expiry. The ttl
+// follows the rules of Set.
 //
 // Only when nothing matched does SetIf read the document once more, to
 // tell a key that holds another value (core.ErrConflict) from one that is
@@ -65,26 +64,29 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 	if version == nil {
 		return s.create(ctx, key, value, ttl)
 	}
-	matched, err := s.replace(ctx, key, version, value, ttl)
-	if err != nil || matched {
-		return err
+	if cond, ok := versionCondition(version); ok {
+		matched, err := s.replace(ctx, key, cond, value, ttl)
+		if err != nil || matched {
+			return err
+		}
 	}
 	return s.mismatch(ctx, "setif", key)
 }
 
-// replace writes value over the live document of key if it holds version,
-// and reports whether it did. It holds the key's lock (serial.go) for its
-// write alone: the read that explains a mismatch needs none, and it is
-// made after, so that writers queued behind a stale one wait the less.
-func (s *Store) replace(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) (bool, error) {
+// replace writes value over the live document of key if it meets cond,
+// the condition of a version, and reports whether it did. It holds the
+// key's lock (serial.go) for its write alone: the read that explains a
+// mismatch needs none, and it is made after, so that writers queued behind
+// a stale one wait the less.
+func (s *Store) replace(ctx context.Context, key string, cond bson.E, value []byte, ttl time.Duration) (bool, error) {
 	ctx, unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("mongodb: setif %q: %w", key, err)
 	}
 	defer unlock()
 	now := s.now()
-	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, now, ttl)
-	res, err := s.coll.UpdateOne(ctx, holding(key, version, now), update)
+	update := expiryUpdate(dataFields(value), now, ttl)
+	res, err := s.coll.UpdateOne(ctx, holding(key, cond, now), update)
 	if err != nil {
 		return false, fmt.Errorf("mongodb: setif %q: %w", key, err)
 	}
@@ -99,7 +101,8 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 	}
 	defer unlock()
 	now := s.now()
-	doc := bson.D{{Key: fieldID, Value: key}, {Key: fieldData, Value: value}}
+	fields := dataFields(value)
+	doc := append(bson.D{{Key: fieldID, Value: key}}, fields...)
 	if ttl > 0 {
 		doc = append(doc, bson.E{Key: fieldExpires, Value: now.Add(ttl)})
 	}
@@ -113,7 +116,7 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 	// The key exists. Take it over only if it has expired: the filter
 	// makes a racing creator that revived it first win instead.
 	filter := expired(bson.D{{Key: fieldID, Value: key}}, now)
-	res, err := s.coll.UpdateOne(ctx, filter, expiryUpdate(bson.D{{Key: fieldData, Value: value}}, now, ttl))
+	res, err := s.coll.UpdateOne(ctx, filter, expiryUpdate(fields, now, ttl))
 	if err != nil {
 		return fmt.Errorf("mongodb: setif %q: %w", key, err)
 	}
@@ -125,14 +128,14 @@ func (s *Store) create(ctx context.Context, key string, value []byte, ttl time.D
 
 // DeleteIf implements core.Conditional with one DeleteOne whose filter is
 // that of SetIf: the document goes only if it is live and still holds the
-// version's bytes. When nothing was deleted it reads the document once, as
+// version's data. When nothing was deleted it reads the document once, as
 // SetIf does, to return core.ErrConflict or core.ErrNotFound. A nil version
 // matches no stored value, so DeleteIf(key, nil) only classifies.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if version != nil {
-		deleted, err := s.deleteHolding(ctx, key, version)
+	if cond, ok := versionCondition(version); ok {
+		deleted, err := s.deleteHolding(ctx, key, cond)
 		if err != nil || deleted {
 			return err
 		}
@@ -140,16 +143,16 @@ func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) 
 	return s.mismatch(ctx, "deleteif", key)
 }
 
-// deleteHolding deletes the live document of key if it holds version, and
+// deleteHolding deletes the live document of key if it meets cond, and
 // reports whether it did. Like replace, it holds the key's lock for the
 // delete alone.
-func (s *Store) deleteHolding(ctx context.Context, key string, version core.Version) (bool, error) {
+func (s *Store) deleteHolding(ctx context.Context, key string, cond bson.E) (bool, error) {
 	ctx, unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("mongodb: deleteif %q: %w", key, err)
 	}
 	defer unlock()
-	res, err := s.coll.DeleteOne(ctx, holding(key, version, s.now()))
+	res, err := s.coll.DeleteOne(ctx, holding(key, cond, s.now()))
 	if err != nil {
 		return false, fmt.Errorf("mongodb: deleteif %q: %w", key, err)
 	}

@@ -95,7 +95,7 @@ func TestConditionalPeerWrite(t *testing.T) {
 	if _, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "p"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "data", Value: "bbbb"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteIf(ctx, "p", core.Version("bbbb")); !errors.Is(err, core.ErrConflict) {
+	if err := s.DeleteIf(ctx, "p", dataVersion("bbbb")); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("DeleteIf of a string value: err = %v, want ErrConflict", err)
 	}
 	if rawDoc(t, s, "p") == nil {
@@ -113,10 +113,10 @@ func TestConditionalExpiredDocument(t *testing.T) {
 	if _, _, err := s.GetVersion(ctx, "e"); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("GetVersion of an expired document: err = %v, want ErrNotFound", err)
 	}
-	if err := s.SetIf(ctx, "e", core.Version("old"), []byte("revived"), time.Hour); !errors.Is(err, core.ErrNotFound) {
+	if err := s.SetIf(ctx, "e", dataVersion("old"), []byte("revived"), time.Hour); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("SetIf of an expired document with its bytes: err = %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteIf(ctx, "e", core.Version("old")); !errors.Is(err, core.ErrNotFound) {
+	if err := s.DeleteIf(ctx, "e", dataVersion("old")); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("DeleteIf of an expired document with its bytes: err = %v, want ErrNotFound", err)
 	}
 	if _, data := rawDoc(t, s, "e").Lookup("data").Binary(); string(data) != "old" {
@@ -151,6 +151,7 @@ func TestConditionalDocument(t *testing.T) {
 	if _, data, ok := raw.Lookup("data").BinaryOK(); !ok || len(data) != 0 {
 		t.Fatalf("a created empty value is stored as %s, want empty binary data", raw)
 	}
+	wantDigest(t, raw)
 	if exp, ok := raw.Lookup("expires_at").TimeOK(); !ok || time.Until(exp) < 59*time.Minute {
 		t.Fatalf("expires_at = %v (date: %v), want about an hour from now", exp, ok)
 	}

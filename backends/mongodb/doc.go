@@ -1,7 +1,8 @@
 // Package mongodb keeps cloakroom sessions in a MongoDB collection, one
 // document per key:
 //
-//	{_id: <key>, data: <binary value>, expires_at: <date, absent for no expiry>}
+//	{_id: <key>, data: <binary value>, data_sha256: <binary, SHA-256 of data>,
+//	 expires_at: <date, absent for no expiry>}
 //
 // Use it when several application instances must share sessions and
 // MongoDB is already part of the deployment. The store creates a TTL index on
@@ -16,10 +17,31 @@
 // Besides core.Backend the Store implements core.Toucher, core.Lister,
 // core.Expirer (one find of expires_at) and core.Conditional. A
 // conditional write is one filtered write: UpdateOne or DeleteOne on {_id,
-// data: <the bytes read>, live}, or InsertOne for a create. The version
-// is the stored value itself, so a blind write by a peer that shares the
-// collection is detected as well. Only a write that matched nothing costs
-// a second command, which tells core.ErrConflict from core.ErrNotFound.
+// data_sha256: <the digest read>, live}, or InsertOne for a create. Every
+// write of the store sets data_sha256 in the same command as data, and
+// the version GetVersion returns is that digest when it matches the data
+// read, so a conditional write sends the new value once and 32 bytes for
+// the old one (a 64 KiB SetIf sent 66,432 bytes instead of 131,879 on
+// FerretDB 1.24, its lease's commands included). A
+// document without the digest, or with one that is not its data's, gets a
+// version that is the data itself, compared as {data: <the bytes read>}
+// as before digests; the write then stores the digest. Only a write that
+// matched nothing costs a second command, which tells core.ErrConflict
+// from core.ErrNotFound.
+//
+// A peer that writes the collection (another application, a script) must
+// keep data_sha256 the digest of data: set both in one update, or unset
+// data_sha256 (a whole-document replacement without it does), and its
+// writes are detected like any other. A peer that $sets data alone leaves
+// the digest of the value before. GetVersion checks the digest against the
+// data, so such a write made before the read is still detected; one made
+// between a GetVersion and the SetIf that follows it, on a document whose
+// digest then matched, is overwritten undetected. Older versions of this
+// package write that way ($set of data and expires_at), so during a
+// rolling upgrade an older process's write can be lost when it falls
+// between a newer process's read and save of the same session; an older
+// process still detects every write of a newer one, as it compares data.
+// Once every process runs this version, that window is gone.
 //
 // FerretDB 1.x does not apply a filtered write atomically (it reads the
 // document, then writes the whole of it back by _id), so on it every write

@@ -10,6 +10,7 @@ import (
 const (
 	fieldID      = "_id"
 	fieldData    = "data"
+	fieldDigest  = "data_sha256" // SHA-256 of data, set with it (version.go)
 	fieldExpires = "expires_at"
 )
 
@@ -30,10 +31,11 @@ func liveAlternatives(now time.Time) bson.A {
 	}
 }
 
-// holding matches the document of key if it is live at now and its data is
-// exactly version's bytes: the condition of SetIf and DeleteIf.
-func holding(key string, version []byte, now time.Time) bson.D {
-	return live(bson.D{{Key: fieldID, Value: key}, {Key: fieldData, Value: version}}, now)
+// holding matches the document of key if it is live at now and still holds
+// the data of a version, whose condition versionCondition made: the filter
+// of SetIf and DeleteIf.
+func holding(key string, version bson.E, now time.Time) bson.D {
+	return live(bson.D{{Key: fieldID, Value: key}, version}, now)
 }
 
 // expired extends filter so that it matches only documents that live

@@ -10,6 +10,7 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Get implements core.Backend. An expired document still waiting for the
@@ -17,37 +18,39 @@ import (
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	data, err := s.find(ctx, "get", key)
+	_, data, err := s.find(ctx, "get", key, s.findOpts)
 	if err != nil {
 		return nil, err
 	}
 	return bytes.Clone(data), nil
 }
 
-// find reads the value of key with one query and returns it as a view into
-// the driver's buffer, which the caller copies. It looks the document up by
-// _id alone and checks expires_at itself, which matches the live filter
-// that the writes send but keeps the query the cheapest the server has. op
-// names the caller in errors.
-func (s *Store) find(ctx context.Context, op, key string) ([]byte, error) {
-	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, s.findOpts).Raw()
+// find reads the document of key with one query, projected by opts, and
+// returns it with its value, both views into the driver's buffer, which
+// the caller copies. It looks the document up by _id alone and checks
+// expires_at itself, which matches the live filter that the writes send
+// but keeps the query the cheapest the server has. op names the caller in
+// errors.
+func (s *Store) find(ctx context.Context, op, key string, opts *options.FindOneOptionsBuilder) (bson.Raw, []byte, error) {
+	raw, err := s.coll.FindOne(ctx, bson.D{{Key: fieldID, Value: key}}, opts).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
+		return nil, nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, err)
+		return nil, nil, fmt.Errorf("mongodb: %s %q: %w", op, key, err)
 	}
 	if !isLive(raw, s.now()) {
-		return nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
+		return nil, nil, fmt.Errorf("mongodb: %s %q: %w", op, key, core.ErrNotFound)
 	}
 	_, data, ok := raw.Lookup(fieldData).BinaryOK()
 	if !ok {
-		return nil, fmt.Errorf("mongodb: %s %q: field %q is not binary data", op, key, fieldData)
+		return nil, nil, fmt.Errorf("mongodb: %s %q: field %q is not binary data", op, key, fieldData)
 	}
-	return data, nil
+	return raw, data, nil
 }
 
-// Set implements core.Backend with one upsert.
+// Set implements core.Backend with one upsert, which sets the data and its
+// digest together.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -59,7 +62,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if value == nil {
 		value = []byte{} // store empty binary data, not null
 	}
-	update := expiryUpdate(bson.D{{Key: fieldData, Value: value}}, s.now(), ttl)
+	update := expiryUpdate(dataFields(value), s.now(), ttl)
 	_, err = s.coll.UpdateOne(ctx, bson.D{{Key: fieldID, Value: key}}, update, s.upsertOpts)
 	if err != nil {
 		return fmt.Errorf("mongodb: set %q: %w", key, err)

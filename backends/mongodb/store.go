@@ -36,9 +36,10 @@ type Store struct {
 	locks    *writeLocks   // nil unless the server's filtered writes are not atomic (FerretDB 1.x)
 	timeout  time.Duration // bounds each call; zero when none
 
-	findOpts   *options.FindOneOptionsBuilder // data and expiry, for reads
-	expiryOpts *options.FindOneOptionsBuilder // expiry alone: ExpiresAt, and classifying a failed conditional write
-	upsertOpts *options.UpdateOneOptionsBuilder
+	findOpts    *options.FindOneOptionsBuilder // data and expiry, for Get
+	versionOpts *options.FindOneOptionsBuilder // data, digest and expiry, for GetVersion
+	expiryOpts  *options.FindOneOptionsBuilder // expiry alone: ExpiresAt, and classifying a failed conditional write
+	upsertOpts  *options.UpdateOneOptionsBuilder
 
 	cleanup   *background.Loop // nil when the store runs no clean-up
 	closeOnce sync.Once
@@ -89,11 +90,14 @@ func New(ctx context.Context, coll *mongo.Collection, opts Options) (*Store, err
 // newStore is the part of New that sends nothing to the server.
 func newStore(coll *mongo.Collection, opts Options) *Store {
 	return &Store{
-		coll:       coll,
-		log:        cmp.Or(opts.Logger, slog.Default()),
-		now:        time.Now,
-		timeout:    max(opts.Timeout, 0),
-		findOpts:   options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
+		coll:     coll,
+		log:      cmp.Or(opts.Logger, slog.Default()),
+		now:      time.Now,
+		timeout:  max(opts.Timeout, 0),
+		findOpts: options.FindOne().SetProjection(bson.D{{Key: fieldData, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0}}),
+		versionOpts: options.FindOne().SetProjection(bson.D{
+			{Key: fieldData, Value: 1}, {Key: fieldDigest, Value: 1}, {Key: fieldExpires, Value: 1}, {Key: fieldID, Value: 0},
+		}),
 		expiryOpts: expiryProjection(),
 		upsertOpts: options.UpdateOne().SetUpsert(true),
 	}

@@ -100,9 +100,11 @@ func storeOps(s *Store) map[string]func(context.Context) error {
 			_, _, err := s.GetVersion(ctx, "k")
 			return err
 		},
-		"SetIf":         func(ctx context.Context) error { return s.SetIf(ctx, "k", core.Version("v"), []byte("w"), time.Minute) },
+		"SetIf": func(ctx context.Context) error {
+			return s.SetIf(ctx, "k", s.VersionOf([]byte("v")), []byte("w"), time.Minute)
+		},
 		"SetIf(nil)":    func(ctx context.Context) error { return s.SetIf(ctx, "k", nil, []byte("w"), time.Minute) },
-		"DeleteIf":      func(ctx context.Context) error { return s.DeleteIf(ctx, "k", core.Version("v")) },
+		"DeleteIf":      func(ctx context.Context) error { return s.DeleteIf(ctx, "k", s.VersionOf([]byte("v"))) },
 		"DeleteIf(nil)": func(ctx context.Context) error { return s.DeleteIf(ctx, "k", nil) },
 		"Purge":         func(ctx context.Context) error { _, err := s.Purge(ctx); return err },
 		"Keys": func(ctx context.Context) error {
