@@ -116,9 +116,7 @@ func (DjangoID) Valid(id string) bool {
 
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
-func isBase64URL(c byte) bool { return base64URLValue(c) >= 0 }
-
-// base64URLValue returns c's value in base64url, or -1. A table, since
+// base64URLValue returns c's value in base64url, or -1, from a table:
 // every request's id is checked a character at a time.
 func base64URLValue(c byte) int { return int(base64URLValues[c]) }
 
