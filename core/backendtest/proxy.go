@@ -3,6 +3,7 @@ package backendtest
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -11,10 +12,12 @@ import (
 // control: Down refuses and cuts every connection, as a crashed server
 // does; Stall stops forwarding bytes but keeps every connection open and
 // accepts new ones, as a frozen server (SIGSTOP) or a black-holing network
-// does; Resume forwards again.
+// does; Resume forwards again. It counts the bytes clients send through
+// it, so that a test can tell what a call costs on the wire.
 type Proxy struct {
 	Addr   string // where clients connect
 	target string
+	sent   atomic.Int64
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -114,9 +117,13 @@ func (p *Proxy) forward(c net.Conn) {
 		return
 	}
 	p.track(s)
-	go p.pipe(c, s)
-	go p.pipe(s, c)
+	go p.pipe(c, s, nil)
+	go p.pipe(s, c, &p.sent)
 }
+
+// Sent returns the bytes that clients sent through the proxy since the
+// last call, and starts counting afresh.
+func (p *Proxy) Sent() int64 { return p.sent.Swap(0) }
 
 func (p *Proxy) track(c net.Conn) {
 	p.mu.Lock()
@@ -124,8 +131,9 @@ func (p *Proxy) track(c net.Conn) {
 	p.conns[c] = struct{}{}
 }
 
-// pipe copies src to dst, holding each chunk while the proxy is stalled.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, holding each chunk while the proxy is stalled,
+// and adds what it forwards to count unless count is nil.
+func (p *Proxy) pipe(dst, src net.Conn, count *atomic.Int64) {
 	defer func() {
 		_ = dst.Close()
 		_ = src.Close()
@@ -135,7 +143,11 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.wait()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			written, werr := dst.Write(buf[:n])
+			if count != nil {
+				count.Add(int64(written))
+			}
+			if werr != nil {
 				return
 			}
 		}
