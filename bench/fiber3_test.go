@@ -60,13 +60,7 @@ func cloakroomFiber3(tb testing.TB) func(mode) app {
 // is v2's Expiration under its v3 name; ids are 32 random bytes in
 // base64url (43 characters), as cloakroom's are.
 func fiber3Session(tb testing.TB) func(mode) app {
-	mw, store := session.NewWithStore(session.Config{
-		IdleTimeout:    lifetime,
-		Extractor:      extractors.FromCookie(cookieName),
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: fiber.CookieSameSiteLaxMode,
-	})
+	mw, store := session.NewWithStore(fiber3SessionConfig())
 	tb.Cleanup(func() { _ = store.Storage.Close() })
 	return func(m mode) app {
 		return newFiber3App(mw, func(c fiber.Ctx) error {
@@ -93,6 +87,17 @@ func fiber3Session(tb testing.TB) func(mode) app {
 	}
 }
 
+// fiber3SessionConfig is the configuration of both Fiber v3 peers.
+func fiber3SessionConfig() session.Config {
+	return session.Config{
+		IdleTimeout:    lifetime,
+		Extractor:      extractors.FromCookie(cookieName),
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: fiber.CookieSameSiteLaxMode,
+	}
+}
+
 // fiber3Store is Fiber v3's session package without its middleware: the
 // handler calls the Store, as Fiber v2's handlers do, so that a request
 // pays only for what it asks. NoSession is the bare app; Read loads and
@@ -105,13 +110,7 @@ func fiber3Session(tb testing.TB) func(mode) app {
 // configuration is the middleware's: IdleTimeout, the cookie, ids of 32
 // random bytes in base64url.
 func fiber3Store(tb testing.TB) func(mode) app {
-	store := session.NewStore(session.Config{
-		IdleTimeout:    lifetime,
-		Extractor:      extractors.FromCookie(cookieName),
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: fiber.CookieSameSiteLaxMode,
-	})
+	store := session.NewStore(fiber3SessionConfig())
 	tb.Cleanup(func() { _ = store.Storage.Close() })
 	return func(m mode) app {
 		return newFiber3App(nil, func(c fiber.Ctx) error {
