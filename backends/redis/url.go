@@ -29,9 +29,10 @@ import (
 // Cluster. The +cluster and +sentinel schemes also exist as rediss+cluster
 // and rediss+sentinel for TLS. Options are go-redis's query parameters
 // (dial_timeout=1s, pool_size=20, ...; see goredis.ParseURL,
-// goredis.ParseClusterURL and goredis.ParseFailoverURL); for Sentinel the
-// user information authenticates to the sentinels and the master's password
-// goes in the password parameter.
+// goredis.ParseClusterURL and goredis.ParseFailoverURL), plus
+// context_timeout_enabled and, for a Cluster, reload_on_failure (below);
+// for Sentinel the user information authenticates to the sentinels and the
+// master's password goes in the password parameter.
 //
 // Timeouts: a zero opts.Timeout becomes DefaultTimeout (1.5 s), which
 // bounds each call of the Store, retries included, and Open's ping too.
@@ -42,6 +43,14 @@ import (
 // client's own background work (Cluster layout reloads, Sentinel lookups)
 // are bounded as well. What the URL sets wins; a negative opts.Timeout
 // keeps go-redis's defaults and adds no bound of the Store's own.
+//
+// Cluster failover: the Cluster client reloads its slot map when a
+// command fails because a node cannot be reached (refused, reset or
+// timed-out connections, CLUSTERDOWN), at most once per reload_on_failure
+// (DefaultReloadOnFailure, 250ms, when the URL sets none; 0 or off turns
+// it off). The slots of a master that died are then served by its
+// promoted replica within half a second of the promotion, instead of after
+// go-redis's next periodic reload, up to a minute later.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
@@ -90,9 +99,18 @@ func clientFromURL(rawURL string, timeout time.Duration) (goredis.UniversalClien
 	if err != nil {
 		return nil, err
 	}
+	reload, reloadSet, err := takeReloadOnFailure(u)
+	if err != nil {
+		return nil, err
+	}
 	base, kind, _ := strings.Cut(u.Scheme, "+")
 	if kind == "" && strings.Contains(u.Host, ",") {
 		kind = "cluster"
+	}
+	if reloadSet && kind != "cluster" {
+		// Only a Cluster has a slot map; go-redis would refuse the
+		// unknown parameter too.
+		return nil, fmt.Errorf("%s applies to Cluster URLs only", reloadParam)
 	}
 	tcp := base == "redis" || base == "rediss"
 	switch {
@@ -111,7 +129,9 @@ func clientFromURL(rawURL string, timeout time.Duration) (goredis.UniversalClien
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
 		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
-		return goredis.NewClusterClient(opts), nil
+		client := goredis.NewClusterClient(opts)
+		reloadOnFailure(client, reload)
+		return client, nil
 	case kind == "sentinel" && tcp:
 		opts, err := goredis.ParseFailoverURL(normalise(u, base).String())
 		if err != nil {
