@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cloakroom/cloakroom/backends/redis"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/signing"
 )
@@ -114,6 +115,7 @@ func parseFlags(args []string) (config, error) {
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	redis.LogTo(log) // go-redis's own messages too, with secrets masked
 	if err := run(log, os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
