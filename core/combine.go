@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"maps"
 
 	"github.com/cloakroom/cloakroom/internal/keylock"
@@ -27,7 +28,7 @@ func offer(s *Session) any {
 	if !joinable(s) {
 		return nil
 	}
-	s.joined = false
+	s.joined, s.lost = false, nil
 	return s
 }
 
@@ -37,8 +38,10 @@ func offer(s *Session) any {
 // the caller tells once it is through with what writeJoined returns: what
 // was written, for the next holder of the turn. A waiter whose changes
 // were not written (they did not apply to this data, or the write
-// conflicted or failed) finds its session not joined and saves on its
-// own, which reports why.
+// conflicted) finds its session not joined and saves on its own, which
+// reports why. A write that failed otherwise may have been made: a waiter
+// that was in it finds the error in its lost, and fails with it rather
+// than make its changes a second time.
 func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs []keylock.Job) (outcome, handoff, error) {
 	if err := st.refresh(ctx, c, s); err != nil {
 		return wroteNothing, handoff{}, err
@@ -60,7 +63,13 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 	}
 	key := s.storeKey()
 	if err := c.SetIf(ctx, key, s.version, b, m.ttl(data)); err != nil {
-		return wroteNothing, handoff{}, conditionalError("save session", key, err)
+		err = conditionalError("save session", key, err)
+		if !errors.Is(err, ErrConflict) {
+			for _, w := range made {
+				w.lost = err
+			}
+		}
+		return wroteNothing, handoff{}, err
 	}
 	st.wrote(s, nil) // its data is its own view, not what is stored
 	m.emitFor(ctx, EventSaved, s)

@@ -348,3 +348,82 @@ func rivalWrites(b *backendtest.Recorder, key string, delay time.Duration) *atom
 	})
 	return &writes
 }
+
+// applyThenFail is a backend whose write number failAt is made and then
+// reported failed, as when a connection drops after the server committed.
+type applyThenFail struct {
+	*backendtest.Recorder
+	sets   atomic.Int64
+	failAt atomic.Int64
+}
+
+var errLostReply = errors.New("connection reset after the write")
+
+func (b *applyThenFail) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
+	err := b.Recorder.SetIf(ctx, key, version, value, ttl)
+	if err == nil && b.sets.Add(1) == b.failAt.Load() {
+		return errLostReply
+	}
+	return err
+}
+
+// TestJoinedSaveLostInFlightIsNotRetried: when the write that makes
+// queued saves together fails in a way that does not say whether it was
+// made, the queued saves fail with it rather than make their changes again
+// on their own: had the write been made, they would count twice.
+func TestJoinedSaveLostInFlightIsNotRetried(t *testing.T) {
+	b := &applyThenFail{Recorder: newCounting(t)}
+	m := core.NewManager(b)
+	core.SetTurnPatience(m, time.Minute) // the first save holds its turn on purpose
+	id := stored(t, m).ID()
+	ctx := context.Background()
+	sessions := make([]*core.Session, 3)
+	for i := range sessions {
+		s, err := m.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Incr("n", 1); err != nil {
+			t.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	// The first save holds its turn until both others queue behind it;
+	// the next holder then writes for both, and that write is lost.
+	b.failAt.Store(b.sets.Load() + 2)
+	var once sync.Once
+	b.BeforeCall(func(op, _ string) {
+		if op == "set" {
+			once.Do(func() {
+				for core.WaitingSaves(m, id) < 2 {
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+	})
+	b.Calls()
+	var wg sync.WaitGroup
+	errs := make([]error, len(sessions))
+	for i, s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = m.Save(ctx, s)
+		}()
+		for i == 0 && countPrefix(b.Calls(), "set ") == 0 {
+			time.Sleep(time.Millisecond) // until the first save holds the turn
+		}
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		t.Fatalf("the first save = %v, want it stored", errs[0])
+	}
+	for i, err := range errs[1:] {
+		if !errors.Is(err, errLostReply) {
+			t.Errorf("queued save %d = %v, want the lost write's error", i+1, err)
+		}
+	}
+	if n, _ := reloaded(t, m, sessions[0]).GetInt("n"); n != 3 {
+		t.Errorf("n = %d after three increments, one stored and two lost in flight, want 3", n)
+	}
+}

@@ -71,6 +71,10 @@ type Session struct {
 	from    Exchange // the request that opened the session, for the user index and the new-session budget; nil outside one
 	listed  *listing // where the user index lists the session, as far as this request knows; nil until noteListing
 	reason  Reason   // why the session is new
+	// lost is the error of a write that made this session's save along
+	// with its holder's and did not say whether it was made (joined
+	// tells a write that was); nil otherwise.
+	lost error
 
 	// Flags, together so that a Session, allocated on every request that
 	// uses one, stays in a small size class.

@@ -201,6 +201,9 @@ func (st store) writeData(a *attempts, s *Session) (outcome, error) {
 		if served && s.joined {
 			return wroteData, nil
 		}
+		if served && s.lost != nil {
+			return wroteNothing, s.lost
+		}
 		var out outcome
 		err := ErrConflict // served but not made: the holder's write failed
 		if !served {
