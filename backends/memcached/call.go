@@ -22,8 +22,15 @@ func (s *Store) detach(ctx context.Context) (bool, error) {
 // deadline that gomemcache renews before each line of a get's reply (the
 // value line, then END). Other commands read one reply line, so they block
 // at most twice d; a frozen server, whose kernel still accepts connections,
-// blocks a call about d.
-func longestCall(d time.Duration) time.Duration { return 3 * d }
+// blocks a call about d. A call is made again only after attempts that
+// failed within retryWindow(d) (see Store.again), so that adds at most that.
+func longestCall(d time.Duration) time.Duration { return 3*d + retryWindow(d) }
+
+// retryWindow is how soon after its start a call may still be made again:
+// a refused connect or a connection the server had closed fails at once,
+// whereas a later failure says the server is slow, and trying again would
+// only make the caller wait longer.
+func retryWindow(d time.Duration) time.Duration { return d / 10 }
 
 // run calls op, which gomemcache cannot interrupt, on its own goroutine and
 // returns ctx's error as soon as ctx ends. An abandoned op keeps running

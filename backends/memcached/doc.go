@@ -6,7 +6,10 @@
 // or a server restart is acceptable (the user logs in again). With several
 // servers, each key lives on exactly one of them, chosen by gomemcache's
 // server selector (a CRC-32 of the key modulo the number of servers): adding
-// or removing a server moves most keys, which then read as absent.
+// or removing a server moves most keys, which then read as absent. With
+// Open, a server that cannot be connected to hands its keys to the others
+// for Options.DeadTimeout, so that its sessions become new sessions rather
+// than errors; the other servers' keys do not move.
 //
 // # Making a Store
 //
@@ -82,7 +85,9 @@
 // the client's Timeout, even under a context without a deadline: once to
 // connect, once for the exchange, whose deadline gomemcache renews for each
 // line of a get's reply, so at most three times Timeout (1.5 s with Open's
-// default of 500 ms; a frozen server fails a call in about one Timeout).
+// default of 500 ms; a frozen server fails a call in about one Timeout),
+// plus a tenth of Timeout when a call that failed at once (a refused
+// connect, a pooled connection the server had closed) is made again.
 // gomemcache neither retries nor caps its connections (a caller that finds
 // no idle one dials its own), so concurrent callers wait for no pool. When
 // the context's deadline comes sooner than that bound, the call runs on its

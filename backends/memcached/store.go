@@ -2,9 +2,11 @@ package memcached
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -27,6 +29,20 @@ type Options struct {
 	// error, as gomemcache has no "no timeout". New ignores it and uses the
 	// Timeout of the client it is given.
 	Timeout time.Duration
+	// DeadTimeout is how long a server that cannot be connected to (its
+	// process is gone and the connection is refused, or its host does not
+	// answer) is left out of the key distribution of a Store made by Open.
+	// Meanwhile its keys go to a stand-in among the other servers, where
+	// they read as absent: its sessions become new sessions instead of
+	// errors, and the sessions of the other servers do not move. When it
+	// is over, a connect in the background tries the server again, and it
+	// takes its keys back once that succeeds. Zero means
+	// DefaultDeadTimeout (1 s); negative keeps every key on its own
+	// server, as gomemcache's ServerList does, so that the keys of a dead
+	// server fail (503) until it is back. A server that accepts
+	// connections but does not answer (frozen, overloaded) is never left
+	// out: its calls fail. New ignores it. See the README's "Under faults".
+	DeadTimeout time.Duration
 }
 
 // Store is a core.Backend, core.Toucher and core.Conditional over
@@ -34,9 +50,10 @@ type Options struct {
 // of servers, or with New around a gomemcache client you configured
 // yourself (TLS, timeouts, a custom server selector).
 type Store struct {
-	client  *memcache.Client
-	timeout time.Duration // the client's I/O timeout, cached at construction
-	owned   bool          // made by Open: Close closes the client
+	client   *memcache.Client
+	timeout  time.Duration // the client's I/O timeout, cached at construction
+	attempts int           // the most attempts a call may make (see again)
+	owned    bool          // made by Open: Close closes the client
 }
 
 var (
@@ -54,14 +71,17 @@ func New(client *memcache.Client, opts Options) *Store {
 	if client == nil {
 		panic("memcached: New with a nil client")
 	}
-	return &Store{client: client, timeout: clientTimeout(client.Timeout)}
+	// The client's selector is out of reach: count it as one server.
+	return &Store{client: client, timeout: clientTimeout(client.Timeout), attempts: attemptsFor(client, 1)}
 }
 
 // Open builds a client for servers, a comma-separated list of "host:port"
 // addresses or Unix socket paths, each optionally prefixed with
 // "memcached://" (one prefix on the whole list also works), and checks that
 // every server answers a ping within ctx. Keys are spread over the servers
-// by gomemcache's default selector; the client keeps DefaultMaxIdleConns
+// as gomemcache's default selector does, except that a server that cannot
+// be connected to hands its keys to the others for opts.DeadTimeout (see
+// Options.DeadTimeout); the client keeps DefaultMaxIdleConns
 // idle connections per server and uses opts.Timeout, which bounds every
 // call of the Store even when its context has no deadline. The Store owns
 // the client: Close closes it. If a server does not answer, Open closes the
@@ -74,14 +94,26 @@ func Open(ctx context.Context, servers string, opts Options) (*Store, error) {
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("memcached: open: negative Timeout %v", opts.Timeout)
 	}
-	list := new(memcache.ServerList)
-	if err := list.SetServers(addrs...); err != nil {
-		return nil, fmt.Errorf("memcached: open %q: %w", addrs, err)
+	var selector memcache.ServerSelector
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if opts.DeadTimeout < 0 {
+		list := new(memcache.ServerList)
+		if err := list.SetServers(addrs...); err != nil {
+			return nil, fmt.Errorf("memcached: open %q: %w", addrs, err)
+		}
+		selector = list
+	} else {
+		list, err := newFailoverList(addrs, cmp.Or(opts.DeadTimeout, DefaultDeadTimeout), clientTimeout(opts.Timeout))
+		if err != nil {
+			return nil, fmt.Errorf("memcached: open %q: %w", addrs, err)
+		}
+		selector, dial = list, list.dial
 	}
-	client := memcache.NewFromSelector(list)
+	client := memcache.NewFromSelector(selector)
 	client.Timeout = clientTimeout(opts.Timeout)
 	client.MaxIdleConns = DefaultMaxIdleConns
-	s := &Store{client: client, timeout: client.Timeout, owned: true}
+	client.DialContext = dial
+	s := &Store{client: client, timeout: client.Timeout, attempts: attemptsFor(client, len(addrs)), owned: true}
 	if err := s.ping(ctx); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("memcached: open %q: ping: %w", addrs, err)
@@ -142,11 +174,34 @@ func (s *Store) fetch(ctx context.Context, op, key string) (*memcache.Item, erro
 // path is kept apart so that the direct one allocates nothing extra.
 func (s *Store) get(ctx context.Context, key string, detached bool) (*memcache.Item, error) {
 	if !detached {
-		item, err := s.client.Get(key)
+		item, err := s.getAgain(key)
 		return item, classify(err)
 	}
-	item, err := run(ctx, func() (*memcache.Item, error) { return s.client.Get(key) })
+	item, err := run(ctx, func() (*memcache.Item, error) { return s.getAgain(key) })
 	return item, classify(err)
+}
+
+// getAgain gets key, again while again says so.
+func (s *Store) getAgain(key string) (*memcache.Item, error) {
+	start := time.Now()
+	for tries := 1; ; tries++ {
+		item, err := s.client.Get(key)
+		if err == nil || !s.again(err, true, tries, start) {
+			return item, err
+		}
+	}
+}
+
+// writeAgain makes a write, again while again says so: only when nothing
+// was sent, as a write may not be applied twice.
+func (s *Store) writeAgain(write func() error) error {
+	start := time.Now()
+	for tries := 1; ; tries++ {
+		err := write()
+		if err == nil || !s.again(err, false, tries, start) {
+			return err
+		}
+	}
 }
 
 // Set implements core.Backend. See the package documentation for how ttl
@@ -176,11 +231,23 @@ func (s *Store) store(ctx context.Context, write func(*memcache.Client, *memcach
 	case err != nil:
 		return err
 	case !detached:
-		return classify(write(s.client, item))
+		return classify(s.writeItem(write, item))
 	}
 	item.Value = bytes.Clone(item.Value)
-	_, err = run(ctx, noValue(func() error { return write(s.client, item) }))
+	_, err = run(ctx, noValue(func() error { return s.writeItem(write, item) }))
 	return classify(err)
+}
+
+// writeItem sends item with write, again while again says so (without the
+// closure that writeAgain would cost).
+func (s *Store) writeItem(write func(*memcache.Client, *memcache.Item) error, item *memcache.Item) error {
+	start := time.Now()
+	for tries := 1; ; tries++ {
+		err := write(s.client, item)
+		if err == nil || !s.again(err, false, tries, start) {
+			return err
+		}
+	}
 }
 
 // Delete implements core.Backend. Deleting an absent key is not an error.
@@ -191,9 +258,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	detached, err := s.detach(ctx)
 	if err == nil {
 		if detached {
-			_, err = run(ctx, noValue(func() error { return s.client.Delete(key) }))
+			_, err = run(ctx, noValue(func() error {
+				return s.writeAgain(func() error { return s.client.Delete(key) })
+			}))
 		} else {
-			err = s.client.Delete(key)
+			err = s.writeAgain(func() error { return s.client.Delete(key) })
 		}
 		err = classify(err)
 	}
@@ -215,9 +284,11 @@ func (s *Store) Touch(ctx context.Context, key string, ttl time.Duration) error 
 	if err == nil {
 		exp := expiration(time.Now(), ttl)
 		if detached {
-			_, err = run(ctx, noValue(func() error { return s.client.Touch(key, exp) }))
+			_, err = run(ctx, noValue(func() error {
+				return s.writeAgain(func() error { return s.client.Touch(key, exp) })
+			}))
 		} else {
-			err = s.client.Touch(key, exp)
+			err = s.writeAgain(func() error { return s.client.Touch(key, exp) })
 		}
 		err = classify(err)
 	}
