@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // exchange is the core's view of one Fiber request and its response.
@@ -32,15 +33,34 @@ func (e exchange) AddResponseHeader(name, value string) {
 
 // ResponseHeader joins repeated header lines, as net/http's Values would.
 func (e exchange) ResponseHeader(name string) string {
-	return join(e.c.Response().Header.PeekAll(name), ", ")
+	var room [4][]byte
+	return join(responseLines(&e.c.Response().Header, name, room[:0]), ", ")
 }
 
-// SetResponseHeader replaces every line of the header: fasthttp's Set
-// alone replaces only the first, and a second line (a handler's
-// "Cache-Control: public" added twice) would survive beside the new value.
+// SetResponseHeader replaces every line of the header. fasthttp's Set
+// replaces only the first, so a second line (say a handler's
+// "Cache-Control: public" added twice) is deleted first; the usual single
+// line or none is set without a look-up by name.
 func (e exchange) SetResponseHeader(name, value string) {
-	e.c.Response().Header.Del(name)
-	e.c.Response().Header.Set(name, value)
+	h := &e.c.Response().Header
+	if len(responseLines(h, name, nil)) > 1 {
+		h.Del(name)
+	}
+	h.SetCanonical([]byte(name), []byte(value))
+}
+
+// responseLines appends to lines the values of h's header name, which
+// must be canonical, as the core's names are (core.Exchange). A look-up by
+// name (Peek, Del, Set) would copy and normalise the name on every call,
+// which costs more than going through the few headers of a response.
+func responseLines(h *fasthttp.ResponseHeader, name string, lines [][]byte) [][]byte {
+	//lint:ignore SA1019 All is newer than fasthttp v1.51, the oldest this module works with
+	h.VisitAll(func(key, value []byte) {
+		if string(key) == name {
+			lines = append(lines, value)
+		}
+	})
+	return lines
 }
 
 // join copies lines into one string, sep between them: one allocation for

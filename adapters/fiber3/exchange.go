@@ -34,15 +34,33 @@ func (e exchange) AddResponseHeader(name, value string) {
 // ResponseHeader joins repeated header lines with ", ", as net/http's
 // Header.Values would be joined.
 func (e exchange) ResponseHeader(name string) string {
-	return join(e.ctx.Response.Header.PeekAll(name), ", ")
+	var room [4][]byte
+	return join(responseLines(&e.ctx.Response.Header, name, room[:0]), ", ")
 }
 
 // SetResponseHeader replaces every line of the header. fasthttp's Set
-// alone would replace only the first, and a second line (say a handler's
-// "Cache-Control: public" added twice) would survive beside the new value.
+// replaces only the first, so a second line (say a handler's
+// "Cache-Control: public" added twice) is deleted first; the usual single
+// line or none is set without a look-up by name.
 func (e exchange) SetResponseHeader(name, value string) {
-	e.ctx.Response.Header.Del(name)
-	e.ctx.Response.Header.Set(name, value)
+	h := &e.ctx.Response.Header
+	if len(responseLines(h, name, nil)) > 1 {
+		h.Del(name)
+	}
+	h.SetCanonical([]byte(name), []byte(value))
+}
+
+// responseLines appends to lines the values of h's header name, which
+// must be canonical, as the core's names are (core.Exchange). A look-up by
+// name (Peek, Del, Set) would copy and normalise the name on every call,
+// which costs more than going through the few headers of a response.
+func responseLines(h *fasthttp.ResponseHeader, name string, lines [][]byte) [][]byte {
+	for key, value := range h.All() {
+		if string(key) == name {
+			lines = append(lines, value)
+		}
+	}
+	return lines
 }
 
 // join copies lines into one string, sep between them.
