@@ -11,4 +11,6 @@
 //	go test -run '^$' -bench . -benchmem
 //
 // or `go run ./cmd/benchtable` for a markdown table of medians and ratios.
+// `go run ./cmd/soak` puts the demo under a long, steady load and checks
+// that it stays flat (README.md, "Soak").
 package bench
