@@ -3,6 +3,8 @@ package redis
 import (
 	"bytes"
 	"context"
+	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,5 +154,52 @@ func (c *commandCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) g
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		c.Add(1)
 		return next(ctx, cmds)
+	}
+}
+
+// BenchmarkSetIfWait measures what Options.WaitReplicas costs a save: a
+// successful SetIf (EVALSHA) on a master with one replica, both started by
+// the benchmark, without the option (NoWait) and with WaitReplicas 1, which
+// adds WAIT 1 in the same round trip and so waits for the replica's
+// acknowledgement. Compare the two ns/op of one run.
+func BenchmarkSetIfWait(b *testing.B) {
+	master := startOwnRedis(b, replicationArgs...)
+	host, port, _ := net.SplitHostPort(master.addr)
+	replica := startOwnRedis(b, append(slices.Clone(replicationArgs), "--replicaof", host, port)...)
+	client := goredis.NewClient(&goredis.Options{Addr: master.addr, ContextTimeoutEnabled: true})
+	b.Cleanup(func() { _ = client.Close() })
+	ctx := context.Background()
+	// The replica counts once the master has its first acknowledgement.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		n, err := client.Wait(ctx, 1, 100*time.Millisecond).Result()
+		if err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("replica %s not acknowledging within 10s: %d %v", replica.addr, n, err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"NoWait", Options{}},
+		{"WaitReplicas1", Options{WaitReplicas: 1}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			store := New(client, bc.opts)
+			key := "bench-setif-" + bc.name
+			current, next := benchValue, bytes.Repeat([]byte("t"), len(benchValue))
+			if err := client.Set(ctx, key, current, time.Hour).Err(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := store.SetIf(ctx, key, current, next, time.Hour); err != nil {
+					b.Fatal(err)
+				}
+				current, next = next, current
+			}
+		})
 	}
 }

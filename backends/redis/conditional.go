@@ -101,7 +101,8 @@ func (s *Store) VersionOf(value []byte) core.Version {
 // SET key value NX PX ms (SET NX without expiry when ttl <= 0); otherwise
 // one script (EVALSHA, or EVAL the first time a server sees it) that checks
 // the stored value and SETs the new one, dropping any earlier expiry when
-// ttl <= 0.
+// ttl <= 0. With Options.WaitReplicas, WAIT follows in the same round trip,
+// and only a write that was made must be acknowledged.
 func (s *Store) SetIf(ctx context.Context, key string, version core.Version, value []byte, ttl time.Duration) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: set-if %q: %w", key, err)
@@ -111,8 +112,12 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 	if version == nil {
 		return s.create(ctx, bounded, key, value, ttl)
 	}
-	code, err := setIfScript.Run(bounded, s.client, []string{key},
-		digest(version), value, lifetime(ttl).Milliseconds()).Int()
+	args := []any{digest(version), value, lifetime(ttl).Milliseconds()}
+	if s.wait > 0 {
+		code, w, err := s.runScript(bounded, setIfScript, key, args...)
+		return s.conditionalResult(ctx, bounded, "set-if", key, code, w, err)
+	}
+	code, err := setIfScript.Run(bounded, s.client, []string{key}, args...).Int()
 	if err != nil {
 		return fmt.Errorf("redis: set-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
@@ -122,12 +127,26 @@ func (s *Store) SetIf(ctx context.Context, key string, version core.Version, val
 // create stores value under key only if the key is absent. It runs under
 // bounded, the Store's bound of the caller's ctx.
 func (s *Store) create(ctx, bounded context.Context, key string, value []byte, ttl time.Duration) error {
-	stored, err := s.client.SetNX(bounded, key, value, lifetime(ttl)).Result()
+	var stored bool
+	var err error
+	var w waited
+	if s.wait > 0 {
+		var cmd *goredis.BoolCmd
+		cmd, w = replicated(bounded, s, key, func(p goredis.Pipeliner) *goredis.BoolCmd {
+			return p.SetNX(bounded, key, value, lifetime(ttl))
+		})
+		stored, err = cmd.Result()
+	} else {
+		stored, err = s.client.SetNX(bounded, key, value, lifetime(ttl)).Result()
+	}
 	if err != nil {
 		return fmt.Errorf("redis: set-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	if !stored {
 		return fmt.Errorf("redis: set-if %q: %w", key, core.ErrConflict)
+	}
+	if s.wait > 0 {
+		return s.durable("set-if", key, w)
 	}
 	return nil
 }
@@ -135,7 +154,8 @@ func (s *Store) create(ctx, bounded context.Context, key string, value []byte, t
 // DeleteIf implements core.Conditional with one script (EVALSHA, or EVAL
 // the first time a server sees it) that checks the stored value and DELs
 // the key. A nil version, which stands for an absent key, deletes nothing:
-// the reply is ErrNotFound or ErrConflict.
+// the reply is ErrNotFound or ErrConflict. With Options.WaitReplicas, WAIT
+// follows in the same round trip, as for SetIf.
 func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: delete-if %q: %w", key, err)
@@ -146,11 +166,27 @@ func (s *Store) DeleteIf(ctx context.Context, key string, version core.Version) 
 	}
 	bounded, cancel := s.bound(ctx)
 	defer cancel()
+	if s.wait > 0 {
+		code, w, err := s.runScript(bounded, deleteIfScript, key, want)
+		return s.conditionalResult(ctx, bounded, "delete-if", key, code, w, err)
+	}
 	code, err := deleteIfScript.Run(bounded, s.client, []string{key}, want).Int()
 	if err != nil {
 		return fmt.Errorf("redis: delete-if %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return scriptResult("delete-if", key, code)
+}
+
+// conditionalResult is the error of a conditional script followed by
+// WAIT: the script's, or, when it wrote, the wait's.
+func (s *Store) conditionalResult(ctx, bounded context.Context, op, key string, code int, w waited, err error) error {
+	if err != nil {
+		return fmt.Errorf("redis: %s %q: %w", op, key, s.explain(ctx, bounded, err))
+	}
+	if code != scriptDone {
+		return scriptResult(op, key, code)
+	}
+	return s.durable(op, key, w)
 }
 
 // scriptResult turns a conditional script's reply into the error core

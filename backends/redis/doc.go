@@ -23,6 +23,15 @@
 // a second of the promotion (measured: 0.2–0.3 s) rather than after
 // go-redis's next periodic reload, up to a minute later.
 //
+// Replication is asynchronous, so a failover loses the writes the promoted
+// replica had not received, silently. Options.WaitReplicas (the URL's
+// wait_replicas) makes each write that creates, changes or deletes a
+// session wait, with WAIT in the same round trip on the same connection,
+// until that many replicas acknowledge it, and fail with an error wrapping
+// ErrNotReplicated (a 503 through a core.Manager) otherwise. It is off by
+// default; the README's "No silent loss on failover" gives its cost and
+// the losses measured with and without it.
+//
 // Each read is one GET and each write one SET, with the expiry carried by
 // the SET itself (PX in milliseconds, or EX when the lifetime is a whole
 // number of seconds), so Redis expires sessions on its own and no sweeper

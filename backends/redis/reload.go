@@ -59,11 +59,15 @@ type reloader struct {
 	last     atomic.Int64 // time since epoch of the last reload asked for; 0: none yet
 }
 
-// reloadOnFailure hooks a reloader into client unless every is 0 (off).
-func reloadOnFailure(client *goredis.ClusterClient, every time.Duration) {
-	if every > 0 {
-		client.AddHook(newReloader(client.ReloadState, every))
+// reloadOnFailure hooks a reloader into client unless every is 0 (off),
+// and returns it (nil when off).
+func reloadOnFailure(client *goredis.ClusterClient, every time.Duration) *reloader {
+	if every <= 0 {
+		return nil
 	}
+	r := newReloader(client.ReloadState, every)
+	client.AddHook(r)
+	return r
 }
 
 func newReloader(reload func(context.Context), every time.Duration) *reloader {

@@ -24,6 +24,9 @@ type Store struct {
 	client  goredis.UniversalClient
 	timeout time.Duration // bounds each call; <= 0: no bound of the Store's own
 	owned   bool          // Close closes client: Open built it
+	wait    int           // replicas each write waits for (WAIT); 0: none
+	waitFor time.Duration // WAIT's timeout, when wait > 0
+	failed  func(error)   // a Cluster client's reloader (Open), told of failed waits
 }
 
 // Options configures a Store. Everything else that can be tuned (addresses,
@@ -44,6 +47,28 @@ type Options struct {
 	// ContextTimeoutEnabled (Open sets it); the pool wait, dialling and the
 	// pauses between retries honour it either way.
 	Timeout time.Duration
+
+	// WaitReplicas, when positive, makes every write that creates,
+	// changes or deletes a session (Set, SetIf, Delete, DeleteIf) wait
+	// until that many replicas acknowledge it: the write is followed by
+	// WAIT WaitReplicas WaitTimeout on the same connection, in the same
+	// round trip. When fewer acknowledge it in time, the write was made on
+	// the master but may be lost if a replica takes over before it
+	// arrives there, and the call fails with an error wrapping
+	// ErrNotReplicated, which a core.Manager answers with 503. Touch does
+	// not wait: a lost touch only shortens an idle session's life.
+	//
+	// Zero, the default, waits for no replica: replication is
+	// asynchronous, and a failover loses the writes the promoted replica
+	// had not received (see the README's "No silent loss on failover").
+	// The URL parameter wait_replicas sets it for a Store made by Open.
+	WaitReplicas int
+
+	// WaitTimeout is how long a write waits for WaitReplicas
+	// acknowledgements: DefaultWaitTimeout (200 ms) when zero. Keep it
+	// well under Timeout, which bounds the write and its wait together.
+	// The URL parameter wait_timeout sets it for a Store made by Open.
+	WaitTimeout time.Duration
 }
 
 var errNoClient = errors.New("redis: store has no client")
@@ -54,8 +79,14 @@ var errNoClient = errors.New("redis: store has no client")
 // Set ContextTimeoutEnabled in the client's options so that context
 // deadlines also bound reads and writes on an established connection, and
 // see Options.Timeout for the bound New adds (none unless asked for).
+//
+// With Options.WaitReplicas, client must be a *goredis.Client (one server
+// or a Sentinel failover client), a *goredis.ClusterClient or a
+// *goredis.Ring, the clients that can send WAIT on the connection that
+// wrote; writes through any other fail.
 func New(client goredis.UniversalClient, opts Options) *Store {
-	return &Store{client: client, timeout: opts.Timeout}
+	wait, waitFor := waitSettings(opts)
+	return &Store{client: client, timeout: opts.Timeout, wait: wait, waitFor: waitFor}
 }
 
 // Client returns the go-redis client the Store uses, for commands of the
@@ -118,26 +149,50 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set implements core.Backend with one SET: SET key value PX ms (or EX s
 // for whole seconds) when ttl > 0, and a plain SET, which clears any earlier
-// expiry, when ttl <= 0.
+// expiry, when ttl <= 0. With Options.WaitReplicas, WAIT follows in the
+// same round trip.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: set %q: %w", key, err)
 	}
 	bounded, cancel := s.bound(ctx)
 	defer cancel()
+	if s.wait > 0 {
+		cmd, w := replicated(bounded, s, key, func(p goredis.Pipeliner) *goredis.StatusCmd {
+			return p.Set(bounded, key, value, lifetime(ttl))
+		})
+		if err := cmd.Err(); err != nil {
+			return fmt.Errorf("redis: set %q: %w", key, s.explain(ctx, bounded, err))
+		}
+		return s.durable("set", key, w)
+	}
 	if err := s.client.Set(bounded, key, value, lifetime(ttl)).Err(); err != nil {
 		return fmt.Errorf("redis: set %q: %w", key, s.explain(ctx, bounded, err))
 	}
 	return nil
 }
 
-// Delete implements core.Backend with one DEL.
+// Delete implements core.Backend with one DEL, followed by WAIT in the
+// same round trip with Options.WaitReplicas.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("redis: delete %q: %w", key, err)
 	}
 	bounded, cancel := s.bound(ctx)
 	defer cancel()
+	if s.wait > 0 {
+		cmd, w := replicated(bounded, s, key, func(p goredis.Pipeliner) *goredis.IntCmd {
+			return p.Del(bounded, key)
+		})
+		n, err := cmd.Result()
+		if err != nil {
+			return fmt.Errorf("redis: delete %q: %w", key, s.explain(ctx, bounded, err))
+		}
+		if n == 0 {
+			return nil // nothing deleted, nothing to replicate
+		}
+		return s.durable("delete", key, w)
+	}
 	if err := s.client.Del(bounded, key).Err(); err != nil {
 		return fmt.Errorf("redis: delete %q: %w", key, s.explain(ctx, bounded, err))
 	}

@@ -30,7 +30,9 @@ import (
 // and rediss+sentinel for TLS. Options are go-redis's query parameters
 // (dial_timeout=1s, pool_size=20, ...; see goredis.ParseURL,
 // goredis.ParseClusterURL and goredis.ParseFailoverURL), plus
-// context_timeout_enabled and, for a Cluster, reload_on_failure (below);
+// context_timeout_enabled, wait_replicas and wait_timeout (Options'
+// WaitReplicas and WaitTimeout, which the URL's values override) and, for
+// a Cluster, reload_on_failure (below);
 // for Sentinel the user information authenticates to the sentinels and the
 // master's password goes in the password parameter.
 //
@@ -55,13 +57,20 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	client, err := clientFromURL(rawURL, opts.Timeout)
+	rest, err := takeWait(rawURL, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
+	}
+	client, reloads, err := buildClient(rest, opts.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
 	}
 	store, err := own(ctx, client, opts)
 	if err != nil {
 		return nil, fmt.Errorf("redis: open %s: %w", redact(rawURL), err)
+	}
+	if reloads != nil {
+		store.failed = reloads.failed
 	}
 	return store, nil
 }
@@ -87,21 +96,28 @@ func own(ctx context.Context, client goredis.UniversalClient, opts Options) (*St
 // positive) as the dial, read, write and pool timeout wherever the URL
 // sets none.
 func clientFromURL(rawURL string, timeout time.Duration) (goredis.UniversalClient, error) {
+	client, _, err := buildClient(rawURL, timeout)
+	return client, err
+}
+
+// buildClient is clientFromURL that also returns the reloader hooked into
+// a Cluster client, if any.
+func buildClient(rawURL string, timeout time.Duration) (goredis.UniversalClient, *reloader, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may hold a password
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	ctxTimeouts, err := takeContextTimeouts(u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reload, reloadSet, err := takeReloadOnFailure(u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	base, kind, _ := strings.Cut(u.Scheme, "+")
 	if kind == "" && strings.Contains(u.Host, ",") {
@@ -110,41 +126,40 @@ func clientFromURL(rawURL string, timeout time.Duration) (goredis.UniversalClien
 	if reloadSet && kind != "cluster" {
 		// Only a Cluster has a slot map; go-redis would refuse the
 		// unknown parameter too.
-		return nil, fmt.Errorf("%s applies to Cluster URLs only", reloadParam)
+		return nil, nil, fmt.Errorf("%s applies to Cluster URLs only", reloadParam)
 	}
 	tcp := base == "redis" || base == "rediss"
 	switch {
 	case kind == "" && (tcp || base == "unix"):
 		opts, err := goredis.ParseURL(u.String())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
 		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
-		return goredis.NewClient(opts), nil
+		return goredis.NewClient(opts), nil, nil
 	case kind == "cluster" && tcp:
 		opts, err := goredis.ParseClusterURL(normalise(u, base).String())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
 		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
 		client := goredis.NewClusterClient(opts)
-		reloadOnFailure(client, reload)
-		return client, nil
+		return client, reloadOnFailure(client, reload), nil
 	case kind == "sentinel" && tcp:
 		opts, err := goredis.ParseFailoverURL(normalise(u, base).String())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if opts.MasterName == "" {
-			return nil, errors.New("a sentinel URL needs ?master_name=NAME")
+			return nil, nil, errors.New("a sentinel URL needs ?master_name=NAME")
 		}
 		opts.ContextTimeoutEnabled = ctxTimeouts
 		fillTimeouts(timeout, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout)
-		return goredis.NewFailoverClient(opts), nil
+		return goredis.NewFailoverClient(opts), nil, nil
 	default:
-		return nil, fmt.Errorf("unsupported scheme %q (want redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme)
+		return nil, nil, fmt.Errorf("unsupported scheme %q (want redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme)
 	}
 }
 
