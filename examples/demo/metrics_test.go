@@ -48,6 +48,9 @@ func TestDemoMetrics(t *testing.T) {
 			if h.Get("Set-Cookie") != "" || sessionCookie(c) != "" {
 				t.Error("/metrics started a session")
 			}
+			if !strings.Contains(page, "\ncloakroom_demo_sessions 0\n") {
+				t.Error("/metrics does not count 0 stored sessions before the first")
+			}
 			before := events(t, page)
 
 			const user = "metrics-user-7e21"
@@ -60,6 +63,9 @@ func TestDemoMetrics(t *testing.T) {
 			id := sessionCookie(c)
 
 			page, _ = c.do("GET", "/metrics", "", 200)
+			if !strings.Contains(page, "\ncloakroom_demo_sessions 1\n") { // the login replaced the first
+				t.Error("/metrics does not count the 1 session stored")
+			}
 			after := events(t, page)
 			for event, n := range map[string]float64{"created": 1, "regenerated": 1, "loaded": 5, "saved": 1} {
 				if grown := after[event] - before[event]; grown < n {

@@ -173,6 +173,13 @@ func rss(pid int) (int64, error) {
 
 // goroutines reads go_goroutines from the demo's Prometheus metrics.
 func (d *demo) goroutines(ctx context.Context) (int64, error) {
+	n, err := d.metric(ctx, "go_goroutines")
+	return int64(n), err
+}
+
+// metric reads the value of a metric without labels from the demo's
+// Prometheus metrics.
+func (d *demo) metric(ctx context.Context, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.base+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -185,12 +192,11 @@ func (d *demo) goroutines(ctx context.Context) (int64, error) {
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return int64(f), err
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(v, 64)
 		}
 	}
-	return 0, errors.New("no go_goroutines in /metrics")
+	return 0, fmt.Errorf("no %s in /metrics", name)
 }
 
 // tail keeps the first line written and the last max bytes after it: the

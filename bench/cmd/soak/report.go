@@ -278,7 +278,7 @@ func countText(n int, err error) string {
 	case err != nil:
 		return "error (" + err.Error() + ")"
 	case n < 0:
-		return "n/a (memory: inside the demo)"
+		return "n/a"
 	}
 	return fmt.Sprint(n)
 }

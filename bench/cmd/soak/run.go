@@ -88,6 +88,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		return nil, err
 	}
 	defer d.stop()
+	if m, ok := st.(*memoryStore); ok {
+		m.demo = d
+	}
 	return soak(ctx, cfg, d, st, out)
 }
 

@@ -38,15 +38,23 @@ func openStore(ctx context.Context, backend, dsn string) (store, error) {
 	case "postgres":
 		return openPostgres(ctx, dsn)
 	}
-	return memoryStore{}, nil
+	return &memoryStore{}, nil
 }
 
-// memoryStore is the demo's memory backend, which lives in its process.
-type memoryStore struct{}
+// memoryStore is the demo's memory backend, which lives in its process:
+// the demo counts it, in its /metrics, once it runs.
+type memoryStore struct{ demo *demo }
 
-func (memoryStore) dsn() string                        { return "" }
-func (memoryStore) count(context.Context) (int, error) { return 0, errNotCounted }
-func (memoryStore) close()                             {}
+func (*memoryStore) dsn() string { return "" }
+func (*memoryStore) close()      {}
+
+func (m *memoryStore) count(ctx context.Context) (int, error) {
+	if m.demo == nil {
+		return 0, errNotCounted
+	}
+	n, err := m.demo.metric(ctx, "cloakroom_demo_sessions")
+	return int(n), err
+}
 
 // redisStore is one Redis logical database that the run has to itself.
 type redisStore struct {
