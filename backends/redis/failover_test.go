@@ -30,6 +30,7 @@ const healLimit = 5 * time.Second
 // of reach healLimit+1s after the promotion: the reloads are what heals.
 // It is not parallel: it measures outages.
 func TestClusterFailover(t *testing.T) {
+	slowFailovers(t)
 	c := startReplicatedCluster(t)
 	seeds := "redis+cluster://" + strings.Join(c.addrs(), ",")
 	store := openURL(t, seeds)
@@ -237,23 +238,28 @@ func (c *testCluster) shards(ctx context.Context) (map[string]*shard, error) {
 	return shards, nil
 }
 
-// shardOf returns the shard, with a replica, that holds key.
+// shardOf returns the shard, with a replica, that holds key. It waits up
+// to 10 s for one: on a loaded machine a node may see another as failing
+// for a moment (the node timeout is 1 s), and CLUSTER SHARDS then lists
+// that shard without its replica.
 func (c *testCluster) shardOf(t *testing.T, key string) *shard {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	shards, err := c.shards(ctx)
-	if err != nil {
-		t.Fatalf("CLUSTER SLOTS: %v", err)
-	}
 	slot := c.slot(t, key)
-	for _, s := range shards {
-		if s.holds(slot) {
-			return s
+	var found *shard
+	waitUntil(t, fmt.Sprintf("a shard with a replica holding slot %d", slot), 10*time.Second, func(ctx context.Context) error {
+		shards, err := c.shards(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	t.Fatalf("no shard with a replica holds %s (slot %d)", key, slot)
-	return nil
+		for _, s := range shards {
+			if s.holds(slot) {
+				found = s
+				return nil
+			}
+		}
+		return fmt.Errorf("none among %d shards", len(shards))
+	})
+	return found
 }
 
 func (s *shard) holds(slot int) bool {
