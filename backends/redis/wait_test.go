@@ -467,6 +467,17 @@ func (r haResult) String() string {
 		r.saves, r.failed, r.outage.Round(10*time.Millisecond), r.lostIncrements, r.increments, r.sessionsBehind, r.lostLogins, r.logins, r.lastErr)
 }
 
+// verify checks every session (check), logs what fault lost with option
+// in force, and fails the test when the option, strict, promised no loss.
+func (l *haLoad) verify(t *testing.T, store *Store, option, fault string, strict bool) {
+	t.Helper()
+	r := l.check(t, store)
+	t.Logf("%s, %s: %s", option, fault, r)
+	if strict && (r.lostIncrements > 0 || r.lostLogins > 0 || len(l.vanished) > 0) {
+		t.Errorf("with %s, acknowledged writes were lost: %s; sessions vanished: %d", option, r, len(l.vanished))
+	}
+}
+
 // check reads every session through a new Manager on store and counts
 // what was acknowledged but is gone. It retries reads for a few seconds:
 // the Store may still be reaching the new master.
@@ -583,11 +594,7 @@ func TestSentinelFailoverLosesNoWrite(t *testing.T) {
 			}
 			close(stop)
 			wg.Wait()
-			r := l.check(t, store)
-			t.Logf("%s, graceful failover twice: %s", tc.name, r)
-			if tc.strict && (r.lostIncrements > 0 || r.lostLogins > 0 || len(l.vanished) > 0) {
-				t.Errorf("with %s, acknowledged writes were lost: %s; sessions vanished: %d", tc.name, r, len(l.vanished))
-			}
+			l.verify(t, store, tc.name, "graceful failover twice", tc.strict)
 		})
 	}
 }
@@ -632,11 +639,7 @@ func TestSentinelCrashLosesNoWrite(t *testing.T) {
 			l.resumed(t, time.Now())
 			close(stop)
 			wg.Wait()
-			r := l.check(t, store)
-			t.Logf("%s, master killed: %s", tc.name, r)
-			if tc.strict && (r.lostIncrements > 0 || r.lostLogins > 0 || len(l.vanished) > 0) {
-				t.Errorf("with %s, acknowledged writes were lost: %s; sessions vanished: %d", tc.name, r, len(l.vanished))
-			}
+			l.verify(t, store, tc.name, "master killed", tc.strict)
 		})
 	}
 }
@@ -697,11 +700,7 @@ func TestClusterMasterKillLosesNoWrite(t *testing.T) {
 	l.resumed(t, time.Now())
 	close(stop)
 	wg.Wait()
-	r := l.check(t, store)
-	t.Logf("wait_replicas=1, Cluster master killed: %s", r)
-	if r.lostIncrements > 0 || r.lostLogins > 0 || len(l.vanished) > 0 {
-		t.Errorf("with wait_replicas=1, acknowledged writes were lost: %s; sessions vanished: %d", r, len(l.vanished))
-	}
+	l.verify(t, store, "wait_replicas=1", "Cluster master killed", true)
 }
 
 // keyOn returns a key that s holds.
