@@ -293,30 +293,7 @@ func TestJoinedSaveThatCannotApplyFailsAlone(t *testing.T) {
 	first.Set("k", "first")
 
 	// The first save holds its turn until both others queue behind it.
-	var once sync.Once
-	b.BeforeCall(func(op, _ string) {
-		if op == "set" {
-			once.Do(func() {
-				for core.WaitingSaves(m, id) < 2 {
-					time.Sleep(time.Millisecond)
-				}
-			})
-		}
-	})
-	b.Calls()
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, s := range []*core.Session{first, picky, counter} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = m.Save(ctx, s)
-		}()
-		for i == 0 && countPrefix(b.Calls(), "set ") == 0 {
-			time.Sleep(time.Millisecond) // until the first save holds the turn
-		}
-	}
-	wg.Wait()
+	errs := saveBehindFirst(t, m, b, id, first, picky, counter)
 	if errs[0] != nil || errs[2] != nil {
 		t.Fatalf("saves = %v, %v, %v; want the first and the counter stored", errs[0], errs[1], errs[2])
 	}
@@ -391,11 +368,30 @@ func TestJoinedSaveLostInFlightIsNotRetried(t *testing.T) {
 	// The first save holds its turn until both others queue behind it;
 	// the next holder then writes for both, and that write is lost.
 	b.failAt.Store(b.sets.Load() + 2)
+	errs := saveBehindFirst(t, m, b.Recorder, id, sessions...)
+	if errs[0] != nil {
+		t.Fatalf("the first save = %v, want it stored", errs[0])
+	}
+	for i, err := range errs[1:] {
+		if !errors.Is(err, errLostReply) {
+			t.Errorf("queued save %d = %v, want the lost write's error", i+1, err)
+		}
+	}
+	if n, _ := reloaded(t, m, sessions[0]).GetInt("n"); n != 3 {
+		t.Errorf("n = %d after three increments, one stored and two lost in flight, want 3", n)
+	}
+}
+
+// saveBehindFirst saves sessions of the stored session id at once, the
+// first holding its turn until all the others queue behind it, and returns
+// their errors in order.
+func saveBehindFirst(t *testing.T, m *core.Manager, b *backendtest.Recorder, id string, sessions ...*core.Session) []error {
+	t.Helper()
 	var once sync.Once
 	b.BeforeCall(func(op, _ string) {
 		if op == "set" {
 			once.Do(func() {
-				for core.WaitingSaves(m, id) < 2 {
+				for core.WaitingSaves(m, id) < len(sessions)-1 {
 					time.Sleep(time.Millisecond)
 				}
 			})
@@ -408,22 +404,12 @@ func TestJoinedSaveLostInFlightIsNotRetried(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = m.Save(ctx, s)
+			_, errs[i] = m.Save(context.Background(), s)
 		}()
 		for i == 0 && countPrefix(b.Calls(), "set ") == 0 {
 			time.Sleep(time.Millisecond) // until the first save holds the turn
 		}
 	}
 	wg.Wait()
-	if errs[0] != nil {
-		t.Fatalf("the first save = %v, want it stored", errs[0])
-	}
-	for i, err := range errs[1:] {
-		if !errors.Is(err, errLostReply) {
-			t.Errorf("queued save %d = %v, want the lost write's error", i+1, err)
-		}
-	}
-	if n, _ := reloaded(t, m, sessions[0]).GetInt("n"); n != 3 {
-		t.Errorf("n = %d after three increments, one stored and two lost in flight, want 3", n)
-	}
+	return errs
 }
