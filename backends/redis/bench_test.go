@@ -105,9 +105,13 @@ func BenchmarkGetVersion(b *testing.B) {
 // EVALSHA that compares digests and SETs, alternating between two values.
 func BenchmarkSetIf(b *testing.B) {
 	client := standaloneClient(b)
-	store := New(client, Options{})
+	benchSetIf(b, client, New(client, Options{}), testKey(b, client, "bench-setif"))
+}
+
+// benchSetIf stores a value under key through client, then has store
+// replace it conditionally, alternating between two values.
+func benchSetIf(b *testing.B, client *goredis.Client, store *Store, key string) {
 	ctx := context.Background()
-	key := testKey(b, client, "bench-setif")
 	current, next := benchValue, bytes.Repeat([]byte("t"), len(benchValue))
 	if err := client.Set(ctx, key, current, time.Hour).Err(); err != nil {
 		b.Fatal(err)
@@ -187,19 +191,7 @@ func BenchmarkSetIfWait(b *testing.B) {
 		{"WaitReplicas1", Options{WaitReplicas: 1}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			store := New(client, bc.opts)
-			key := "bench-setif-" + bc.name
-			current, next := benchValue, bytes.Repeat([]byte("t"), len(benchValue))
-			if err := client.Set(ctx, key, current, time.Hour).Err(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := store.SetIf(ctx, key, current, next, time.Hour); err != nil {
-					b.Fatal(err)
-				}
-				current, next = next, current
-			}
+			benchSetIf(b, client, New(client, bc.opts), "bench-setif-"+bc.name)
 		})
 	}
 }
