@@ -1,15 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/cloakroom/cloakroom/backends/filesystem"
 	"github.com/cloakroom/cloakroom/backends/memcached"
-	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/backends/mongodb"
 	"github.com/cloakroom/cloakroom/backends/redis"
 	sqlstore "github.com/cloakroom/cloakroom/backends/sql"
@@ -17,52 +15,39 @@ import (
 	"github.com/cloakroom/cloakroom/backends/sql/postgres"
 	"github.com/cloakroom/cloakroom/backends/sql/sqlite"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
-// defaultDSN is each backend's address when -dsn is not given: the local
-// servers DESIGN.md's tests use.
-var defaultDSN = map[string]string{
-	"filesystem": filepath.Join(os.TempDir(), "cloakroom-demo-sessions"),
-	"redis":      "redis://127.0.0.1:6379/0",
-	"memcached":  "127.0.0.1:11211",
-	"mongodb":    "mongodb://127.0.0.1:27017/cloakroom_demo",
-	"postgres":   "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-	"mysql":      "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC",
-	"sqlite":     filepath.Join(os.TempDir(), "cloakroom-demo.sqlite"),
-	"django":     "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+// backends open the stores this build adds to the root module's demo
+// (memory, filesystem and cookie), at -dsn or else at the local server
+// the tests use.
+var backends = map[string]demo.Opener{
+	"redis": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return closable(redis.Open(ctx, cmp.Or(dsn, "redis://127.0.0.1:6379/0"), redis.Options{}))
+	},
+	"memcached": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return closable(memcached.Open(ctx, cmp.Or(dsn, "127.0.0.1:11211"), memcached.Options{}))
+	},
+	"mongodb": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return closable(mongodb.Open(ctx, cmp.Or(dsn, "mongodb://127.0.0.1:27017/cloakroom_demo"), mongodb.Options{}))
+	},
+	"postgres": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return openSQL(ctx, "postgres", cmp.Or(dsn, postgresDSN))
+	},
+	"mysql": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return openSQL(ctx, "mysql", cmp.Or(dsn, "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC"))
+	},
+	"sqlite": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return openSQL(ctx, "sqlite", cmp.Or(dsn, filepath.Join(os.TempDir(), "cloakroom-demo.sqlite")))
+	},
+	// Django's django_session table, on the database dsn names.
+	"django": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
+		return openDjango(ctx, cmp.Or(dsn, postgresDSN))
+	},
 }
 
-// openBackend connects the backend named by -backend and returns a
-// function that releases it.
-func openBackend(ctx context.Context, name, dsn string) (core.Backend, func(), error) {
-	if dsn == "" {
-		dsn = defaultDSN[name]
-	}
-	switch name {
-	case "memory":
-		s := memory.New(memory.Options{})
-		return s, func() { s.Close() }, nil
-	case "filesystem":
-		s, err := filesystem.New(dsn, filesystem.Options{})
-		return closable(s, err)
-	case "redis":
-		s, err := redis.Open(ctx, dsn, redis.Options{})
-		return closable(s, err)
-	case "memcached":
-		s, err := memcached.Open(ctx, dsn, memcached.Options{})
-		return closable(s, err)
-	case "mongodb":
-		s, err := mongodb.Open(ctx, dsn, mongodb.Options{})
-		return closable(s, err)
-	case "postgres", "mysql", "sqlite":
-		return openSQL(ctx, name, dsn)
-	case "cookie":
-		return nil, func() {}, nil // the session lives in the cookie
-	case "django":
-		return openDjango(ctx, dsn)
-	}
-	return nil, nil, fmt.Errorf("unknown -backend %q", name)
-}
+// postgresDSN is the local PostgreSQL the tests use.
+const postgresDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // openSQL opens the SQL backend named by -backend (postgres, mysql or
 // sqlite) and creates cloakroom's table if it is missing.

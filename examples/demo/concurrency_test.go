@@ -17,13 +17,14 @@ import (
 
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // concurrencyCase is one demo configuration the concurrency contract is
 // checked on.
 type concurrencyCase struct {
 	name string
-	c    config
+	c    demo.Config
 }
 
 // concurrencyCases covers every framework on the default backend and every
@@ -33,29 +34,29 @@ func concurrencyCases(t *testing.T) []concurrencyCase {
 	dir := t.TempDir()
 	var cases []concurrencyCase
 	for _, fw := range frameworks {
-		cases = append(cases, concurrencyCase{fw + "/memory", config{framework: fw, backend: "memory"}})
+		cases = append(cases, concurrencyCase{fw + "/memory", demo.Config{Framework: fw, Backend: "memory"}})
 	}
 	for _, c := range []concurrencyCase{
-		{"filesystem", config{backend: "filesystem", dsn: filepath.Join(dir, "sessions")}},
-		{"redis", config{backend: "redis"}},
-		{"redis-cluster", config{backend: "redis", dsn: "redis+cluster://" +
+		{"filesystem", demo.Config{Backend: "filesystem", DSN: filepath.Join(dir, "sessions")}},
+		{"redis", demo.Config{Backend: "redis"}},
+		{"redis-cluster", demo.Config{Backend: "redis", DSN: "redis+cluster://" +
 			backendtest.Env("CLOAKROOM_REDIS_CLUSTER_ADDRS", "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003")}},
-		{"quart-preset", config{backend: "redis", preset: "quart"}},
-		{"memcached", config{backend: "memcached"}},
+		{"quart-preset", demo.Config{Backend: "redis", Preset: "quart"}},
+		{"memcached", demo.Config{Backend: "memcached"}},
 		// A database of the run's own: FerretDB over SQLite slows down as a
 		// collection grows. It also answers 50 concurrent clients of one
 		// session more slowly than the 1.5 s default bound of a call, and,
 		// with a lease per write across two processes under the race
 		// detector, than the 2 s default bound of a save's attempts (see
 		// TestDemoFailsFast for those bounds).
-		{"mongodb", config{backend: "mongodb", dsn: "mongodb://127.0.0.1:27017/cloakroom_demo_" + rand.Text()[:8] + "?timeoutMS=10000",
-			backendTimeout: 20 * time.Second}},
-		{"postgres", config{backend: "postgres"}},
-		{"mysql", config{backend: "mysql"}},
-		{"sqlite", config{backend: "sqlite", dsn: filepath.Join(dir, "sessions.sqlite")}},
-		{"django", config{backend: "django", secret: "django-insecure-concurrency-test-secret-key-0123456789"}},
+		{"mongodb", demo.Config{Backend: "mongodb", DSN: "mongodb://127.0.0.1:27017/cloakroom_demo_" + rand.Text()[:8] + "?timeoutMS=10000",
+			BackendTimeout: 20 * time.Second}},
+		{"postgres", demo.Config{Backend: "postgres"}},
+		{"mysql", demo.Config{Backend: "mysql"}},
+		{"sqlite", demo.Config{Backend: "sqlite", DSN: filepath.Join(dir, "sessions.sqlite")}},
+		{"django", demo.Config{Backend: "django", Secret: "django-insecure-concurrency-test-secret-key-0123456789"}},
 	} {
-		c.c.framework = "nethttp"
+		c.c.Framework = "nethttp"
 		cases = append(cases, c)
 	}
 	return cases
@@ -64,7 +65,7 @@ func concurrencyCases(t *testing.T) []concurrencyCase {
 // startConfigured serves the demo as its command line c would, opening its
 // backend, and skips (or fails under CLOAKROOM_REQUIRE_SERVICES) when the
 // backend's server is not running.
-func startConfigured(t *testing.T, c config) string {
+func startConfigured(t *testing.T, c demo.Config) string {
 	t.Helper()
 	base, _ := startWithBackend(t, c)
 	return base
@@ -72,16 +73,16 @@ func startConfigured(t *testing.T, c config) string {
 
 // startWithBackend is startConfigured for a test that also looks into
 // the store the demo uses.
-func startWithBackend(t *testing.T, c config) (string, core.Backend) {
+func startWithBackend(t *testing.T, c demo.Config) (string, core.Backend) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	backend, closeBackend, err := openBackend(ctx, c.backend, c.dsn)
+	backend, closeBackend, err := demo.OpenBackend(ctx, c, extensions)
 	if err != nil {
-		backendtest.Unavailable(t, c.backend, err)
+		backendtest.Unavailable(t, c.Backend, err)
 	}
 	t.Cleanup(closeBackend)
-	if c.backend == "django" {
+	if c.Backend == "django" {
 		if err := createDjangoTable(ctx, backend); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func TestDemoConcurrency(t *testing.T) {
 // logouts and logins racing with writers.
 func TestDemoConcurrencyTwoProcesses(t *testing.T) {
 	for _, tc := range concurrencyCases(t) {
-		if tc.c.backend == "memory" {
+		if tc.c.Backend == "memory" {
 			continue // one process's memory
 		}
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +141,7 @@ func newShared(t *testing.T, bases ...string) *shared {
 	c.do("PUT", "/api/session/user", `"alice"`, 204)
 	cookies := c.http.Jar.Cookies(mustURL(base))
 	if len(cookies) != 1 {
-		t.Fatalf("cookies after the first write: %v, want the session's", cookies)
+		t.Fatalf("cookies after the first Write: %v, want the session's", cookies)
 	}
 	cookie := &http.Cookie{Name: cookies[0].Name, Value: cookies[0].Value}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}

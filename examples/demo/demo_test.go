@@ -16,6 +16,7 @@ import (
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // frameworks lists every -framework value; each must pass the same script.
@@ -33,29 +34,29 @@ func brokenBackend(t *testing.T) core.Backend {
 
 // startDemo serves the demo with framework and backend on a loopback port.
 func startDemo(t *testing.T, framework string, backend core.Backend) string {
-	return serveDemo(t, config{framework: framework}, backend)
+	return serveDemo(t, demo.Config{Framework: framework}, backend)
 }
 
 // serveDemo serves the demo as its command line c would, over backend, on a
 // loopback port until the test ends.
-func serveDemo(t *testing.T, c config, backend core.Backend) string {
+func serveDemo(t *testing.T, c demo.Config, backend core.Backend) string {
 	t.Helper()
-	if c.preset == "" {
-		c.preset = "none"
+	if c.Preset == "" {
+		c.Preset = "none"
 	}
-	c.protect = "off"
+	c.Protect = "off"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := newManager(c, backend, log)
+	m, err := demo.NewManager(c, backend, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{log: log, page: parsePage(), m: m}
-	if c.metrics {
-		if a.metrics, err = instrument(m); err != nil {
+	a := demo.NewApp(log, m, c)
+	if c.Metrics {
+		if a.Metrics, err = instrument(m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv, err := newServer(c, a, m)
+	srv, err := demo.NewServer(c, a, extensions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +64,11 @@ func serveDemo(t *testing.T, c config, backend core.Backend) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.serve(ln)
+	go srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.shutdown(ctx)
+		srv.Shutdown(ctx)
 	})
 	return "http://" + ln.Addr().String()
 }
@@ -159,12 +160,14 @@ func TestDemoRoutes(t *testing.T) {
 			if css, h := c.do("GET", "/static/style.css", "", 200); !strings.Contains(css, "body") || h.Get("Set-Cookie") != "" {
 				t.Errorf("static file: Set-Cookie %q", h.Get("Set-Cookie"))
 			}
+			loggedIn := sessionCookie(c)
 			c.do("POST", "/api/logout", "", 204)
 			if body, _ := c.do("GET", "/api/session", "", 200); body != "{}" {
 				t.Errorf("/api/session after logout = %q", body)
 			}
-			if sessionCookie(c) != "" {
-				t.Error("logout left the session cookie")
+			// The page's "You are logged out." lives in a new session.
+			if id := sessionCookie(c); id == "" || id == loggedIn {
+				t.Errorf("after logout the cookie holds %q, want a new session's id (%q before)", id, loggedIn)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // The flood of issue 15: on the default memory store (64 MiB), 20 users
@@ -225,7 +226,7 @@ func TestDemoFloodOfNewSessions(t *testing.T) {
 	}
 	store := memory.New(memory.Options{MaxEntries: 1600})
 	defer store.Close()
-	base := serveDemo(t, config{framework: "nethttp", newSessionsPerClient: 120}, store)
+	base := serveDemo(t, demo.Config{Framework: "nethttp", NewSessionsPerClient: 120}, store)
 	var refused, stored atomic.Int64
 	users := make([]floodUser, floodUsers)
 	var logins sync.WaitGroup

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // TestDemoFailsFastWhenItsStoreFreezes puts a TCP proxy that the test runs
@@ -21,7 +22,7 @@ func TestDemoFailsFastWhenItsStoreFreezes(t *testing.T) {
 	} {
 		t.Run(tc.backend, func(t *testing.T) {
 			proxy := backendtest.StartProxy(t, tc.target)
-			base := startConfigured(t, config{framework: "nethttp", backend: tc.backend, dsn: fmt.Sprintf(tc.dsn, proxy.Addr)})
+			base := startConfigured(t, demo.Config{Framework: "nethttp", Backend: tc.backend, DSN: fmt.Sprintf(tc.dsn, proxy.Addr)})
 			s := newShared(t, base)
 
 			proxy.Stall()

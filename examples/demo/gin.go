@@ -5,23 +5,24 @@ import (
 
 	ginsession "github.com/cloakroom/cloakroom/adapters/gin"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/demo"
 	"github.com/gin-gonic/gin"
 )
 
-func ginHandler(a *app, m *core.Manager) http.Handler {
+func ginHandler(a *demo.App) http.Handler {
 	gin.SetMode(gin.ReleaseMode) // quiet: the demo logs with slog
 	r := gin.New()
-	r.Use(ginsession.Middleware(m))
-	r.StaticFS("/static", http.FS(staticRoot()))
-	if a.metrics != nil {
-		r.GET("/metrics", gin.WrapH(a.metrics))
+	r.Use(ginsession.Middleware(a.Manager()))
+	r.StaticFS("/static", http.FS(demo.StaticFS()))
+	if a.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(a.Metrics))
 	}
 	r.NoRoute(func(c *gin.Context) {
-		writeReply(c.Writer, a.serve(c.Request.Context(), request{
-			method:  c.Request.Method,
-			path:    c.Request.URL.Path,
-			body:    c.Request.Body,
-			session: func() (*core.Session, error) { return ginsession.Get(c) },
+		demo.WriteReply(c.Writer, a.Serve(c.Request.Context(), demo.Request{
+			Method:  c.Request.Method,
+			Path:    c.Request.URL.Path,
+			Body:    c.Request.Body,
+			Session: func() (*core.Session, error) { return ginsession.Get(c) },
 		}))
 	})
 	return r

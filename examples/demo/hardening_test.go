@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cloakroom/cloakroom/backends/memory"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // A secret shorter than 32 bytes stops the demo at start, with the flag
@@ -16,13 +17,13 @@ import (
 func TestDemoRefusesWeakSecrets(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, backend := range []string{"cookie", "memory", "django"} {
-		c := config{backend: backend, preset: "none", protect: "off", secret: "q"}
-		if _, err := newManager(c, memory.New(memory.Options{}), log); err == nil || !strings.Contains(err.Error(), "-allow-weak-secret") {
+		c := demo.Config{Backend: backend, Preset: "none", Protect: "off", Secret: "q"}
+		if _, err := demo.NewManager(c, memory.New(memory.Options{}), log); err == nil || !strings.Contains(err.Error(), "-allow-weak-secret") {
 			t.Errorf("-backend %s -secret q: %v, want a refusal naming -allow-weak-secret", backend, err)
 		}
-		c.allowWeakSecret = true
-		if _, err := newManager(c, memory.New(memory.Options{}), log); err != nil {
-			t.Errorf("-backend %s -secret q -allow-weak-secret: %v", backend, err)
+		c.AllowWeakSecret = true
+		if _, err := demo.NewManager(c, memory.New(memory.Options{}), log); err != nil {
+			t.Errorf("-backend %s -secret q -allow-weak-Secret: %v", backend, err)
 		}
 	}
 }
@@ -30,13 +31,13 @@ func TestDemoRefusesWeakSecrets(t *testing.T) {
 // "-secret 'new, old'" rotates to "old": a cookie signed with old still
 // opens its session.
 func TestDemoSecretListIsTrimmed(t *testing.T) {
-	if got, want := secretList(" new , old,, "), []string{"new", "old"}; !reflect.DeepEqual(got, want) {
+	if got, want := demo.SecretList(" new , old,, "), []string{"new", "old"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("secretList = %q, want %q", got, want)
 	}
 	const old, current = "the old secret of thirty-two bytes+", "the new secret of thirty-two bytes+"
-	before := newClient(t, serveDemo(t, config{framework: "nethttp", backend: "cookie", secret: old}, nil))
+	before := newClient(t, serveDemo(t, demo.Config{Framework: "nethttp", Backend: "cookie", Secret: old}, nil))
 	before.do("PUT", "/api/session/k", `"v"`, 204)
-	after := &client{t: t, base: serveDemo(t, config{framework: "nethttp", backend: "cookie", secret: current + ", " + old}, nil), http: before.http}
+	after := &client{t: t, base: serveDemo(t, demo.Config{Framework: "nethttp", Backend: "cookie", Secret: current + ", " + old}, nil), http: before.http}
 	if body, _ := after.do("GET", "/api/session", "", 200); body != `{"k":"v"}` {
 		t.Errorf("after rotating to %q: /api/session = %s, want the session signed with the old secret", current+", "+old, body)
 	}
@@ -47,7 +48,7 @@ func TestDemoSecureCookie(t *testing.T) {
 	for _, fw := range frameworks {
 		store := memory.New(memory.Options{})
 		defer store.Close()
-		c := newClient(t, serveDemo(t, config{framework: fw, secure: true}, store))
+		c := newClient(t, serveDemo(t, demo.Config{Framework: fw, Secure: true}, store))
 		_, h := c.do("PUT", "/api/session/k", `"v"`, 204)
 		sc := h.Get("Set-Cookie")
 		if !strings.HasPrefix(sc, "__Host-session=") || !strings.Contains(sc, "; Secure") || !strings.Contains(sc, "Path=/") || strings.Contains(sc, "Domain=") {
@@ -70,7 +71,7 @@ func TestDemoNewSessionsPerClient(t *testing.T) {
 	for _, fw := range frameworks {
 		store := memory.New(memory.Options{})
 		defer store.Close()
-		base := serveDemo(t, config{framework: fw, newSessionsPerClient: 5}, store)
+		base := serveDemo(t, demo.Config{Framework: fw, NewSessionsPerClient: 5}, store)
 		first := newClient(t, base)
 		first.do("PUT", "/api/session/k", `"v"`, 204)
 		for range 4 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cloakroom/cloakroom/backends/memory"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // events reads the lifecycle event counts out of a /metrics page.
@@ -35,7 +36,7 @@ func TestDemoMetrics(t *testing.T) {
 		t.Run(fw, func(t *testing.T) {
 			store := memory.New(memory.Options{})
 			defer store.Close()
-			c := newClient(t, serveDemo(t, config{framework: fw, metrics: true}, store))
+			c := newClient(t, serveDemo(t, demo.Config{Framework: fw, Metrics: true}, store))
 			page, h := c.do("GET", "/metrics", "", 200)
 			if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 				t.Errorf("/metrics Content-Type %q", ct)

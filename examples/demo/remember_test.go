@@ -15,6 +15,7 @@ import (
 	sqlstore "github.com/cloakroom/cloakroom/backends/sql"
 	"github.com/cloakroom/cloakroom/core"
 	"github.com/cloakroom/cloakroom/core/backendtest"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // loginRemembering logs c in as user, asking to be remembered or not, and
@@ -47,7 +48,7 @@ func checkRemembered(t *testing.T, ck *http.Cookie, before, after time.Time) {
 		t.Errorf("remembered login: Set-Cookie %q has Max-Age %d, want 2592000 (30 days)", ck.Raw, ck.MaxAge)
 	}
 	// Expires counts whole seconds.
-	if lo, hi := before.Add(rememberFor).Add(-time.Second), after.Add(rememberFor).Add(time.Second); ck.Expires.Before(lo) || ck.Expires.After(hi) {
+	if lo, hi := before.Add(demo.RememberFor).Add(-time.Second), after.Add(demo.RememberFor).Add(time.Second); ck.Expires.Before(lo) || ck.Expires.After(hi) {
 		t.Errorf("remembered login: Set-Cookie %q expires at %v, want between %v and %v", ck.Raw, ck.Expires, lo, hi)
 	}
 }
@@ -98,7 +99,7 @@ const (
 )
 
 // TestDemoRememberMe logs in with and without "remember me" on every
-// framework: a remembered login's cookie lasts 30 days, and keeps doing so
+// Framework: a remembered login's cookie lasts 30 days, and keeps doing so
 // at each later write; a login not remembered gets a cookie that ends with
 // the browser, and a session of 12 hours without requests, since -idle is
 // not set. The page tells both, and says nothing of a session it has just
@@ -125,14 +126,14 @@ func TestDemoRememberMe(t *testing.T) {
 			page, h := kept.do("GET", "/", "", 200)
 			after := time.Now()
 			checkRemembered(t, setCookie(t, h), before, after) // the visit was written
-			checkPage(t, page, before, after, rememberFor, "30 days", keptFor30Days)
+			checkPage(t, page, before, after, demo.RememberFor, "30 days", keptFor30Days)
 
 			dropped := newClient(t, base)
 			checkForgotten(t, dropped.loginRemembering("bob", false))
 			before = time.Now()
 			page, h = dropped.do("GET", "/", "", 200)
 			checkForgotten(t, setCookie(t, h))
-			checkPage(t, page, before, time.Now(), defaultForgetAfter, "12 hours", endsWithTab)
+			checkPage(t, page, before, time.Now(), demo.DefaultForgetAfter, "12 hours", endsWithTab)
 		})
 	}
 }
@@ -143,18 +144,18 @@ func TestDemoRememberMe(t *testing.T) {
 // expired and the page says so, while the remembered one, which turned
 // the idle timeout off, is still logged in.
 func TestDemoRememberMeOutlivesIdle(t *testing.T) {
-	cases := append(concurrencyCases(t), concurrencyCase{"cookie", config{framework: "nethttp", backend: "cookie",
-		secret: "a cookie secret of thirty-two bytes+"}})
+	cases := append(concurrencyCases(t), concurrencyCase{"cookie", demo.Config{Framework: "nethttp", Backend: "cookie",
+		Secret: "a cookie secret of thirty-two bytes+"}})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each waits for the idle timeout
 			c := tc.c
-			c.idle = 2 * time.Second
+			c.Idle = 2 * time.Second
 			// How long after its last write the session is surely gone.
 			// memcached counts whole seconds and adds one, so that a 2 s
 			// expiry lasts up to 4 s there.
 			gone := 3500 * time.Millisecond
-			if c.backend == "memcached" {
+			if c.Backend == "memcached" {
 				gone = 5 * time.Second
 			}
 			base := startConfigured(t, c)
@@ -168,7 +169,7 @@ func TestDemoRememberMeOutlivesIdle(t *testing.T) {
 
 			// The page first: reading /api/session drops the stale cookie.
 			page, _ := dropped.withCookie(stale).do("GET", "/", "", 200)
-			if !strings.Contains(page, notices[core.Expired]) || strings.Contains(page, "Logged in as") {
+			if !strings.Contains(page, demo.Notice(core.Expired)) || strings.Contains(page, "Logged in as") {
 				t.Errorf("%v after a login not remembered, under -idle 2s, the page does not say the session expired:\n%s", gone, page)
 			}
 			if body, _ := dropped.do("GET", "/api/session", "", 200); body != "{}" {
@@ -192,16 +193,16 @@ func TestDemoRememberMeStoredTTL(t *testing.T) {
 	redisDSN := "redis://" + backendtest.Env("CLOAKROOM_REDIS_ADDR", "127.0.0.1:6379") + "/0"
 	for _, tc := range []struct {
 		name   string
-		c      config
+		c      demo.Config
 		prefix string // before the cookie's value in the store's key: ids are not signed here
 	}{
-		{"redis", config{backend: "redis", dsn: redisDSN}, "session:"},
-		{"quart-preset", config{backend: "redis", dsn: redisDSN, preset: "quart"}, "session:"},
-		{"postgres", config{backend: "postgres"}, "session:"},
-		{"django", config{backend: "django", secret: "django-insecure-remember-test-secret-key-0123456789"}, ""},
+		{"redis", demo.Config{Backend: "redis", DSN: redisDSN}, "session:"},
+		{"quart-preset", demo.Config{Backend: "redis", DSN: redisDSN, Preset: "quart"}, "session:"},
+		{"postgres", demo.Config{Backend: "postgres"}, "session:"},
+		{"django", demo.Config{Backend: "django", Secret: "django-insecure-remember-test-secret-key-0123456789"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.c.framework = "nethttp"
+			tc.c.Framework = "nethttp"
 			base, backend := startWithBackend(t, tc.c)
 			user := "dave-" + rand.Text()[:6]
 			kept := newClient(t, base).loginRemembering(user, true)
@@ -211,8 +212,8 @@ func TestDemoRememberMeStoredTTL(t *testing.T) {
 				key  string
 				want time.Duration
 			}{
-				{"remembered", tc.prefix + kept.Value, rememberFor},
-				{"not remembered", tc.prefix + dropped.Value, defaultForgetAfter},
+				{"remembered", tc.prefix + kept.Value, demo.RememberFor},
+				{"not remembered", tc.prefix + dropped.Value, demo.DefaultForgetAfter},
 			} {
 				// A minute covers the time since the write on a loaded
 				// machine; a second, Redis's rounding.

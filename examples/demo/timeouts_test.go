@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/backends/memory"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // TestDemoCutsOffStalledClients checks that every framework's server drops a
@@ -19,7 +20,7 @@ import (
 // its connection forever. The timeouts are shortened so that each case takes
 // a fraction of a second; the defaults bound the same way, only later.
 func TestDemoCutsOffStalledClients(t *testing.T) {
-	short := timeouts{readHeader: 200 * time.Millisecond, read: 200 * time.Millisecond, write: 5 * time.Second, idle: 5 * time.Second}
+	short := demo.Timeouts{ReadHeader: 200 * time.Millisecond, Read: 200 * time.Millisecond, Write: 5 * time.Second, Idle: 5 * time.Second}
 	// slack is how long after its timeout a server may take to close, on a
 	// loaded machine running the race detector.
 	const slack = time.Second
@@ -39,7 +40,7 @@ func TestDemoCutsOffStalledClients(t *testing.T) {
 			t.Run(fw+"/"+tc.name, func(t *testing.T) {
 				store := memory.New(memory.Options{})
 				defer store.Close()
-				base := serveDemo(t, config{framework: fw, timeouts: short}, store)
+				base := serveDemo(t, demo.Config{Framework: fw, Timeouts: short}, store)
 				conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 				if err != nil {
 					t.Fatal(err)
@@ -49,11 +50,11 @@ func TestDemoCutsOffStalledClients(t *testing.T) {
 				if _, err := io.WriteString(conn, tc.sent); err != nil {
 					t.Fatal(err)
 				}
-				conn.SetReadDeadline(start.Add(short.read + slack))
+				conn.SetReadDeadline(start.Add(short.Read + slack))
 				status, body, err := readUntilClosed(conn)
 				elapsed := time.Since(start)
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					t.Fatalf("the server still holds the connection after %v (read timeout %v)", elapsed.Round(time.Millisecond), short.read)
+					t.Fatalf("the server still holds the connection after %v (read timeout %v)", elapsed.Round(time.Millisecond), short.Read)
 				}
 				if err != nil {
 					t.Fatalf("after %v: %v", elapsed.Round(time.Millisecond), err)
@@ -99,12 +100,12 @@ func readUntilClosed(conn net.Conn) (status int, body []byte, err error) {
 // the command line and the other tests configure it, still gets every one,
 // and that a field a test sets is kept.
 func TestTimeoutsDefault(t *testing.T) {
-	if got := (timeouts{}).orDefault(); got != defaultTimeouts {
-		t.Errorf("zero timeouts = %+v, want %+v", got, defaultTimeouts)
+	if got := (demo.Timeouts{}).OrDefault(); got != demo.DefaultTimeouts {
+		t.Errorf("zero timeouts = %+v, want %+v", got, demo.DefaultTimeouts)
 	}
-	want := defaultTimeouts
-	want.read = time.Millisecond
-	if got := (timeouts{read: time.Millisecond}).orDefault(); got != want {
+	want := demo.DefaultTimeouts
+	want.Read = time.Millisecond
+	if got := (demo.Timeouts{Read: time.Millisecond}).OrDefault(); got != want {
 		t.Errorf("timeouts with read set = %+v, want %+v", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloakroom/cloakroom/backends/memory"
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // tokenKeeper is the http.RoundTripper of an API client that keeps its
@@ -56,7 +57,7 @@ func TestDemoTokenTransports(t *testing.T) {
 				store := memory.New(memory.Options{})
 				defer store.Close()
 				k := &tokenKeeper{t: t, send: send}
-				c := tokenClient(t, serveDemo(t, config{framework: fw, transport: name}, store), k)
+				c := tokenClient(t, serveDemo(t, demo.Config{Framework: fw, Transport: name}, store), k)
 				c.do("PUT", "/api/session/k", `"v"`, 204)
 				first := k.token
 				if first == "" {
@@ -89,7 +90,7 @@ func TestDemoTokenTransports(t *testing.T) {
 }
 
 func TestDemoUnknownTransport(t *testing.T) {
-	if _, err := newManager(config{preset: "none", protect: "off", transport: "query"}, memory.New(memory.Options{}), nil); err == nil {
+	if _, err := demo.NewManager(demo.Config{Preset: "none", Protect: "off", Transport: "query"}, memory.New(memory.Options{}), nil); err == nil {
 		t.Error("-transport query was accepted")
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cloakroom/cloakroom/internal/demo"
 )
 
 // agentClient returns a client of the demo that presents itself as agent.
@@ -34,10 +36,10 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // mine lists the devices of c's user.
-func (c *client) mine() []device {
+func (c *client) mine() []demo.Device {
 	c.t.Helper()
 	body, _ := c.do("GET", "/api/me/sessions", "", 200)
-	var ds []device
+	var ds []demo.Device
 	if err := json.Unmarshal([]byte(body), &ds); err != nil {
 		c.t.Fatalf("/api/me/sessions = %s: %v", body, err)
 	}
@@ -46,7 +48,7 @@ func (c *client) mine() []device {
 
 func (c *client) login(user string) { c.do("POST", "/api/login", `{"user":"`+user+`"}`, 204) }
 
-// TestDemoUsers drives the user routes on every backend: three devices of
+// TestDemoUsers drives the user routes on every Backend: three devices of
 // one user are listed with their user agents, "log out other devices"
 // leaves only the caller logged in, one device is logged out by its handle,
 // -max-sessions ends the oldest login, and the ended devices are told why.
@@ -98,7 +100,7 @@ func TestDemoUsers(t *testing.T) {
 			laptop.do("DELETE", "/api/me/sessions/"+handle, "", 404)
 
 			capped := tc.c
-			capped.maxSessions = 2
+			capped.MaxSessions = 2
 			cappedBase := startConfigured(t, capped)
 			first, second, third := agentClient(t, cappedBase, "first"), agentClient(t, cappedBase, "second"), agentClient(t, cappedBase, "third")
 			for _, c := range []*client{first, second, third} {
@@ -117,7 +119,7 @@ func TestDemoUsers(t *testing.T) {
 // out the others ends all 19 in both processes.
 func TestDemoUsersTwoProcesses(t *testing.T) {
 	for _, tc := range concurrencyCases(t) {
-		if tc.c.backend == "memory" {
+		if tc.c.Backend == "memory" {
 			continue // one process's memory
 		}
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,7 +174,7 @@ func TestMain(m *testing.M) {
 
 // startProcess runs the demo configured as c in another process and
 // returns its base URL once it answers.
-func startProcess(t *testing.T, c config) string {
+func startProcess(t *testing.T, c demo.Config) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -180,14 +182,14 @@ func startProcess(t *testing.T, c config) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"-addr", addr, "-framework", c.framework, "-backend", c.backend, "-new-sessions-per-client", "0"}
-	for flag, v := range map[string]string{"-dsn": c.dsn, "-secret": c.secret, "-preset": c.preset} {
+	args := []string{"-addr", addr, "-framework", c.Framework, "-backend", c.Backend, "-new-sessions-per-client", "0"}
+	for flag, v := range map[string]string{"-dsn": c.DSN, "-secret": c.Secret, "-preset": c.Preset} {
 		if v != "" {
 			args = append(args, flag, v)
 		}
 	}
-	if c.backendTimeout != 0 {
-		args = append(args, "-backend-timeout", c.backendTimeout.String())
+	if c.BackendTimeout != 0 {
+		args = append(args, "-backend-timeout", c.BackendTimeout.String())
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	argv, _ := json.Marshal(args)
@@ -224,7 +226,7 @@ func startProcess(t *testing.T, c config) string {
 // Cookie sessions cannot be listed or revoked: the demo says so with 501,
 // and its page still works for a logged-in user.
 func TestDemoUsersWithCookieSessions(t *testing.T) {
-	c := agentClient(t, serveDemo(t, config{framework: "nethttp", backend: "cookie", secret: "a cookie secret of thirty-two bytes+"}, nil), "phone")
+	c := agentClient(t, serveDemo(t, demo.Config{Framework: "nethttp", Backend: "cookie", Secret: "a cookie secret of thirty-two bytes+"}, nil), "phone")
 	c.login("alice")
 	c.do("GET", "/api/me/sessions", "", http.StatusNotImplemented)
 	c.do("DELETE", "/api/me/sessions", "", http.StatusNotImplemented)

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
-	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 //go:embed templates/index.html
@@ -22,9 +22,9 @@ var templates embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// staticRoot is the static folder, for frameworks that serve a folder
-// under a prefix.
-func staticRoot() fs.FS {
+// StaticFS is the static folder, for frameworks that serve a folder under
+// a prefix.
+func StaticFS() fs.FS {
 	sub, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		panic(err) // the folder is embedded: it exists
@@ -36,19 +36,21 @@ func parsePage() *template.Template {
 	return template.Must(template.ParseFS(templates, "templates/index.html"))
 }
 
-// entry is one session key on the page, its value shown in tagged JSON.
-type entry struct{ Key, Value string }
-
 type pageData struct {
 	Visits  int64
+	Clicks  int64 // the counter that concurrent tabs increment
 	User    string
 	Entries []entry
-	Flashes []core.Flash
-	Devices []device // the user's sessions, when logged in
-	Notice  string   // why the session is new, when it replaced one
-	IDHint  string   // the id's first characters: enough to see it change at login
-	Error   string
-	Expiry  *expiry // nil for a session this request created
+	// Examples are values to type into the form, one per type.
+	Examples []example
+	// Framework, Backend and Cookie describe what serves the page.
+	Framework, Backend, Cookie string
+	Flashes                    []core.Flash
+	Devices                    []Device // the user's sessions, when logged in
+	Notice                     string   // why the session is new, when it replaced one
+	IDHint                     string   // the id's first characters: enough to see it change at login
+	Error                      string
+	Expiry                     *expiry // nil for a session this request created
 }
 
 // expiry is when the session ends, and how long the browser keeps its
@@ -61,26 +63,34 @@ type expiry struct {
 	KeptFor string
 }
 
-// notices say why a request's session is new, when it replaced another.
-var notices = map[core.Reason]string{
-	core.Expired:      "Your session expired; please log in again.",
-	core.Revoked:      "You were logged out from another device.",
-	core.InvalidToken: "Your session could not be read; you have a new one.",
+// Notice says why a request's session is new, when it replaced another;
+// it is empty when there is nothing to tell.
+func Notice(r core.Reason) string {
+	switch r {
+	case core.Expired:
+		return "Your session expired; please log in again."
+	case core.Revoked:
+		return "You were logged out from another device."
+	case core.InvalidToken:
+		return "Your session could not be read; you have a new one."
+	}
+	return ""
 }
 
 // index renders the page: it counts the visit, shows the session and
 // consumes the flash messages.
-func (a *app) index(ctx context.Context, r request) reply {
-	var d pageData
-	s, err := r.session()
+func (a *App) index(ctx context.Context, r Request) Reply {
+	d := pageData{Examples: examples, Framework: a.Framework, Backend: a.Backend, Cookie: a.cookie}
+	s, err := r.Session()
 	if err != nil {
-		a.log.ErrorContext(ctx, "session unavailable", "path", r.path, "err", err)
+		a.log.ErrorContext(ctx, "session unavailable", "path", r.Path, "err", err)
 		d.Error = "The session store is unavailable; try again shortly."
 	} else {
 		d.Visits, _ = s.Incr("visits", 1)
+		d.Clicks, _ = s.GetInt("clicks")
 		d.Flashes = s.Flashes()
 		d.User, _ = s.GetString("user")
-		d.Notice = notices[s.Reason()]
+		d.Notice = Notice(s.Reason())
 		if owner := s.Owner(); owner != "" {
 			if d.Devices, err = a.userDevices(ctx, s, owner); err != nil && !errors.Is(err, core.ErrNoBackend) {
 				a.log.ErrorContext(ctx, "list sessions", "err", err)
@@ -94,12 +104,8 @@ func (a *app) index(ctx context.Context, r request) reply {
 		if id := s.ID(); len(id) > 8 {
 			d.IDHint = id[:8] + "…"
 		}
-		for k, v := range s.All() {
-			b, err := codec.MarshalTagged(v)
-			if err != nil {
-				b = []byte("(not representable)")
-			}
-			d.Entries = append(d.Entries, entry{Key: k, Value: string(b)})
+		for k, v := range visible(s) { // in key order
+			d.Entries = append(d.Entries, newEntry(k, v))
 		}
 	}
 	var buf bytes.Buffer
@@ -111,11 +117,11 @@ func (a *app) index(ctx context.Context, r request) reply {
 	if d.Error != "" {
 		status = http.StatusServiceUnavailable
 	}
-	return reply{status: status, contentType: "text/html; charset=utf-8", body: buf.Bytes()}
+	return Reply{Status: status, ContentType: "text/html; charset=utf-8", Body: buf.Bytes()}
 }
 
 // describeExpiry tells s's end as this request leaves it (its visit counted).
-func (a *app) describeExpiry(s *core.Session) *expiry {
+func (a *App) describeExpiry(s *core.Session) *expiry {
 	at := s.ExpiresAt()
 	e := &expiry{At: at.UTC(), In: roughly(time.Until(at))}
 	if s.Permanent() {
@@ -145,4 +151,33 @@ func roughly(d time.Duration) string {
 		return "1 " + name
 	}
 	return fmt.Sprintf("%d %ss", n, name)
+}
+
+// describeCookie tells how m's session token travels: the cookie's name
+// and attributes, as the browser's developer tools would show them.
+func describeCookie(m *core.Manager, transport string) string {
+	switch transport {
+	case "header", "bearer":
+		return "a request header, with no cookie (-transport " + transport + ")"
+	}
+	c := m.Cookie
+	attrs := []string{"Path=" + cmp.Or(c.Path, "/")}
+	if c.Domain != "" {
+		attrs = append(attrs, "Domain="+c.Domain)
+	}
+	if c.HTTPOnly {
+		attrs = append(attrs, "HttpOnly (scripts cannot read it)")
+	}
+	if c.Secure {
+		attrs = append(attrs, "Secure (HTTPS only)")
+	}
+	switch c.SameSite {
+	case http.SameSiteLaxMode:
+		attrs = append(attrs, "SameSite=Lax")
+	case http.SameSiteStrictMode:
+		attrs = append(attrs, "SameSite=Strict")
+	case http.SameSiteNoneMode:
+		attrs = append(attrs, "SameSite=None")
+	}
+	return fmt.Sprintf("a cookie named %s (%s)", c.Name, strings.Join(attrs, "; "))
 }

@@ -23,3 +23,24 @@ document.querySelectorAll("form[data-api]").forEach((form) => {
     location.reload();
   });
 });
+
+// The +1 button adds to a counter the server keeps in the session; the
+// reply is the new count, which no concurrent click also got.
+const clicks = document.getElementById("clicks");
+document.querySelectorAll("button[data-incr]").forEach((button) => {
+  button.addEventListener("click", async () => {
+    const res = await fetch(`/api/incr/${button.dataset.incr}`, { method: "POST" });
+    if (!res.ok) { alert(`${res.status}: ${await res.text()}`); return; }
+    clicks.textContent = await res.text();
+  });
+});
+
+// Another tab's clicks show up here within two seconds: the page reads the
+// session, which a read does not change or save.
+setInterval(async () => {
+  if (document.hidden) return;
+  const res = await fetch("/api/session");
+  if (!res.ok) return;
+  const session = await res.json();
+  if (typeof session.clicks === "number") clicks.textContent = session.clicks;
+}, 2000);

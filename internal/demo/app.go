@@ -1,12 +1,14 @@
-package main
+package demo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,54 +23,75 @@ import (
 // larger.
 const maxBody = 64 << 10
 
-// request is what the demo needs of an HTTP request, whatever the
+// Request is what the demo needs of an HTTP request, whatever the
 // framework.
-type request struct {
-	method, path string
-	body         io.Reader
-	session      func() (*core.Session, error)
+type Request struct {
+	Method, Path string
+	Body         io.Reader
+	Session      func() (*core.Session, error)
 }
 
-// reply is the demo's answer, written out by each framework's glue.
-type reply struct {
-	status      int
-	contentType string
-	body        []byte
+// Reply is the demo's answer, written out by each framework's glue.
+type Reply struct {
+	Status      int
+	ContentType string
+	Body        []byte
 }
 
-// app holds the demo's routes. Every framework sends every request that is
+// App holds the demo's routes. Every framework sends every request that is
 // not for a static file or the health check here, so that all of them
 // behave the same by construction.
-type app struct {
-	log  *slog.Logger
-	page *template.Template
-	m    *core.Manager // for the user's sessions, which span requests
-	// metrics serves GET /metrics (-metrics), beside the static files and
+type App struct {
+	// Framework and Backend name what serves the demo, for the page.
+	Framework, Backend string
+	// Metrics serves GET /metrics (-metrics), beside the static files and
 	// without a session; nil leaves /metrics to the routes: a 404.
-	metrics http.Handler
+	Metrics http.Handler
+
+	log    *slog.Logger
+	page   *template.Template
+	m      *core.Manager // for the user's sessions, which span requests
+	cookie string        // how the token travels, for the page
+	// pageClients is false when the token travels in a header.
+	pageClients bool
 }
 
-func text(status int, msg string) reply {
-	return reply{status: status, contentType: "text/plain; charset=utf-8", body: []byte(msg + "\n")}
+// NewApp returns the demo's routes over m, for the server c describes.
+func NewApp(log *slog.Logger, m *core.Manager, c Config) *App {
+	return &App{
+		Framework: cmp.Or(c.Framework, "nethttp"),
+		Backend:   cmp.Or(c.Backend, "memory"),
+		log:       log,
+		page:      parsePage(),
+		m:         m,
+		cookie:    describeCookie(m, c.Transport),
+		// A header token comes from a program: it reads no page and
+		// must be told to drop its token, not handed a new one.
+		pageClients: c.Transport == "" || c.Transport == "cookie",
+	}
 }
 
-func noContent() reply { return reply{status: http.StatusNoContent} }
+func text(status int, msg string) Reply {
+	return Reply{Status: status, ContentType: "text/plain; charset=utf-8", Body: []byte(msg + "\n")}
+}
 
-// serve routes one request.
-func (a *app) serve(ctx context.Context, r request) reply {
+func noContent() Reply { return Reply{Status: http.StatusNoContent} }
+
+// Serve routes one request.
+func (a *App) Serve(ctx context.Context, r Request) Reply {
 	switch {
-	case r.path == "/healthz" && r.method == http.MethodGet:
+	case r.Path == "/healthz" && r.Method == http.MethodGet:
 		return text(http.StatusOK, "ok")
-	case r.path == "/":
-		return a.only(r, http.MethodGet, func() reply { return a.index(ctx, r) })
-	case r.path == "/api/session":
-		return a.only(r, http.MethodGet, func() reply { return a.withSession(ctx, r, a.show) })
-	case r.path == "/api/login":
-		return a.only(r, http.MethodPost, func() reply { return a.withSession(ctx, r, a.login) })
-	case r.path == "/api/logout":
-		return a.only(r, http.MethodPost, func() reply { return a.withSession(ctx, r, a.logout) })
-	case r.path == "/api/me/sessions":
-		switch r.method {
+	case r.Path == "/":
+		return a.only(r, http.MethodGet, func() Reply { return a.index(ctx, r) })
+	case r.Path == "/api/session":
+		return a.only(r, http.MethodGet, func() Reply { return a.withSession(ctx, r, a.show) })
+	case r.Path == "/api/login":
+		return a.only(r, http.MethodPost, func() Reply { return a.withSession(ctx, r, a.login) })
+	case r.Path == "/api/logout":
+		return a.only(r, http.MethodPost, func() Reply { return a.withSession(ctx, r, a.logout) })
+	case r.Path == "/api/me/sessions":
+		switch r.Method {
 		case http.MethodGet:
 			return a.withUser(ctx, r, a.devices)
 		case http.MethodDelete:
@@ -76,9 +99,9 @@ func (a *app) serve(ctx context.Context, r request) reply {
 		}
 		return text(http.StatusMethodNotAllowed, "method not allowed")
 	}
-	if handle, ok := strings.CutPrefix(r.path, "/api/me/sessions/"); ok && handle != "" {
-		return a.only(r, http.MethodDelete, func() reply {
-			return a.withUser(ctx, r, func(ctx context.Context, s *core.Session, user string) reply {
+	if handle, ok := strings.CutPrefix(r.Path, "/api/me/sessions/"); ok && handle != "" {
+		return a.only(r, http.MethodDelete, func() Reply {
+			return a.withUser(ctx, r, func(ctx context.Context, s *core.Session, user string) Reply {
 				return a.logoutDevice(ctx, user, handle)
 			})
 		})
@@ -87,29 +110,29 @@ func (a *app) serve(ctx context.Context, r request) reply {
 		// The session keeps its own bookkeeping under reserved keys: a client
 		// that could rewrite _addr or _created would defeat protection and
 		// timeouts.
-		if key, ok := strings.CutPrefix(r.path, prefix); ok && core.Reserved(key) {
+		if key, ok := strings.CutPrefix(r.Path, prefix); ok && core.Reserved(key) {
 			return text(http.StatusBadRequest, strconv.Quote(key)+" is reserved")
 		}
 	}
-	if key, ok := strings.CutPrefix(r.path, "/api/incr/"); ok && key != "" {
-		return a.only(r, http.MethodPost, func() reply {
-			return a.withSession(ctx, r, func(s *core.Session, r request) reply { return a.incr(ctx, s, key) })
+	if key, ok := strings.CutPrefix(r.Path, "/api/incr/"); ok && key != "" {
+		return a.only(r, http.MethodPost, func() Reply {
+			return a.withSession(ctx, r, func(s *core.Session, r Request) Reply { return a.incr(ctx, s, key) })
 		})
 	}
-	if key, ok := strings.CutPrefix(r.path, "/api/session/"); ok && key != "" {
-		switch r.method {
+	if key, ok := strings.CutPrefix(r.Path, "/api/session/"); ok && key != "" {
+		switch r.Method {
 		case http.MethodPut:
-			return a.withSession(ctx, r, func(s *core.Session, r request) reply { return a.put(s, r, key) })
+			return a.withSession(ctx, r, func(s *core.Session, r Request) Reply { return a.put(s, r, key) })
 		case http.MethodDelete:
-			return a.withSession(ctx, r, func(s *core.Session, r request) reply { s.Delete(key); return noContent() })
+			return a.withSession(ctx, r, func(s *core.Session, r Request) Reply { s.Delete(key); return noContent() })
 		}
 		return text(http.StatusMethodNotAllowed, "method not allowed")
 	}
 	return text(http.StatusNotFound, "not found")
 }
 
-func (a *app) only(r request, method string, next func() reply) reply {
-	if r.method != method {
+func (a *App) only(r Request, method string, next func() Reply) Reply {
+	if r.Method != method {
 		return text(http.StatusMethodNotAllowed, "method not allowed")
 	}
 	return next()
@@ -117,31 +140,44 @@ func (a *app) only(r request, method string, next func() reply) reply {
 
 // withSession loads the session and hands it to next, or answers 503 when
 // the session store cannot give it (500 when what it gave is unreadable).
-func (a *app) withSession(ctx context.Context, r request, next func(*core.Session, request) reply) reply {
-	s, err := r.session()
+func (a *App) withSession(ctx context.Context, r Request, next func(*core.Session, Request) Reply) Reply {
+	s, err := r.Session()
 	if err != nil {
-		a.log.ErrorContext(ctx, "session unavailable", "path", r.path, "err", err)
+		a.log.ErrorContext(ctx, "session unavailable", "path", r.Path, "err", err)
 		return text(core.HTTPStatus(err), "session store unavailable")
 	}
 	return next(s, r)
 }
 
-// show answers the session in tagged JSON, so tuples, bytes, UUIDs and
-// datetimes keep their type.
-func (a *app) show(s *core.Session, _ request) reply {
+// show answers the session's values in tagged JSON, so tuples, bytes,
+// UUIDs and datetimes keep their type.
+func (a *App) show(s *core.Session, _ Request) Reply {
 	data := make(map[string]any)
-	for k, v := range s.All() {
+	for k, v := range visible(s) {
 		data[k] = v
 	}
 	b, err := codec.MarshalTagged(data)
 	if err != nil {
 		return text(http.StatusInternalServerError, "session holds a value tagged JSON cannot write")
 	}
-	return reply{status: http.StatusOK, contentType: "application/json", body: b}
+	return Reply{Status: http.StatusOK, ContentType: "application/json", Body: b}
 }
 
-func (a *app) put(s *core.Session, r request, key string) reply {
-	body, status := readBody(r.body)
+// visible yields the keys the application set, leaving out those the
+// library keeps under reserved names (flash messages, the owner), which the
+// page shows in their own way and a client could not make sense of.
+func visible(s *core.Session) iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for k, v := range s.All() {
+			if !core.Reserved(k) && !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func (a *App) put(s *core.Session, r Request, key string) Reply {
+	body, status := readBody(r.Body)
 	if status != 0 {
 		return text(status, "request body too large")
 	}
@@ -155,7 +191,7 @@ func (a *app) put(s *core.Session, r request, key string) reply {
 
 // incr adds 1 and saves at once, so that concurrent increments of one
 // session all count and each reply carries a number no other got.
-func (a *app) incr(ctx context.Context, s *core.Session, key string) reply {
+func (a *App) incr(ctx context.Context, s *core.Session, key string) Reply {
 	n, err := s.IncrNow(ctx, key, 1)
 	if errors.Is(err, core.ErrNotInteger) || errors.Is(err, core.ErrOverflow) {
 		return text(http.StatusConflict, "cannot add 1 to the value under "+strconv.Quote(key)+": "+err.Error())
@@ -164,11 +200,11 @@ func (a *app) incr(ctx context.Context, s *core.Session, key string) reply {
 		a.log.ErrorContext(ctx, "increment not saved", "err", err)
 		return text(core.HTTPStatus(err), "the increment was not saved")
 	}
-	return reply{status: http.StatusOK, contentType: "application/json", body: strconv.AppendInt(nil, n, 10)}
+	return Reply{Status: http.StatusOK, ContentType: "application/json", Body: strconv.AppendInt(nil, n, 10)}
 }
 
-func (a *app) login(s *core.Session, r request) reply {
-	body, status := readBody(r.body)
+func (a *App) login(s *core.Session, r Request) Reply {
+	body, status := readBody(r.Body)
 	if status != 0 {
 		return text(status, "request body too large")
 	}
@@ -189,7 +225,7 @@ func (a *app) login(s *core.Session, r request) reply {
 		// However rarely the user comes back, the login lasts its 30 days:
 		// an idle timeout would log out the very users who asked to stay.
 		s.SetPermanent(true)
-		s.SetExpiry(core.Expiry{Lifetime: rememberFor, Idle: -1})
+		s.SetExpiry(core.Expiry{Lifetime: RememberFor, Idle: -1})
 	} else {
 		// On a shared computer, closing the browser ends the login, and a
 		// browser left open ends it after its idle limit.
@@ -199,33 +235,38 @@ func (a *app) login(s *core.Session, r request) reply {
 	return noContent()
 }
 
-// rememberFor is how long "remember me" keeps a login, and so the longest
+// RememberFor is how long "remember me" keeps a login, and so the longest
 // the demo's Manager lets a session set for itself (MaxLifetime).
-const rememberFor = 30 * 24 * time.Hour
+const RememberFor = 30 * 24 * time.Hour
 
-// defaultForgetAfter is the idle limit of a login not remembered when -idle
+// DefaultForgetAfter is the idle limit of a login not remembered when -idle
 // sets none: without one, the session would outlive a browser that is
 // never closed by the Manager's whole Lifetime.
-const defaultForgetAfter = 12 * time.Hour
+const DefaultForgetAfter = 12 * time.Hour
 
 // forgetAfter returns the idle limit of a login not remembered: -idle's,
 // when set, as every other session of the demo has.
-func (a *app) forgetAfter() time.Duration {
+func (a *App) forgetAfter() time.Duration {
 	if a.m.IdleTimeout > 0 {
 		return a.m.IdleTimeout
 	}
-	return defaultForgetAfter
+	return DefaultForgetAfter
 }
 
-func (a *app) logout(s *core.Session, _ request) reply {
+func (a *App) logout(s *core.Session, _ Request) Reply {
 	s.Destroy()
+	if a.pageClients {
+		// The flash starts a new, anonymous session: the page after the
+		// logout confirms it, and nothing of the old one carries over.
+		s.Flash("message", "You are logged out.")
+	}
 	return noContent()
 }
 
 // withUser is withSession for the routes of a logged-in user: 401 when the
 // session has no owner.
-func (a *app) withUser(ctx context.Context, r request, next func(context.Context, *core.Session, string) reply) reply {
-	return a.withSession(ctx, r, func(s *core.Session, _ request) reply {
+func (a *App) withUser(ctx context.Context, r Request, next func(context.Context, *core.Session, string) Reply) Reply {
+	return a.withSession(ctx, r, func(s *core.Session, _ Request) Reply {
 		user := s.Owner()
 		if user == "" {
 			return text(http.StatusUnauthorized, "not logged in")
@@ -234,8 +275,8 @@ func (a *app) withUser(ctx context.Context, r request, next func(context.Context
 	})
 }
 
-// device is one of the user's sessions as GET /api/me/sessions lists it.
-type device struct {
+// Device is one of the user's sessions as GET /api/me/sessions lists it.
+type Device struct {
 	Handle    string    `json:"handle"`
 	Current   bool      `json:"current"`
 	Created   time.Time `json:"created"`
@@ -245,14 +286,14 @@ type device struct {
 }
 
 // userDevices lists the user's sessions, marking s's.
-func (a *app) userDevices(ctx context.Context, s *core.Session, user string) ([]device, error) {
+func (a *App) userDevices(ctx context.Context, s *core.Session, user string) ([]Device, error) {
 	ds, err := a.m.Sessions(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]device, 0, len(ds))
+	out := make([]Device, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, device{
+		out = append(out, Device{
 			Handle: d.Handle, Current: d.Handle == s.Handle(), Created: d.Created.UTC(), LastSeen: d.LastSeen.UTC(),
 			Addr: d.Addr, UserAgent: d.UserAgent,
 		})
@@ -260,7 +301,7 @@ func (a *app) userDevices(ctx context.Context, s *core.Session, user string) ([]
 	return out, nil
 }
 
-func (a *app) devices(ctx context.Context, s *core.Session, user string) reply {
+func (a *App) devices(ctx context.Context, s *core.Session, user string) Reply {
 	ds, err := a.userDevices(ctx, s, user)
 	if err != nil {
 		return a.storeFailed(ctx, "list sessions", err)
@@ -269,18 +310,18 @@ func (a *app) devices(ctx context.Context, s *core.Session, user string) reply {
 	if err != nil {
 		return text(http.StatusInternalServerError, "could not list the sessions")
 	}
-	return reply{status: http.StatusOK, contentType: "application/json", body: b}
+	return Reply{Status: http.StatusOK, ContentType: "application/json", Body: b}
 }
 
 // logoutOthers ends every session of the user but this one.
-func (a *app) logoutOthers(ctx context.Context, s *core.Session, user string) reply {
+func (a *App) logoutOthers(ctx context.Context, s *core.Session, user string) Reply {
 	if _, err := a.m.RevokeAll(ctx, user, s.Handle()); err != nil {
 		return a.storeFailed(ctx, "revoke sessions", err)
 	}
 	return noContent()
 }
 
-func (a *app) logoutDevice(ctx context.Context, user, handle string) reply {
+func (a *App) logoutDevice(ctx context.Context, user, handle string) Reply {
 	err := a.m.Revoke(ctx, user, handle)
 	switch {
 	case errors.Is(err, core.ErrUnknownSession):
@@ -291,7 +332,7 @@ func (a *app) logoutDevice(ctx context.Context, user, handle string) reply {
 	return noContent()
 }
 
-func (a *app) storeFailed(ctx context.Context, what string, err error) reply {
+func (a *App) storeFailed(ctx context.Context, what string, err error) Reply {
 	if errors.Is(err, core.ErrNoBackend) {
 		return text(http.StatusNotImplemented, "sessions kept in cookies cannot be listed or revoked")
 	}
@@ -314,3 +355,7 @@ func readBody(r io.Reader) ([]byte, int) {
 	}
 	return b, 0
 }
+
+// Manager is the Manager the App's sessions come from, for a framework's
+// session middleware.
+func (a *App) Manager() *core.Manager { return a.m }
