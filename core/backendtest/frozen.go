@@ -11,7 +11,7 @@ import (
 	"github.com/cloakroom/cloakroom/core"
 )
 
-// FrozenLimit is DESIGN's rule 12: with default settings, a frozen or
+// FrozenLimit is the promise every backend keeps: with default settings, a frozen or
 // stalled backend turns a request into an error within two seconds.
 const FrozenLimit = 2 * time.Second
 

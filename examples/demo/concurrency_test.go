@@ -90,7 +90,7 @@ func startWithBackend(t *testing.T, c demo.Config) (string, core.Backend) {
 	return serveDemo(t, c, backend), backend
 }
 
-// TestDemoConcurrency runs DESIGN.md's rule 11 against the demo: 50 clients
+// TestDemoConcurrency checks that concurrent requests lose nothing: 50 clients
 // of one session send 1,000 increments, 50 set a key each, and logins and
 // logouts race with writers, on every framework and backend.
 func TestDemoConcurrency(t *testing.T) {

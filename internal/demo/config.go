@@ -164,6 +164,10 @@ func NewManager(c Config, backend core.Backend, log *slog.Logger) (*core.Manager
 func presetManager(c Config, backend core.Backend) (*core.Manager, error) {
 	secrets := SecretList(c.Secret)
 	switch {
+	case c.Backend == "cookie" && secrets == nil:
+		// The cookie holds the session itself, signed: without a key
+		// anyone could write one.
+		return nil, errors.New("-backend cookie needs a -secret of 32 bytes or more to sign the cookie, e.g. -secret \"$(openssl rand -hex 32)\"")
 	case c.Backend == "cookie":
 		return core.NewCookieManager(secrets...)
 	case c.Backend == "django":

@@ -127,3 +127,10 @@ func TestHeaderTransportHasNoCookie(t *testing.T) {
 		t.Errorf("the page does not say the token travels in a header:\n%s", page)
 	}
 }
+
+func TestCookieBackendNeedsSecret(t *testing.T) {
+	_, err := NewManager(Config{Backend: "cookie"}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "-secret") {
+		t.Errorf("-backend cookie without -secret: err = %v, want one that asks for -secret", err)
+	}
+}
