@@ -3,6 +3,8 @@ module github.com/cloakroom/cloakroom/examples
 go 1.25.0
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/cloakroom/cloakroom v0.4.0
 	github.com/cloakroom/cloakroom/adapters/echo v0.4.0
 	github.com/cloakroom/cloakroom/adapters/echo5 v0.4.0
@@ -14,6 +16,7 @@ require (
 	github.com/cloakroom/cloakroom/backends/redis v0.4.0
 	github.com/cloakroom/cloakroom/backends/sql v0.4.0
 	github.com/cloakroom/cloakroom/otelcloakroom v0.4.0
+	github.com/coder/websocket v1.8.15
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/fiber/v3 v3.1.0
@@ -38,6 +41,7 @@ require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
