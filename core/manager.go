@@ -267,15 +267,25 @@ func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
 	return out != wroteNothing, err
 }
 
+// startOps set the bookkeeping a new session starts with: permanent if the
+// Manager's sessions are, and created now under an absolute timeout.
+func (m *Manager) startOps() [2]op {
+	ops := [2]op{{kind: opDelete, key: keyPermanent}, {kind: opDelete, key: keyCreated}}
+	if m.Permanent {
+		ops[0] = op{kind: opSet, key: keyPermanent, value: true}
+	}
+	if m.AbsoluteTimeout > 0 {
+		ops[1] = op{kind: opSet, key: keyCreated, value: m.now().Unix()}
+	}
+	return ops
+}
+
 // fresh returns a new session that replaces stale, a stored id that the
 // next save deletes.
 func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	data := make(map[string]any, 4)
-	if m.Permanent {
-		data[keyPermanent] = true
-	}
-	if m.AbsoluteTimeout > 0 {
-		data[keyCreated] = m.now().Unix()
+	for _, o := range m.startOps() {
+		o.apply(data)
 	}
 	s := newSession(nil, m, ctx, m.carrier().newID(), data, nil, false)
 	s.stale = stale

@@ -337,6 +337,13 @@ func (s *Session) storeKey() string {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	s.regenerate()
+	// What is set afterwards is a session of its own: it starts from the
+	// Manager's defaults, not from the destroyed one's choices (a login's
+	// SetPermanent(false), its creation time).
+	for _, o := range s.m.startOps() {
+		o.apply(s.data)
+		s.ops = append(s.ops, o)
+	}
 	s.unlockChanged(op{kind: opClear})
 }
 

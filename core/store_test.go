@@ -568,3 +568,38 @@ func TestMaxSize(t *testing.T) {
 		t.Fatalf("Save with no MaxSize: %v", err)
 	}
 }
+
+// A session set after Destroy is a new one: the destroyed session's choice
+// of a cookie that ends with the browser, and its age, do not carry over.
+func TestDestroyThenSetStartsFromTheManagersDefaults(t *testing.T) {
+	ctx := context.Background()
+	m := core.NewManager(newCounting(t))
+	m.AbsoluteTimeout = 48 * time.Hour
+	c := &clock{now: time.Now()}
+	core.SetClock(m, c.Now)
+	s := m.New(ctx)
+	s.Set("a", 1)
+	s.SetPermanent(false)
+	if _, err := m.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+
+	c.Advance(24 * time.Hour)
+	s = reloaded(t, m, s)
+	if s.Permanent() {
+		t.Fatal("SetPermanent(false) was not saved")
+	}
+	s.Destroy()
+	s.Set("b", 2)
+	if _, err := m.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(36 * time.Hour) // 60 h after the first session began
+	next, err := m.Load(ctx, s.ID())
+	if err != nil || next.IsNew() {
+		t.Fatalf("the session after Destroy expired with its predecessor's age: %v, new %v", err, next != nil && next.IsNew())
+	}
+	if !next.Permanent() {
+		t.Error("the session after Destroy kept its predecessor's SetPermanent(false)")
+	}
+}
