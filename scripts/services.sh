@@ -14,4 +14,10 @@ for s in scripts/services/*.sh; do
 		status=1
 	fi
 done
+# The demo's browser test needs Chromium: a program, not a server, so there
+# is nothing to stop. The test finds it where this installs it.
+if [ "$action" = start ] && ! bash scripts/chromium.sh >/dev/null; then
+	echo "services: scripts/chromium.sh failed" >&2
+	status=1
+fi
 exit $status
