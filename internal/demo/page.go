@@ -104,8 +104,10 @@ func (a *App) index(ctx context.Context, r Request) Reply {
 		if id := s.ID(); len(id) > 8 {
 			d.IDHint = id[:8] + "…"
 		}
-		for k, v := range visible(s) { // in key order
-			d.Entries = append(d.Entries, newEntry(k, v))
+		for k, v := range s.All() { // in key order
+			if !core.Reserved(k) { // the flashes and the owner have their own places
+				d.Entries = append(d.Entries, newEntry(k, v))
+			}
 		}
 	}
 	var buf bytes.Buffer
