@@ -80,8 +80,12 @@ lint:
 	done
 
 # release-check packs the library modules at RELEASE_VERSION into a temporary
-# module proxy, and builds and tests a program outside the repository that
-# gets them from it with go get, as a user of the published modules would.
+# module proxy; compares each module's API with its previous tag and fails
+# on incompatible changes RELEASE_VERSION does not allow; builds and tests a
+# program outside the repository that gets every module from the proxy with
+# go get, as a user of the published modules would; and builds and vets each
+# module with the Go release of its go line. It needs the network for the Go
+# module proxy (those Go releases). See scripts/release-check.sh.
 release-check:
 	@RELEASE_VERSION=$(RELEASE_VERSION) GO=$(GO) ./scripts/release-check.sh
 

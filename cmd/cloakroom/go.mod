@@ -42,10 +42,3 @@ require (
 	modernc.org/sqlite v1.46.1 // indirect
 )
 
-replace (
-	github.com/cloakroom/cloakroom => ../../
-	github.com/cloakroom/cloakroom/backends/memcached => ../../backends/memcached
-	github.com/cloakroom/cloakroom/backends/mongodb => ../../backends/mongodb
-	github.com/cloakroom/cloakroom/backends/redis => ../../backends/redis
-	github.com/cloakroom/cloakroom/backends/sql => ../../backends/sql
-)

@@ -6,6 +6,9 @@
 // Usage:
 //
 //	release [-root dir] version outdir
+//	release compat [-root dir] [-repo dir] version
+//
+// The first form packs; the second compares APIs (see below).
 //
 // Every directory under root that holds a go.mod file is a module, except
 // those in hidden directories (.git, .services) and testdata. The modules
@@ -28,19 +31,33 @@
 // another at a version other than the one being packed is an error, since
 // the replace directives that point at the sibling directories are ignored
 // once the module is a dependency.
+//
+// release compat compares the API of each library module under root with
+// that of its previous release: the newest tag of the module lower than
+// version in the git repository at repo (root by default), "v0.3.0" for the
+// root module and "adapters/gin/v0.3.0" for the module in adapters/gin. It
+// prints every change, compatible or not, "first release of ..." for a
+// module without such a tag, and fails when a module has incompatible
+// changes that version does not allow: a v0 release needs a new minor or
+// major version for them, a later one a new major version. The comparison
+// is golang.org/x/exp/apidiff's, over the module's packages less its
+// commands and internal packages.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/modfile"
@@ -53,9 +70,14 @@ import (
 var unpublished = []string{"examples", "bench", "tools"}
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "compat" {
+		compatMain(os.Args[2:])
+		return
+	}
 	root := flag.String("root", ".", "root `dir`ectory of the repository")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: release [-root dir] version outdir\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: release [-root dir] version outdir\n"+
+			"       release compat [-root dir] [-repo dir] version\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -70,6 +92,32 @@ func main() {
 	}
 	for _, m := range done {
 		fmt.Printf("packed %s@%s (tag %s)\n", m.mod.Path, m.mod.Version, m.tag)
+	}
+}
+
+// compatMain runs release compat with args, the arguments after "compat".
+func compatMain(args []string) {
+	flags := flag.NewFlagSet("release compat", flag.ExitOnError)
+	root := flags.String("root", ".", "root `dir`ectory of the release's files")
+	repo := flags.String("repo", "", "`dir`ectory of the git repository whose tags are compared against (default: the root)")
+	flags.Usage = func() {
+		fmt.Fprintf(flags.Output(), "usage: release compat [-root dir] [-repo dir] version\n")
+		flags.PrintDefaults()
+	}
+	_ = flags.Parse(args) // ExitOnError
+	if flags.NArg() != 1 {
+		flags.Usage()
+		os.Exit(2)
+	}
+	if *repo == "" {
+		*repo = *root
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := compat(ctx, os.Stdout, *root, *repo, flags.Arg(0)); err != nil {
+		fmt.Fprintln(os.Stderr, "release compat:", err)
+		stop()
+		os.Exit(1)
 	}
 }
 
