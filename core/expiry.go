@@ -50,10 +50,19 @@ type Expiry struct {
 // Regenerate and until Clear, Destroy or SetExpiry(Expiry{}) returns it to
 // the Manager's. Durations count whole seconds, rounded up. Call
 // SetPermanent(false) beside it for a cookie that ends with the browser
-// session.
+// session. A duration longer than the Manager allows is cut to what it
+// allows, and reported as ErrConfig to its ErrorHandler.
 func (s *Session) SetExpiry(e Expiry) {
 	if e.Idle != 0 && !s.m.mayIdle() {
 		s.m.report(s.ctx, fmt.Errorf("%w: a session's own idle timeout needs the Manager's IdleTimeout or MaxLifetime", ErrConfig))
+	}
+	// Longer than the Manager allows works, cut to what it allows: say so,
+	// or "remember me for 30 days" quietly lasts the default 14.
+	if most := s.m.longest(s.m.Lifetime); e.Lifetime > most {
+		s.m.report(s.ctx, fmt.Errorf("%w: a session's own lifetime of %v is cut to %v; raise the Manager's MaxLifetime", ErrConfig, e.Lifetime, most))
+	}
+	if most := s.m.longest(s.m.IdleTimeout); e.Idle > most && s.m.mayIdle() {
+		s.m.report(s.ctx, fmt.Errorf("%w: a session's own idle timeout of %v is cut to %v; raise the Manager's MaxLifetime", ErrConfig, e.Idle, most))
 	}
 	s.mu.Lock()
 	s.noteListing() // before the first change, as unlockChanged does

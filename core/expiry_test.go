@@ -339,3 +339,32 @@ func TestExpiryDeadlineAlone(t *testing.T) {
 		t.Errorf("with MaxLifetime: stored for %v, want 20 days to the deadline", got)
 	}
 }
+
+// A lifetime or idle timeout past what the Manager allows is cut, and
+// reported, so that "remember me for 30 days" does not quietly last 14.
+func TestExpiryBeyondTheManagerIsReported(t *testing.T) {
+	m, _, clk := expiryManager(t)
+	var reported []error
+	m.ErrorHandler = func(_ context.Context, err error) { reported = append(reported, err) }
+	m.IdleTimeout = time.Hour
+	serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
+		s.Set("user", "dan")
+		s.SetExpiry(core.Expiry{Lifetime: m.Lifetime + time.Hour, Idle: 2 * time.Hour})
+		if got, want := s.ExpiresAt(), clk.Now().Add(time.Hour); !got.Equal(want) {
+			t.Errorf("ExpiresAt = %v, want %v: the idle timeout cut to the Manager's hour", got, want)
+		}
+	})
+	if len(reported) != 2 || !errors.Is(reported[0], core.ErrConfig) || !errors.Is(reported[1], core.ErrConfig) {
+		t.Errorf("reported %v, want two ErrConfig: the lifetime and the idle timeout", reported)
+	}
+
+	reported = nil
+	m.MaxLifetime = m.Lifetime + time.Hour
+	serve(t, m, "", "127.0.0.1:1", func(s *core.Session) {
+		s.Set("user", "dan")
+		s.SetExpiry(core.Expiry{Lifetime: m.MaxLifetime, Idle: 2 * time.Hour})
+	})
+	if reported != nil {
+		t.Errorf("within MaxLifetime: reported %v, want nothing", reported)
+	}
+}
