@@ -24,7 +24,7 @@ FUZZ := ./core:FuzzCookieSession \
 # e.g. make fuzz FUZZTIME=10m.
 FUZZTIME ?= 50000x
 
-.PHONY: test test-only test-clock fuzz bench bench-only lint release-check services services-stop
+.PHONY: test test-only test-clock fuzz bench bench-only lint release-check tag-release services services-stop
 
 # test starts the servers the backend tests need, runs every module's tests
 # with the race detector, and stops what it started; then it fuzzes, which
@@ -88,6 +88,11 @@ lint:
 # module proxy (those Go releases). See scripts/release-check.sh.
 release-check:
 	@RELEASE_VERSION=$(RELEASE_VERSION) GO=$(GO) ./scripts/release-check.sh
+
+# tag-release tags HEAD with RELEASE_VERSION once per released module
+# (v0.4.0, adapters/gin/v0.4.0, ...). Run release-check first.
+tag-release:
+	@RELEASE_VERSION=$(RELEASE_VERSION) GO=$(GO) ./scripts/tag-release.sh
 
 services:
 	@./scripts/services.sh start
