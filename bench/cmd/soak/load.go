@@ -36,7 +36,7 @@ func (o op) String() string { return opNames[o] }
 // each logout and login, so that the number of sessions stays constant.
 type session struct {
 	user   string
-	cookie string // "name=value"; "" while logged out
+	cookie string // "name=value": the login's, or after a logout the anonymous session's
 	n      int64  // the last value of the counter n that the demo gave
 }
 
@@ -285,8 +285,22 @@ func (l *load) logOut(ctx context.Context, s *session) error {
 	if err := expect(opLogout, res, body, http.StatusNoContent); err != nil {
 		return err
 	}
-	s.cookie = ""
+	// The demo answers a logout with a new anonymous session that carries
+	// its "You are logged out." flash; a browser keeps it, and so does the
+	// client, whose next login then moves it to a new id.
+	s.user, s.cookie = "", sessionCookie(res)
 	return nil
+}
+
+// sessionCookie returns the session cookie res sets, as name=value, or ""
+// when it sets none or deletes it.
+func sessionCookie(res *http.Response) string {
+	for _, c := range res.Cookies() {
+		if c.Value != "" && c.MaxAge >= 0 {
+			return c.Name + "=" + c.Value
+		}
+	}
+	return ""
 }
 
 // logIn logs a new user in on s. It sends s's cookie if it still has one
@@ -301,13 +315,12 @@ func (l *load) logIn(ctx context.Context, s *session) error {
 	if err := expect(opLogin, res, body, http.StatusNoContent); err != nil {
 		return err
 	}
-	for _, c := range res.Cookies() {
-		if c.Value != "" && c.MaxAge >= 0 {
-			*s = session{user: user, cookie: c.Name + "=" + c.Value}
-			return nil
-		}
+	cookie := sessionCookie(res)
+	if cookie == "" {
+		return fail(opLogin, "no cookie", "Set-Cookie %q", res.Header.Values("Set-Cookie"))
 	}
-	return fail(opLogin, "no cookie", "Set-Cookie %q", res.Header.Values("Set-Cookie"))
+	*s = session{user: user, cookie: cookie}
+	return nil
 }
 
 // held is the number of sessions the clients hold: what the store should
