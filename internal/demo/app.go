@@ -207,7 +207,7 @@ func (a *App) login(s *core.Session, r Request) Reply {
 	s.Regenerate() // a new id at login: a planted one is worth nothing
 	s.Set("user", in.User)
 	s.SetOwner(in.User) // lists the session among the user's devices
-	s.Flash("message", "Logged in as "+in.User+".")
+	s.Flash("message", LoginFlash(in.User))
 	if in.Remember {
 		// However rarely the user comes back, the login lasts its 30 days:
 		// an idle timeout would log out the very users who asked to stay.
@@ -220,6 +220,12 @@ func (a *App) login(s *core.Session, r Request) Reply {
 		s.SetExpiry(core.Expiry{Idle: a.forgetAfter()})
 	}
 	return noContent()
+}
+
+// LoginFlash is the message a login leaves for the next page: what the
+// login changed, rather than the page's own "Logged in as" line again.
+func LoginFlash(user string) string {
+	return "Welcome, " + user + "! Logging in gave your session a new id."
 }
 
 // RememberFor is how long "remember me" keeps a login, and so the longest

@@ -90,7 +90,7 @@ func TestBuiltinBackends(t *testing.T) {
 			}
 
 			call(t, client, "POST", base+"/api/login", `{"user": "ada"}`, 204)
-			if page := call(t, client, "GET", base+"/", "", 200); strings.Count(page, `class="flash`) != 1 || !strings.Contains(page, "Logged in as ada.") {
+			if page := call(t, client, "GET", base+"/", "", 200); strings.Count(page, `class="flash`) != 1 || !strings.Contains(page, LoginFlash("ada")) {
 				t.Errorf("the page after login does not show its one flash:\n%s", page)
 			}
 			if page := call(t, client, "GET", base+"/", "", 200); strings.Contains(page, `class="flash`) {
