@@ -23,13 +23,13 @@ import (
 // the tests use.
 var backends = map[string]demo.Opener{
 	"redis": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
-		return closable(redis.Open(ctx, cmp.Or(dsn, "redis://127.0.0.1:6379/0"), redis.Options{}))
+		return demo.Closable(redis.Open(ctx, cmp.Or(dsn, "redis://127.0.0.1:6379/0"), redis.Options{}))
 	},
 	"memcached": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
-		return closable(memcached.Open(ctx, cmp.Or(dsn, "127.0.0.1:11211"), memcached.Options{}))
+		return demo.Closable(memcached.Open(ctx, cmp.Or(dsn, "127.0.0.1:11211"), memcached.Options{}))
 	},
 	"mongodb": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
-		return closable(mongodb.Open(ctx, cmp.Or(dsn, "mongodb://127.0.0.1:27017/cloakroom_demo"), mongodb.Options{}))
+		return demo.Closable(mongodb.Open(ctx, cmp.Or(dsn, "mongodb://127.0.0.1:27017/cloakroom_demo"), mongodb.Options{}))
 	},
 	"postgres": func(ctx context.Context, dsn string) (core.Backend, func(), error) {
 		return openSQL(ctx, "postgres", cmp.Or(dsn, postgresDSN))
@@ -60,7 +60,7 @@ func openSQL(ctx context.Context, name, dsn string) (core.Backend, func(), error
 		s.Close()
 		return nil, nil, err
 	}
-	return s, func() { s.Close() }, nil
+	return demo.Closable(s, nil)
 }
 
 // sqlOpeners are the SQL drivers' Open functions by -backend name.
@@ -82,17 +82,5 @@ func openDjango(ctx context.Context, dsn string) (core.Backend, func(), error) {
 		driver = "mysql"
 	}
 	s, err := sqlOpeners[driver](ctx, dsn, sqlstore.Options{Table: sqlstore.DjangoTable})
-	return closable(s, err)
-}
-
-type closer interface {
-	core.Backend
-	Close() error
-}
-
-func closable[T closer](s T, err error) (core.Backend, func(), error) {
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, func() { s.Close() }, nil
+	return demo.Closable(s, err)
 }

@@ -46,17 +46,7 @@ func serveDemo(t *testing.T, c demo.Config, backend core.Backend) string {
 	}
 	c.Protect = "off"
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := demo.NewManager(c, backend, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := demo.NewApp(log, m, c)
-	if c.Metrics {
-		if a.Metrics, err = instrument(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := demo.NewServer(c, a, extensions)
+	_, srv, err := demo.New(c, backend, log, extensions)
 	if err != nil {
 		t.Fatal(err)
 	}

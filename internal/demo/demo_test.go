@@ -25,11 +25,7 @@ func serve(t *testing.T, c Config) (*http.Client, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeBackend)
-	m, err := NewManager(c, backend, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(c, NewApp(log, m, c), Extensions{})
+	_, srv, err := New(c, backend, log, Extensions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,18 +84,10 @@ func NewServer(c Config, a *App, ext Extensions) (Server, error) {
 func OpenBackend(ctx context.Context, c Config, ext Extensions) (core.Backend, func(), error) {
 	switch c.Backend {
 	case "memory", "":
-		s := memory.New(memory.Options{})
-		return s, func() { s.Close() }, nil
+		return Closable(memory.New(memory.Options{}), nil)
 	case "filesystem":
-		dir := c.DSN
-		if dir == "" {
-			dir = filepath.Join(os.TempDir(), "cloakroom-demo-sessions")
-		}
-		s, err := filesystem.New(dir, filesystem.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() { s.Close() }, nil
+		dir := cmp.Or(c.DSN, filepath.Join(os.TempDir(), "cloakroom-demo-sessions"))
+		return Closable(filesystem.New(dir, filesystem.Options{}))
 	case "cookie":
 		return nil, func() {}, nil
 	}
@@ -102,6 +95,38 @@ func OpenBackend(ctx context.Context, c Config, ext Extensions) (core.Backend, f
 		return open(ctx, c.DSN)
 	}
 	return nil, nil, fmt.Errorf("unknown -backend %q (want %s)", c.Backend, ext.backendNames())
+}
+
+// New builds the demo that c describes over backend: its Manager, its App,
+// instrumented when c asks for metrics, and the server of its framework.
+func New(c Config, backend core.Backend, log *slog.Logger, ext Extensions) (*App, Server, error) {
+	m, err := NewManager(c, backend, log)
+	if err != nil {
+		return nil, Server{}, err
+	}
+	a := NewApp(log, m, c)
+	if c.Metrics {
+		if ext.Instrument == nil {
+			return nil, Server{}, errors.New("-metrics: this build of the demo has no metrics")
+		}
+		if a.Metrics, err = ext.Instrument(m); err != nil {
+			return nil, Server{}, err
+		}
+	}
+	srv, err := NewServer(c, a, ext)
+	return a, srv, err
+}
+
+// Closable returns what an Opener returns for a backend that an Open or
+// New function gave with err.
+func Closable[T interface {
+	core.Backend
+	Close() error
+}](s T, err error) (core.Backend, func(), error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
 }
 
 // Run serves the demo as the command line args asks until ctx ends, then
@@ -116,17 +141,7 @@ func Run(ctx context.Context, log *slog.Logger, args []string, ext Extensions) e
 		return err
 	}
 	defer closeBackend()
-	m, err := NewManager(c, backend, log)
-	if err != nil {
-		return err
-	}
-	a := NewApp(log, m, c)
-	if c.Metrics {
-		if a.Metrics, err = ext.Instrument(m); err != nil {
-			return err
-		}
-	}
-	srv, err := NewServer(c, a, ext)
+	a, srv, err := New(c, backend, log, ext)
 	if err != nil {
 		return err
 	}

@@ -18,13 +18,11 @@ type entry struct {
 
 // newEntry describes v, the value under key.
 func newEntry(key string, v any) entry {
-	e := entry{Key: key, Type: typeName(v), Value: readable(v)}
-	if b, err := codec.MarshalTagged(v); err == nil {
-		e.Tagged = string(b)
-	} else {
-		e.Tagged = "(not representable)"
+	b, err := codec.MarshalTagged(v)
+	if err != nil {
+		return entry{Key: key, Type: typeName(v), Value: fmt.Sprint(v), Tagged: "(not representable)"}
 	}
-	return e
+	return entry{Key: key, Type: typeName(v), Value: readable(v, string(b)), Tagged: string(b)}
 }
 
 // typeName says what kind of value v is, in the words of someone who never
@@ -60,8 +58,8 @@ func typeName(v any) string {
 }
 
 // readable writes v as the page shows it: text quoted, a date in UTC,
-// bytes in base64, composites in tagged JSON.
-func readable(v any) string {
+// bytes in base64, composites as tagged, their tagged JSON.
+func readable(v any, tagged string) string {
 	switch v := v.(type) {
 	case string:
 		return strconv.Quote(v)
@@ -76,11 +74,7 @@ func readable(v any) string {
 	case nil:
 		return "None"
 	}
-	b, err := codec.MarshalTagged(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return tagged
 }
 
 // example is a value to type into the page's form, for one type.
