@@ -67,9 +67,9 @@ func (s *Session) SetExpiry(e Expiry) {
 	s.mu.Lock()
 	s.noteListing() // before the first change, as unlockChanged does
 	for _, o := range [...]op{
-		expiryOp(keyLifetime, e.Lifetime > 0, seconds(e.Lifetime)),
-		expiryOp(keyIdle, e.Idle != 0, max(seconds(e.Idle), 0)),
-		expiryOp(keyDeadline, !e.Deadline.IsZero(), e.Deadline.Unix()),
+		setOrDelete(keyLifetime, e.Lifetime > 0, seconds(e.Lifetime)),
+		setOrDelete(keyIdle, e.Idle != 0, max(seconds(e.Idle), 0)),
+		setOrDelete(keyDeadline, !e.Deadline.IsZero(), e.Deadline.Unix()),
 	} {
 		o.apply(s.data)
 		s.ops = append(s.ops, o)
@@ -77,7 +77,9 @@ func (s *Session) SetExpiry(e Expiry) {
 	s.unlockChanged(op{kind: opNone})
 }
 
-func expiryOp(key string, set bool, v int64) op {
+// setOrDelete returns the change that sets key to v, or deletes it when
+// set is false.
+func setOrDelete(key string, set bool, v any) op {
 	if !set {
 		return op{kind: opDelete, key: key}
 	}

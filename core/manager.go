@@ -267,25 +267,26 @@ func (m *Manager) Save(ctx context.Context, s *Session) (bool, error) {
 	return out != wroteNothing, err
 }
 
-// startOps set the bookkeeping a new session starts with: permanent if the
-// Manager's sessions are, and created now under an absolute timeout.
-func (m *Manager) startOps() [2]op {
-	ops := [2]op{{kind: opDelete, key: keyPermanent}, {kind: opDelete, key: keyCreated}}
-	if m.Permanent {
-		ops[0] = op{kind: opSet, key: keyPermanent, value: true}
-	}
+// starting returns the bookkeeping a new session starts with: whether it
+// is permanent (the Manager's Permanent), and when it was created, under
+// an absolute timeout (otherwise 0, not recorded).
+func (m *Manager) starting() (permanent bool, created int64) {
 	if m.AbsoluteTimeout > 0 {
-		ops[1] = op{kind: opSet, key: keyCreated, value: m.now().Unix()}
+		created = m.now().Unix()
 	}
-	return ops
+	return m.Permanent, created
 }
 
 // fresh returns a new session that replaces stale, a stored id that the
 // next save deletes.
 func (m *Manager) fresh(ctx context.Context, stale string) *Session {
 	data := make(map[string]any, 4)
-	for _, o := range m.startOps() {
-		o.apply(data)
+	permanent, created := m.starting()
+	if permanent {
+		data[keyPermanent] = true
+	}
+	if created != 0 {
+		data[keyCreated] = created
 	}
 	s := newSession(nil, m, ctx, m.carrier().newID(), data, nil, false)
 	s.stale = stale

@@ -340,7 +340,11 @@ func (s *Session) Destroy() {
 	// What is set afterwards is a session of its own: it starts from the
 	// Manager's defaults, not from the destroyed one's choices (a login's
 	// SetPermanent(false), its creation time).
-	for _, o := range s.m.startOps() {
+	permanent, created := s.m.starting()
+	for _, o := range [...]op{
+		setOrDelete(keyPermanent, permanent, true),
+		setOrDelete(keyCreated, created != 0, created),
+	} {
 		o.apply(s.data)
 		s.ops = append(s.ops, o)
 	}
