@@ -65,6 +65,15 @@ func checkBound(t *testing.T, c core.Codec, name string, in []byte) bool {
 	return err == nil
 }
 
+// fieldsOnly is TaggedJSON with Decode made of DecodeFields alone, so
+// that the bound tests measure what DecodeFields allocates.
+type fieldsOnly struct{ codec.TaggedJSON }
+
+func (f fieldsOnly) Decode(b []byte) (map[string]any, error) {
+	_, err := f.DecodeFields(b, nil)
+	return nil, err
+}
+
 // repeated returns open, then elem repeated with sep between until the
 // whole is about size bytes long, then close.
 func repeated(open, elem, sep, close string, size int) []byte {
@@ -141,6 +150,7 @@ func TestJSONDecodeAllocationBound(t *testing.T) {
 			for _, size := range hostileSizes {
 				in := shape.make(size)
 				checkBound(t, codec.TaggedJSON{}, shape.name, in)
+				checkBound(t, fieldsOnly{}, shape.name, in)
 				checkBound(t, codec.JSON{}, shape.name, in)
 			}
 		})
@@ -302,6 +312,7 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{codec.Gob{}, "duplicate keys", gobKeysSession(t, func(int) string { return "" }, hostileSizes[0])},
 		{codec.TaggedJSON{}, "empty objects", repeated(`{"k":[`, "{}", ",", "]}", hostileSizes[0])},
 		{codec.TaggedJSON{}, "one-member objects", repeated(`{"k":[`, `{"a":0}`, ",", "]}", hostileSizes[1])},
+		{fieldsOnly{}, "one-member objects", repeated(`{"k":[`, `{"a":0}`, ",", "]}", hostileSizes[1])},
 		{codec.JSON{}, "one-member objects", repeated(`{"k":[`, `{"a":0}`, ",", "]}", hostileSizes[0])},
 	} {
 		if checkBound(t, tc.c, tc.name, tc.in) {

@@ -1,9 +1,5 @@
 package codec
 
-import (
-	"errors"
-)
-
 // TaggedJSON is the default Codec. It writes the format of Flask's
 // TaggedJSONSerializer, which Quart and Quart-Session use too, so that a
 // Go service and a Python one can share the same session store. Output is
@@ -44,7 +40,7 @@ func (TaggedJSON) Decode(b []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, errors.New("cloakroom: tagged JSON: session is not an object")
+		return nil, errNotObject
 	}
 	return m, nil
 }

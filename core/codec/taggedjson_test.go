@@ -581,6 +581,7 @@ func FuzzTaggedJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFieldsAgree(t, data)
 		v1, err := codec.UnmarshalTagged(data)
 		if err != nil {
 			return
