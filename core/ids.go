@@ -33,10 +33,16 @@ func (RandomID) Valid(id string) bool {
 		return false
 	}
 	// The values are ORed rather than each tested: one test of the sign
-	// at the end costs less than a branch per character.
+	// at the end costs less than a branch per character. Eight at a time,
+	// because a loop over one costs more than its lookup.
+	t := &base64URLValues
 	var or int8
-	for i := range randomIDLen {
-		or |= base64URLValues[id[i]]
+	for i := 0; i+8 <= randomIDLen; i += 8 {
+		c := id[i : i+8]
+		or |= t[c[0]] | t[c[1]] | t[c[2]] | t[c[3]] | t[c[4]] | t[c[5]] | t[c[6]] | t[c[7]]
+	}
+	for _, c := range []byte(id[randomIDLen/8*8:]) {
+		or |= t[c]
 	}
 	// The last character carries 4 padding bits that must be zero, or two
 	// different strings would name the same id.
