@@ -150,6 +150,18 @@ func TestIDGenerators(t *testing.T) {
 	if !(core.UUID4ID{}).Valid("b8ebbf02-cc7a-4b0b-824f-22a984c8c0b8") {
 		t.Error("UUID4ID rejects the Quart-Session vector's sid")
 	}
+	// RandomID checks its characters several at a time: a bad one must be
+	// caught wherever it is.
+	good := core.RandomID{}.NewID()
+	for i := range len(good) {
+		for _, c := range []byte{'+', '/', '=', '.', 0, 0x80, 0xff} {
+			id := []byte(good)
+			id[i] = c
+			if (core.RandomID{}).Valid(string(id)) {
+				t.Errorf("RandomID.Valid(%q) = true, with %q at %d", id, c, i)
+			}
+		}
+	}
 }
 
 func TestReservedKeysCannotBeChanged(t *testing.T) {
