@@ -47,14 +47,14 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 		return wroteNothing, handoff{}, err
 	}
 	m := st.m
-	data := s.data
+	data := s.data()
 	var made []*Session
 	for _, j := range jobs {
 		w := j.Value.(*Session)
 		if w.replay(maps.Clone(data)) != nil {
 			continue // an Update that fails on this data: its own save says so
 		}
-		data = w.data
+		data = w.data()
 		made = append(made, w)
 	}
 	b, err := m.encode(data)
@@ -62,7 +62,7 @@ func (st store) writeJoined(ctx context.Context, c Conditional, s *Session, jobs
 		return wroteNothing, handoff{}, err // the waiters try on their own, within their own size
 	}
 	key := s.storeKey()
-	if err := c.SetIf(ctx, key, s.version, b, m.ttl(data)); err != nil {
+	if err := c.SetIf(ctx, key, s.version, b, m.ttl(mapValues(data))); err != nil {
 		err = conditionalError("save session", key, err)
 		if !errors.Is(err, ErrConflict) {
 			for _, w := range made {

@@ -97,12 +97,12 @@ func (c *cookies) unseal(ctx context.Context, value string, into *Session) *Sess
 		m.report(ctx, fmt.Errorf("%w: signed cookie: %w", ErrCorrupt, err))
 		return c.anew(ctx, InvalidToken)
 	}
-	l := m.limits(data)
+	l := m.limits(mapValues(data))
 	if outlived(l, signed, now) {
 		// Checked here, not by re-signing: that would let it live for ever.
 		return c.anew(ctx, Expired)
 	}
-	s := newSession(into, m, ctx, "", data, nil, true)
+	s := newSession(into, m, ctx, "", mapValues(data), nil, true)
 	// Under an idle timeout the signature's age is the idle time: sign it
 	// again now and then, as a store would touch it. Signatures count
 	// whole seconds, so a shorter interval would sign it on every request.
@@ -133,7 +133,7 @@ func (c *cookies) reseal(s *Session) (tokenAction, string, error) {
 	defer s.saved()
 	switch {
 	case (s.modified || s.renew) && !s.empty():
-		payload, err := m.codec().Encode(s.data)
+		payload, err := m.codec().Encode(s.data())
 		if err != nil {
 			return tokenKeep, "", fmt.Errorf("cloakroom: encode session: %w", err)
 		}

@@ -71,7 +71,7 @@ func (s *Session) SetExpiry(e Expiry) {
 		setOrDelete(keyIdle, e.Idle != 0, max(seconds(e.Idle), 0)),
 		setOrDelete(keyDeadline, !e.Deadline.IsZero(), e.Deadline.Unix()),
 	} {
-		o.apply(s.data)
+		o.apply(s.data())
 		s.ops = append(s.ops, o)
 	}
 	s.unlockChanged(op{kind: opNone})
@@ -97,16 +97,16 @@ func (s *Session) Expiry() Expiry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var e Expiry
-	if v, ok := codec.Int(s.data[keyLifetime]); ok {
+	if v, ok := codec.Int(s.vals.get(keyLifetime)); ok {
 		e.Lifetime = time.Duration(v) * time.Second
 	}
-	if v, ok := codec.Int(s.data[keyIdle]); ok {
+	if v, ok := codec.Int(s.vals.get(keyIdle)); ok {
 		e.Idle = time.Duration(v) * time.Second
 		if v == 0 {
 			e.Idle = -1
 		}
 	}
-	if v, ok := codec.Int(s.data[keyDeadline]); ok {
+	if v, ok := codec.Int(s.vals.get(keyDeadline)); ok {
 		e.Deadline = time.Unix(v, 0)
 	}
 	return e
@@ -122,7 +122,7 @@ func (s *Session) Expiry() Expiry {
 func (s *Session) ExpiresAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.m.limits(s.data).until(s.m.now())
+	return s.m.limits(s.vals).until(s.m.now())
 }
 
 // limits is how long a session lives, from its own expiry and its
@@ -135,15 +135,15 @@ type limits struct {
 }
 
 // limits works out the expiry of a session holding data.
-func (m *Manager) limits(data map[string]any) limits {
+func (m *Manager) limits(data values) limits {
 	l := limits{lifetime: m.Lifetime, idle: m.IdleTimeout}
 	if m.AbsoluteTimeout > 0 {
 		l.end, l.hasEnd = m.deadline(data), true
 	}
-	if v, ok := codec.Int(data[keyLifetime]); ok && v > 0 {
+	if v, ok := codec.Int(data.get(keyLifetime)); ok && v > 0 {
 		l.lifetime = min(time.Duration(v)*time.Second, m.longest(m.Lifetime))
 	}
-	if v, ok := codec.Int(data[keyIdle]); ok && m.mayIdle() {
+	if v, ok := codec.Int(data.get(keyIdle)); ok && m.mayIdle() {
 		switch {
 		case v > 0:
 			l.idle = min(time.Duration(v)*time.Second, m.longest(m.IdleTimeout))
@@ -151,8 +151,8 @@ func (m *Manager) limits(data map[string]any) limits {
 			l.idle = 0 // turned off, which the Manager allows
 		}
 	}
-	if v, ok := codec.Int(data[keyDeadline]); ok {
-		if _, own := data[keyLifetime]; !own {
+	if v, ok := codec.Int(data.get(keyDeadline)); ok {
+		if _, own := data.lookup(keyLifetime); !own {
 			// The deadline says how long the session lives, as
 			// Django's datetimes do, within what the Manager allows.
 			l.lifetime = m.longest(m.Lifetime)
@@ -202,7 +202,7 @@ func (l limits) ttl(now time.Time) time.Duration {
 }
 
 // ttl returns how long the backend keeps a session written now.
-func (m *Manager) ttl(data map[string]any) time.Duration {
+func (m *Manager) ttl(data values) time.Duration {
 	return m.limits(data).ttl(m.now())
 }
 
@@ -214,7 +214,7 @@ func (m *Manager) mayIdle() bool {
 }
 
 // idle returns the idle timeout of a session holding data, zero for none.
-func (m *Manager) idle(data map[string]any) time.Duration {
+func (m *Manager) idle(data values) time.Duration {
 	if !m.mayIdle() {
 		return 0
 	}

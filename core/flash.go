@@ -18,7 +18,7 @@ const keyFlashes = "_flashes"
 // not (category, message) pairs of strings are skipped.
 func (s *Session) Flashes() []Flash {
 	s.mu.Lock()
-	list, _ := s.data[keyFlashes].([]any)
+	list, _ := s.vals.get(keyFlashes).([]any)
 	if len(list) == 0 {
 		s.mu.Unlock()
 		return nil

@@ -131,10 +131,10 @@ func (m *Manager) inspect(ctx context.Context, key, handle string) (Stored, erro
 	if st.Data, err = m.codec().Decode(b); err != nil {
 		return st, fmt.Errorf("%w: session %s: %w", ErrCorrupt, LogID(key), err)
 	}
-	if revoked(st.Data) {
+	if revoked(mapValues(st.Data)) {
 		return st, ErrNotFound
 	}
-	st.Owner = ownerOf(st.Data, m.ownerKey())
+	st.Owner = ownerOf(mapValues(st.Data), m.ownerKey())
 	if e, ok := m.Backend.(Expirer); ok {
 		if st.Expires, err = e.ExpiresAt(ctx, key); err != nil {
 			return st, backendError("read session expiry", key, err)

@@ -227,7 +227,7 @@ func (m *Manager) Skip(path string) bool {
 
 // New returns an empty session with a fresh id, not yet stored.
 func (m *Manager) New(ctx context.Context) *Session {
-	return m.fresh(ctx, "")
+	return m.fresh(ctx, "", nil)
 }
 
 // Load returns the session stored under id, for code that has an id but no
@@ -277,26 +277,29 @@ func (m *Manager) starting() (permanent bool, created int64) {
 	return m.Permanent, created
 }
 
-// fresh returns a new session that replaces stale, a stored id that the
-// next save deletes.
-func (m *Manager) fresh(ctx context.Context, stale string) *Session {
-	data := make(map[string]any, 4)
+// fresh returns a new session, made in into when that is not nil, that
+// replaces stale, a stored id that the next save deletes.
+func (m *Manager) fresh(ctx context.Context, stale string, into *Session) *Session {
+	if into == nil {
+		into = new(Session)
+	}
+	data := into.fields[:0]
 	permanent, created := m.starting()
 	if permanent {
-		data[keyPermanent] = true
+		data = append(data, codec.Field{Key: keyPermanent, Value: true})
 	}
 	if created != 0 {
-		data[keyCreated] = created
+		data = append(data, codec.Field{Key: keyCreated, Value: created})
 	}
-	s := newSession(nil, m, ctx, m.carrier().newID(), data, nil, false)
+	s := newSession(into, m, ctx, m.carrier().newID(), values{fields: data}, nil, false)
 	s.stale = stale
 	return s
 }
 
 // replaced returns a new session that replaces the stored session id, which
 // cannot be used for reason: the next save deletes it.
-func (m *Manager) replaced(ctx context.Context, id string, reason Reason) *Session {
-	s := m.fresh(ctx, id)
+func (m *Manager) replaced(ctx context.Context, id string, reason Reason, into *Session) *Session {
+	s := m.fresh(ctx, id, into)
 	s.reason = reason
 	return s
 }
@@ -313,8 +316,8 @@ func (m *Manager) key(id string) string {
 }
 
 // deadline returns when a session ends under the absolute timeout.
-func (m *Manager) deadline(data map[string]any) time.Time {
-	created, ok := codec.Int(data[keyCreated])
+func (m *Manager) deadline(data values) time.Time {
+	created, ok := codec.Int(data.get(keyCreated))
 	if !ok {
 		return time.Time{} // predates the timeout's configuration: ends now
 	}
@@ -578,8 +581,8 @@ func (m *Manager) signedID(id string) string {
 func (m *Manager) cookie(value string, s *Session) string {
 	var expires time.Time
 	maxAge := 0
-	if p, _ := s.data[keyPermanent].(bool); p {
-		now, l := m.now(), m.limits(s.data)
+	if p, _ := s.vals.get(keyPermanent).(bool); p {
+		now, l := m.now(), m.limits(s.vals)
 		expires = l.capped(now.Add(l.lifetime))
 		maxAge = max(1, int(expires.Sub(now)/time.Second))
 	}

@@ -117,7 +117,7 @@ func (s *Session) Update(key string, fn func(old any) (any, error)) (any, error)
 		return nil, fmt.Errorf("%w: %q", ErrReservedKey, key)
 	}
 	s.mu.Lock()
-	v, err := fn(s.data[key])
+	v, err := fn(s.vals.get(key))
 	if err != nil {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("cloakroom: update of key %q: %w", key, err)
@@ -170,7 +170,7 @@ func (s *Session) IncrNow(ctx context.Context, key string, delta int64) (int64, 
 	if _, err := st.write(ctx, s); err != nil {
 		return 0, err
 	}
-	n, _ = codec.Int(s.data[key])
+	n, _ = codec.Int(s.vals.get(key))
 	return n, nil
 }
 

@@ -53,11 +53,11 @@ func (s *Session) Owner() string {
 
 // owner returns the owner in s.data; the caller holds s.mu.
 func (s *Session) owner() string {
-	return ownerOf(s.data, s.m.ownerKey())
+	return ownerOf(s.vals, s.m.ownerKey())
 }
 
-func ownerOf(data map[string]any, key string) string {
-	switch v := data[key].(type) {
+func ownerOf(data values, key string) string {
+	switch v := data.get(key).(type) {
 	case string:
 		return v
 	case int64: // a Django user id stored as a number
@@ -126,8 +126,8 @@ const maxEntries = 64
 // revoked reports whether data is a revoked session's tombstone, which
 // holds nothing else but, decoded by a codec that adds it (Django's),
 // "_permanent": the length check spares most loads a lookup.
-func revoked(data map[string]any) bool {
-	return len(data) <= 2 && data[keyRevoked] == true
+func revoked(data values) bool {
+	return data.len() <= 2 && data.get(keyRevoked) == true
 }
 
 // Sessions lists the live sessions of user, oldest first, on every
@@ -228,7 +228,7 @@ func (m *Manager) live(ctx context.Context, es []entry) ([]entry, error) {
 		if err != nil {
 			return nil, backendError("list sessions", e.Key, err)
 		}
-		if data, err := m.codec().Decode(b); err == nil && revoked(data) {
+		if data, err := m.codec().Decode(b); err == nil && revoked(mapValues(data)) {
 			continue
 		}
 		kept = append(kept, e)

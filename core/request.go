@@ -137,12 +137,12 @@ func (r *Request) load(ctx context.Context) (*Session, error) {
 		return s, nil
 	}
 	client := m.ClientAddr(r.ex)
-	if addr, ok := s.data[keyAddr].(string); ok && s.stored && !m.sameClient(addr, client) {
-		s = m.fresh(ctx, s.id)
+	if addr, ok := s.vals.get(keyAddr).(string); ok && s.stored && !m.sameClient(addr, client) {
+		s = m.fresh(ctx, s.id, nil)
 		s.from, s.reason = r.ex, InvalidToken
 	}
-	if _, ok := s.data[keyAddr]; !ok && client.IsValid() {
-		s.data[keyAddr] = client.String()
+	if _, ok := s.vals.lookup(keyAddr); !ok && client.IsValid() {
+		s.data()[keyAddr] = client.String()
 	}
 	return s, nil
 }

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/cloakroom/cloakroom/core/codec"
 )
 
 // Keys the Manager keeps in the session data beside the application's own.
@@ -61,8 +63,7 @@ type Session struct {
 	m       *Manager
 	ctx     context.Context // the loading request's, for reports of late changes
 	id      string
-	key     string // the backend's key for id, once asked for (storeKey); "" until then
-	data    map[string]any
+	key     string   // the backend's key for id, once asked for (storeKey); "" until then
 	ops     []op     // the changes since load or the last save, in order
 	firstOp [1]op    // ops' first array: most requests that write make one change
 	version Version  // what the backend held when the session was read; nil when unknown
@@ -71,6 +72,12 @@ type Session struct {
 	from    Exchange // the request that opened the session, for the user index and the new-session budget; nil outside one
 	listed  *listing // where the user index lists the session, as far as this request knows; nil until noteListing
 	reason  Reason   // why the session is new
+
+	// vals is the data (see data). fields is the first array of its list
+	// of keys, so that reading a small session allocates none for it.
+	vals   values
+	fields [maxFields]codec.Field
+
 	// lost is the error of a write that made this session's save along
 	// with its holder's and did not say whether it was made (joined
 	// tells a write that was); nil otherwise.
@@ -90,12 +97,12 @@ type Session struct {
 
 // newSession makes a session in into, a zero Session, or in a new one when
 // into is nil.
-func newSession(into *Session, m *Manager, ctx context.Context, id string, data map[string]any, version Version, stored bool) *Session {
+func newSession(into *Session, m *Manager, ctx context.Context, id string, data values, version Version, stored bool) *Session {
 	s := into
 	if s == nil {
 		s = new(Session)
 	}
-	s.m, s.ctx, s.id, s.data, s.version, s.stored, s.isNew = m, ctx, id, data, version, stored, !stored
+	s.m, s.ctx, s.id, s.vals, s.version, s.stored, s.isNew = m, ctx, id, data, version, stored, !stored
 	s.ops = s.firstOp[:0]
 	if !stored {
 		s.reason = FirstVisit
@@ -169,8 +176,7 @@ func (s *Session) IsModified() bool {
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.data[key]
-	return v, ok
+	return s.vals.lookup(key)
 }
 
 // Set stores value under key. A reserved key (see Reserved) is not set,
@@ -194,7 +200,7 @@ func (s *Session) Pop(key string) (any, bool) {
 		return nil, false
 	}
 	s.mu.Lock()
-	v, ok := s.data[key]
+	v, ok := s.vals.lookup(key)
 	if !ok {
 		s.mu.Unlock()
 		return nil, false
@@ -214,8 +220,9 @@ func (s *Session) Clear() {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.data))
-	for k := range s.data {
+	data := s.data()
+	keys := make([]string, 0, len(data))
+	for k := range data {
 		if !bookkeeping(k) {
 			keys = append(keys, k)
 		}
@@ -228,7 +235,7 @@ func (s *Session) Keys() []string {
 // snapshot, so the loop body may change the session.
 func (s *Session) All() iter.Seq2[string, any] {
 	s.mu.Lock()
-	snapshot := maps.Clone(s.data)
+	snapshot := maps.Clone(s.data())
 	s.mu.Unlock()
 	return func(yield func(string, any) bool) {
 		for _, k := range slices.Sorted(maps.Keys(snapshot)) {
@@ -248,7 +255,7 @@ func (s *Session) Len() int {
 
 func (s *Session) userLen() int {
 	n := 0
-	for k := range s.data {
+	for k := range s.data() {
 		if !bookkeeping(k) {
 			n++
 		}
@@ -262,7 +269,7 @@ func (s *Session) userLen() int {
 func (s *Session) Permanent() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, _ := s.data[keyPermanent].(bool)
+	p, _ := s.vals.get(keyPermanent).(bool)
 	return p
 }
 
@@ -345,7 +352,7 @@ func (s *Session) Destroy() {
 		setOrDelete(keyPermanent, permanent, true),
 		setOrDelete(keyCreated, created != 0, created),
 	} {
-		o.apply(s.data)
+		o.apply(s.data())
 		s.ops = append(s.ops, o)
 	}
 	s.unlockChanged(op{kind: opClear})
@@ -364,7 +371,7 @@ func (s *Session) change(o op) {
 func (s *Session) unlockChanged(o op) {
 	s.noteListing()
 	if o.kind != opNone {
-		o.apply(s.data)
+		o.apply(s.data())
 		s.ops = append(s.ops, o)
 	}
 	s.modified = true
@@ -383,8 +390,18 @@ func (s *Session) replay(fresh map[string]any) error {
 			return err
 		}
 	}
-	s.data = fresh
+	s.vals = mapValues(fresh)
 	return nil
+}
+
+// data returns the session's data as a map, which a change or a save
+// needs, building it from the decoded list if that is what vals holds.
+// The caller holds s.mu.
+func (s *Session) data() map[string]any {
+	if s.vals.m == nil {
+		s.vals = mapValues(s.vals.asMap())
+	}
+	return s.vals.m
 }
 
 // saved forgets the changes that are now stored.

@@ -34,7 +34,7 @@ func (st store) accepts(token string) bool {
 func (st store) open(ctx context.Context, value string, into *Session) (*Session, error) {
 	id := st.m.cookieID(value)
 	if value != "" && id == "" {
-		s := st.m.New(ctx)
+		s := st.m.fresh(ctx, "", into)
 		s.reason = InvalidToken // its signature did not verify
 		return s, nil
 	}
@@ -53,7 +53,7 @@ func (st store) load(ctx context.Context, id string, into *Session) (*Session, e
 func (st store) read(ctx context.Context, id string, into *Session) (*Session, error) {
 	m := st.m
 	if !m.ids().Valid(id) {
-		s := m.New(ctx)
+		s := m.fresh(ctx, "", into)
 		if id != "" {
 			s.reason = InvalidToken
 		}
@@ -67,32 +67,35 @@ func (st store) read(ctx context.Context, id string, into *Session) (*Session, e
 		if m.OnEvent != nil {
 			m.emit(ctx, Event{Kind: EventExpired, Handle: handleOf(id)})
 		}
-		s := m.New(ctx)
+		s := m.fresh(ctx, "", into)
 		s.reason = Expired
 		return s, nil
 	}
 	if err != nil {
 		return nil, backendError("load session", key, err)
 	}
-	data, err := m.codec().Decode(b)
+	if into == nil {
+		into = new(Session)
+	}
+	data, err := m.decode(b, into.fields[:])
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		if m.StrictDecode {
 			return nil, err
 		}
 		m.report(ctx, err)
-		return m.replaced(ctx, id, InvalidToken), nil
+		return m.replaced(ctx, id, InvalidToken, into), nil
 	}
 	if revoked(data) {
 		// The tombstone stays, and so does the client's token, until the
 		// client's new session is written: every request until then can
 		// tell the user why.
-		s := m.New(ctx)
+		s := m.fresh(ctx, "", into)
 		s.reason = Revoked
 		return s, nil
 	}
 	if m.AbsoluteTimeout > 0 && !m.now().Before(m.deadline(data)) {
-		return m.replaced(ctx, id, Expired), nil
+		return m.replaced(ctx, id, Expired, into), nil
 	}
 	s := newSession(into, m, ctx, id, data, version, true)
 	s.key = key
@@ -137,10 +140,19 @@ func (st store) save(ctx context.Context, s *Session) (tokenAction, string, erro
 // write saves s, conditionally when the backend allows, within the
 // Manager's BackendTimeout. The caller holds s.mu.
 func (st store) write(ctx context.Context, s *Session) (outcome, error) {
+	if st.m.Observe == nil && !st.due(s) {
+		return wroteNothing, nil // spares most reads the save's set-up
+	}
 	ctx, done := st.m.observe(ctx, StepSave)
 	out, err := st.writeBounded(ctx, s)
 	done(err)
 	return out, err
+}
+
+// due reports whether a save of s has anything to do: data to write or
+// delete, an id to drop, or an idle timeout that may need extending.
+func (st store) due(s *Session) bool {
+	return s.modified || s.prior != "" || s.stale != "" || s.stored && st.m.mayIdle()
 }
 
 func (st store) writeBounded(ctx context.Context, s *Session) (outcome, error) {
@@ -246,7 +258,7 @@ func (st store) writeTurn(ctx context.Context, c Conditional, s *Session, turn *
 	out, err := st.writeOnce(ctx, c, s)
 	var next handoff
 	if err == nil && s.stored && s.id == key {
-		next = handoff{version: s.version, data: s.data}
+		next = handoff{version: s.version, data: s.data()}
 	}
 	st.handOver(turn, next)
 	return out, err
@@ -365,7 +377,7 @@ func savedKind(s *Session, moved string) EventKind {
 // with, or, for a new id, only if the id is free.
 func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, error) {
 	m := st.m
-	b, err := m.encode(s.data)
+	b, err := m.encode(s.data())
 	if err != nil {
 		return wroteNothing, err
 	}
@@ -373,7 +385,7 @@ func (st store) put(ctx context.Context, c Conditional, s *Session) (outcome, er
 	if !s.stored {
 		version = nil
 	}
-	ttl := m.ttl(s.data)
+	ttl := m.ttl(s.vals)
 	err = c.SetIf(ctx, s.storeKey(), version, b, ttl)
 	for tries := 0; !s.stored && errors.Is(err, ErrConflict) && tries < 3; tries++ {
 		s.setID(st.newID()) // a new id that is taken: take another
@@ -407,7 +419,7 @@ func (st store) refresh(ctx context.Context, c Conditional, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if revoked(fresh) {
+	if revoked(mapValues(fresh)) {
 		return fmt.Errorf("%w (revoked)", ErrInterrupted)
 	}
 	if err := s.replay(fresh); err != nil {
@@ -431,11 +443,11 @@ func (st store) writeBlind(ctx context.Context, s *Session) (outcome, error) {
 	}
 	switch {
 	case s.modified && !s.empty():
-		b, err := m.encode(s.data)
+		b, err := m.encode(s.data())
 		if err != nil {
 			return out, err
 		}
-		if err := m.Backend.Set(ctx, s.storeKey(), b, m.ttl(s.data)); err != nil {
+		if err := m.Backend.Set(ctx, s.storeKey(), b, m.ttl(s.vals)); err != nil {
 			return out, backendError("save session", s.storeKey(), err)
 		}
 		kind := savedKind(s, moved)
@@ -478,7 +490,7 @@ func (st store) dropStale(ctx context.Context, s *Session) outcome {
 // stored is more than s's data), and that the client is yet to get its
 // token.
 func (st store) wrote(s *Session, b []byte) {
-	if idle := st.m.idle(s.data); idle > 0 {
+	if idle := st.m.idle(s.vals); idle > 0 {
 		st.m.touches.Record(s.id, st.m.now(), st.m.touchInterval(idle))
 	}
 	s.stored, s.version, s.unsent = true, nil, true
@@ -502,7 +514,7 @@ func (st store) versionOf(b []byte) Version {
 // get the data rewritten.
 func (st store) touch(ctx context.Context, s *Session) error {
 	m := st.m
-	l := m.limits(s.data)
+	l := m.limits(s.vals)
 	if l.idle <= 0 {
 		return nil
 	}
@@ -516,7 +528,7 @@ func (st store) touch(ctx context.Context, s *Session) error {
 		err = t.Touch(ctx, key, ttl)
 	} else {
 		var b []byte
-		if b, err = m.encode(s.data); err == nil {
+		if b, err = m.encode(s.data()); err == nil {
 			err = st.rewrite(ctx, key, s.version, b, ttl)
 		}
 	}

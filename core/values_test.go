@@ -1,0 +1,91 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/codec"
+)
+
+// storeRaw stores data as a peer would have written it, under a new id,
+// and returns the id.
+func storeRaw(t *testing.T, m *core.Manager, data string) string {
+	t.Helper()
+	id := core.RandomID{}.NewID()
+	if err := m.Backend.Set(context.Background(), m.KeyPrefix+id, []byte(data), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// A session is read without building a map of its keys (values.go); it
+// must read as Decode's map would, whatever its shape, and a change must
+// keep every key.
+func TestStoredSessionsReadAsDecoded(t *testing.T) {
+	many := make([]string, 12)
+	for i := range many {
+		many[i] = fmt.Sprintf(`"k%02d":%d`, i, i)
+	}
+	for _, tc := range []struct{ name, data string }{
+		{"small", `{"_permanent":true,"user":"alice","n":1}`},
+		{"a key twice", `{"n":1,"user":"alice","n":2}`},
+		{"a key twice among many", "{" + strings.Join(many, ",") + `,"k03":"again"}`},
+		{"many keys", "{" + strings.Join(many, ",") + "}"},
+		{"empty", `{}`},
+		{"a dict tag", `{" di":{"n__":5}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			b := newCounting(t)
+			m := core.NewManager(b)
+			want, err := codec.TaggedJSON{}.Decode([]byte(tc.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := storeRaw(t, m, tc.data)
+			b.Calls()
+			s, err := m.Load(ctx, id)
+			if err != nil || s.IsNew() {
+				t.Fatalf("Load: new %v, %v", s.IsNew(), err)
+			}
+			var keys []string
+			for k, v := range want {
+				got, ok := s.Get(k)
+				if !ok || fmt.Sprint(got) != fmt.Sprint(v) {
+					t.Errorf("Get(%q) = %v, %v; want %v", k, got, ok, v)
+				}
+				if k != "_permanent" {
+					keys = append(keys, k)
+				}
+			}
+			slices.Sort(keys)
+			if got := s.Keys(); !slices.Equal(got, keys) {
+				t.Errorf("Keys = %q, want %q", got, keys)
+			}
+			if s.Len() != len(keys) {
+				t.Errorf("Len = %d, want %d", s.Len(), len(keys))
+			}
+			if _, err := m.Save(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			wantCalls(t, b, "get "+m.KeyPrefix+id) // a read writes nothing
+
+			s.Set("added", true)
+			if _, err := m.Save(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			again := reloaded(t, m, s)
+			want["added"] = true
+			for k, v := range want {
+				if got, ok := again.Get(k); !ok || fmt.Sprint(got) != fmt.Sprint(v) {
+					t.Errorf("after a change, Get(%q) = %v, %v; want %v", k, got, ok, v)
+				}
+			}
+		})
+	}
+}
