@@ -31,6 +31,19 @@ type Exchange interface {
 	SetResponseHeader(name, value string)
 }
 
+// CookieExchange is an Exchange whose framework parses the request's
+// cookies itself, as fasthttp does. The core reads its cookie through
+// RequestCookie then, rather than have the Cookie header put back together
+// for it to parse again.
+type CookieExchange interface {
+	Exchange
+	// RequestCookie returns the value, as sent, of the i-th cookie called
+	// name that the request carries, counting from 0, and false when it
+	// carries fewer. The value may point into the framework's buffers: the
+	// core copies what it keeps before the request's next call.
+	RequestCookie(name string, i int) (value []byte, ok bool)
+}
+
 // Request is one HTTP request's view of its session: it loads the session
 // on first use and commits it once. Adapters create one per request with
 // Begin and call Commit before the response's status line goes out.

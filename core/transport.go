@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -76,6 +77,9 @@ func ChainTransport(ts ...Transport) Transport { return chainTransport(ts) }
 type cookieTransport struct{}
 
 func (cookieTransport) read(m *Manager, ex Exchange) string {
+	if ce, ok := ex.(CookieExchange); ok {
+		return requestCookie(ce, m.Cookie.Name)
+	}
 	return cookieValue(ex.RequestHeader("Cookie"), m.Cookie.Name)
 }
 
@@ -97,15 +101,39 @@ func cookieValue(header, name string) string {
 		if !ok || k != name {
 			continue
 		}
-		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = v[1 : len(v)-1]
-		}
+		v = unquote(v)
 		if found && v != value {
 			return ""
 		}
 		value, found = v, true
 	}
 	return value
+}
+
+// requestCookie is cookieValue for an Exchange that parsed the cookies.
+func requestCookie(ex CookieExchange, name string) string {
+	value, ok := ex.RequestCookie(name, 0)
+	if !ok {
+		return ""
+	}
+	value = unquote(value)
+	for i := 1; ; i++ {
+		other, ok := ex.RequestCookie(name, i)
+		if !ok {
+			return string(value)
+		}
+		if !bytes.Equal(unquote(other), value) {
+			return ""
+		}
+	}
+}
+
+// unquote strips the double quotes around a cookie value, as net/http does.
+func unquote[T string | []byte](v T) T {
+	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
 }
 
 func (cookieTransport) send(m *Manager, ex Exchange, s *Session, value, _ string) (string, error) {
