@@ -23,6 +23,22 @@ func (e exchange) RequestHeader(name string) string {
 	return join(e.c.Request().Header.PeekAll(name), ",")
 }
 
+// RequestCookie implements core.CookieExchange: fasthttp has parsed the
+// cookies (or parses them now), and would write them out again for
+// RequestHeader("Cookie").
+func (e exchange) RequestCookie(name string, i int) (value []byte, ok bool) {
+	//lint:ignore SA1019 Cookies is newer than fasthttp v1.51, the oldest this module works with
+	e.c.Request().Header.VisitAllCookie(func(key, v []byte) {
+		if !ok && string(key) == name {
+			if i == 0 {
+				value, ok = v, true
+			}
+			i--
+		}
+	})
+	return value, ok
+}
+
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
 // values apart from other headers, and Add appends one more cookie rather
 // than replacing the last, so a handler's own cookies are kept. Vary is an

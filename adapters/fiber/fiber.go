@@ -49,7 +49,7 @@ func New(config ...Config) fiber.Handler {
 	}
 	return func(c *fiber.Ctx) error {
 		v := c.Locals(firstKey{})
-		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) || slot(c, m) != nil {
+		if (cfg.Next != nil && cfg.Next(c)) || m.Skip(c.Path()) || slotFrom(c, m, v) != nil {
 			if v == nil { // Get must not answer for a later Manager
 				c.Locals(firstKey{}, skipped{m})
 			}
@@ -108,8 +108,16 @@ func GetFor(c *fiber.Ctx, m *core.Manager) (*core.Session, error) {
 
 // slot returns the request's session handling for m, or nil.
 func slot(c *fiber.Ctx, m *core.Manager) *core.Request {
-	if r, _ := c.Locals(firstKey{}).(*core.Request); r != nil && r.Manager() == m {
+	return slotFrom(c, m, c.Locals(firstKey{}))
+}
+
+// slotFrom is slot, first being what the first slot holds.
+func slotFrom(c *fiber.Ctx, m *core.Manager, first any) *core.Request {
+	if r, _ := first.(*core.Request); r != nil && r.Manager() == m {
 		return r
+	}
+	if first == nil {
+		return nil // no middleware has run, so no other slot is taken
 	}
 	r, _ := c.Locals(slotKey{m}).(*core.Request)
 	return r

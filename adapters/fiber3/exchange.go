@@ -24,6 +24,21 @@ func (e exchange) RequestHeader(name string) string {
 	return join(e.ctx.Request.Header.PeekAll(name), ",")
 }
 
+// RequestCookie implements core.CookieExchange: fasthttp has parsed the
+// cookies (or parses them now), and would write them out again for
+// RequestHeader("Cookie").
+func (e exchange) RequestCookie(name string, i int) (value []byte, ok bool) {
+	for key, v := range e.ctx.Request.Header.Cookies() {
+		if string(key) == name {
+			if i == 0 {
+				return v, true
+			}
+			i--
+		}
+	}
+	return nil, false
+}
+
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
 // apart from other headers, and Add appends one more cookie rather than
 // replacing one of the same name, so the handler's cookies are kept.
