@@ -207,5 +207,7 @@ func scriptResult(op, key string, code int) error {
 // digest returns the SHA-1 hex digest of version, as redis.sha1hex gives it.
 func digest(version core.Version) string {
 	sum := sha1.Sum(version)
-	return hex.EncodeToString(sum[:])
+	var text [2 * sha1.Size]byte // one allocation, the string's, where EncodeToString makes two
+	hex.Encode(text[:], sum[:])
+	return string(text[:])
 }
