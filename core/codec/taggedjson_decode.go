@@ -306,23 +306,11 @@ func (d *decoder) object() (any, error) {
 		d.pos++
 		d.skipSpace()
 		var v any
-		if nmembers == 0 && !d.plain && isTextTag(k) && d.pos < len(d.data) && d.data[d.pos] == '"' {
-			// Most likely a tag: its text is converted straight from the
-			// input, without making a string of it first.
-			raw, err := d.strBytes()
-			if err != nil {
-				return nil, err
+		if nmembers == 0 && d.atTextTag(k) {
+			var whole bool
+			if v, whole, err = d.textTag(start, k); whole || err != nil {
+				return v, err
 			}
-			d.skipSpace()
-			if d.pos < len(d.data) && d.data[d.pos] == '}' {
-				d.pos++
-				d.depth--
-				return untagText(d, start, k, raw)
-			}
-			if err := d.spend(allocCost(len(raw)) + stringBox); err != nil {
-				return nil, err
-			}
-			v = string(raw)
 		} else if v, err = d.value(); err != nil {
 			return nil, err
 		}
@@ -379,6 +367,35 @@ func (d *decoder) object() (any, error) {
 		}
 	}
 	return m, nil
+}
+
+// atTextTag reports whether the first member of an object, whose key is
+// k, is most likely a text tag: textTag reads its value then.
+func (d *decoder) atTextTag(k string) bool {
+	return !d.plain && isTextTag(k) && d.pos < len(d.data) && d.data[d.pos] == '"'
+}
+
+// textTag reads the string value of the first member of the object that
+// opened at start, whose key k is a text tag. When the object ends there
+// it is the tag's (whole): v is the tag's value, converted straight from
+// the input, without making a string of the text first. Otherwise v is
+// the string, an ordinary member's value.
+func (d *decoder) textTag(start int, k string) (v any, whole bool, err error) {
+	raw, err := d.strBytes()
+	if err != nil {
+		return nil, false, err
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		v, err := untagText(d, start, k, raw)
+		return v, true, err
+	}
+	if err := d.spend(allocCost(len(raw)) + stringBox); err != nil {
+		return nil, false, err
+	}
+	return string(raw), false, nil
 }
 
 // untag turns a one-member object whose key is a tag into the value it
