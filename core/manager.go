@@ -306,13 +306,15 @@ func (m *Manager) replaced(ctx context.Context, id string, reason Reason, into *
 
 // key returns the backend key for id.
 func (m *Manager) key(id string) string {
+	var b [64 + 43]byte // room for a usual prefix and an id or the encoded hash
+	key := append(b[:0], m.KeyPrefix...)
 	if !m.HashKeys {
-		return m.KeyPrefix + id
+		// Not m.KeyPrefix + id: concatenating costs a read about 60
+		// instructions more (callgrind).
+		return string(append(key, id...))
 	}
 	sum := sha256.Sum256([]byte(id))
-	var b [64 + 43]byte // room for a usual prefix and the encoded hash
-	key := base64.RawURLEncoding.AppendEncode(append(b[:0], m.KeyPrefix...), sum[:])
-	return string(key)
+	return string(base64.RawURLEncoding.AppendEncode(key, sum[:]))
 }
 
 // deadline returns when a session ends under the absolute timeout.
