@@ -220,9 +220,8 @@ func (s *Session) Clear() {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data := s.data()
-	keys := make([]string, 0, len(data))
-	for k := range data {
+	keys := make([]string, 0, s.vals.len())
+	for k := range s.vals.all() {
 		if !bookkeeping(k) {
 			keys = append(keys, k)
 		}
@@ -235,7 +234,7 @@ func (s *Session) Keys() []string {
 // snapshot, so the loop body may change the session.
 func (s *Session) All() iter.Seq2[string, any] {
 	s.mu.Lock()
-	snapshot := maps.Clone(s.data())
+	snapshot := maps.Collect(s.vals.all())
 	s.mu.Unlock()
 	return func(yield func(string, any) bool) {
 		for _, k := range slices.Sorted(maps.Keys(snapshot)) {
@@ -255,8 +254,13 @@ func (s *Session) Len() int {
 
 func (s *Session) userLen() int {
 	n := 0
-	for k := range s.data() {
+	for k := range s.vals.m {
 		if !bookkeeping(k) {
+			n++
+		}
+	}
+	for _, f := range s.vals.fields { // empty when m is not nil
+		if !bookkeeping(f.Key) {
 			n++
 		}
 	}

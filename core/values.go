@@ -1,6 +1,11 @@
 package core
 
-import "github.com/cloakroom/cloakroom/core/codec"
+import (
+	"iter"
+	"maps"
+
+	"github.com/cloakroom/cloakroom/core/codec"
+)
 
 // values is a session's data: a map, or, for a session read and not yet
 // changed, the list of its keys that the codec decoded. Most requests
@@ -41,6 +46,20 @@ func (v values) len() int {
 		return len(v.m)
 	}
 	return len(v.fields)
+}
+
+// all yields every key and its value.
+func (v values) all() iter.Seq2[string, any] {
+	if v.m != nil {
+		return maps.All(v.m)
+	}
+	return func(yield func(string, any) bool) {
+		for _, f := range v.fields {
+			if !yield(f.Key, f.Value) {
+				return
+			}
+		}
+	}
 }
 
 // asMap returns the data as a map, built from the list when there is
