@@ -34,14 +34,15 @@ type Exchange interface {
 // CookieExchange is an Exchange whose framework parses the request's
 // cookies itself, as fasthttp does. The core reads its cookie through
 // RequestCookie then, rather than have the Cookie header put back together
-// for it to parse again.
+// for it to parse again; only for a request that carries the cookie more
+// than once does it read the Cookie header, to compare the values.
 type CookieExchange interface {
 	Exchange
-	// RequestCookie returns the value, as sent, of the i-th cookie called
-	// name that the request carries, counting from 0, and false when it
-	// carries fewer. The value may point into the framework's buffers: the
-	// core copies what it keeps before the request's next call.
-	RequestCookie(name string, i int) (value []byte, ok bool)
+	// RequestCookie returns the value, as sent, of the first cookie called
+	// name that the request carries, and how many cookies of that name it
+	// carries. The value may point into the framework's buffers: the core
+	// copies it before its next call.
+	RequestCookie(name string) (value []byte, count int)
 }
 
 // Request is one HTTP request's view of its session: it loads the session

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -112,20 +111,13 @@ func cookieValue(header, name string) string {
 
 // requestCookie is cookieValue for an Exchange that parsed the cookies.
 func requestCookie(ex CookieExchange, name string) string {
-	value, ok := ex.RequestCookie(name, 0)
-	if !ok {
+	switch value, n := ex.RequestCookie(name); n {
+	case 0:
 		return ""
+	case 1:
+		return string(unquote(value))
 	}
-	value = unquote(value)
-	for i := 1; ; i++ {
-		other, ok := ex.RequestCookie(name, i)
-		if !ok {
-			return string(value)
-		}
-		if !bytes.Equal(unquote(other), value) {
-			return ""
-		}
-	}
+	return cookieValue(ex.RequestHeader("Cookie"), name) // several: do they agree?
 }
 
 // unquote strips the double quotes around a cookie value, as net/http does.

@@ -9,11 +9,12 @@ import (
 // fasthttp parses one.
 type parsedCookies struct {
 	Exchange
-	pairs [][2]string
+	header string
+	pairs  [][2]string
 }
 
 func parseCookies(header string) parsedCookies {
-	var c parsedCookies
+	c := parsedCookies{header: header}
 	for pair := range strings.SplitSeq(header, ";") {
 		if k, v, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
 			c.pairs = append(c.pairs, [2]string{k, v})
@@ -22,16 +23,23 @@ func parseCookies(header string) parsedCookies {
 	return c
 }
 
-func (c parsedCookies) RequestCookie(name string, i int) ([]byte, bool) {
+func (c parsedCookies) RequestCookie(name string) (value []byte, n int) {
 	for _, p := range c.pairs {
 		if p[0] == name {
-			if i == 0 {
-				return []byte(p[1]), true
+			if n == 0 {
+				value = []byte(p[1])
 			}
-			i--
+			n++
 		}
 	}
-	return nil, false
+	return value, n
+}
+
+func (c parsedCookies) RequestHeader(name string) string {
+	if name != "Cookie" {
+		return ""
+	}
+	return c.header
 }
 
 // A framework that parsed the cookies gets the same answer as a Cookie

@@ -26,17 +26,17 @@ func (e exchange) RequestHeader(name string) string {
 // RequestCookie implements core.CookieExchange: fasthttp has parsed the
 // cookies (or parses them now), and would write them out again for
 // RequestHeader("Cookie").
-func (e exchange) RequestCookie(name string, i int) (value []byte, ok bool) {
+func (e exchange) RequestCookie(name string) (value []byte, n int) {
 	//lint:ignore SA1019 Cookies is newer than fasthttp v1.51, the oldest this module works with
 	e.c.Request().Header.VisitAllCookie(func(key, v []byte) {
-		if !ok && string(key) == name {
-			if i == 0 {
-				value, ok = v, true
+		if string(key) == name {
+			if n == 0 {
+				value = v
 			}
-			i--
+			n++
 		}
 	})
-	return value, ok
+	return value, n
 }
 
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie

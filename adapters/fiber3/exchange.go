@@ -27,16 +27,16 @@ func (e exchange) RequestHeader(name string) string {
 // RequestCookie implements core.CookieExchange: fasthttp has parsed the
 // cookies (or parses them now), and would write them out again for
 // RequestHeader("Cookie").
-func (e exchange) RequestCookie(name string, i int) (value []byte, ok bool) {
+func (e exchange) RequestCookie(name string) (value []byte, n int) {
 	for key, v := range e.ctx.Request.Header.Cookies() {
 		if string(key) == name {
-			if i == 0 {
-				return v, true
+			if n == 0 {
+				value = v
 			}
-			i--
+			n++
 		}
 	}
-	return nil, false
+	return value, n
 }
 
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
