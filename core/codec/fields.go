@@ -14,8 +14,8 @@ type Field struct {
 // DecodeFields is Decode that returns the session's keys as a list rather
 // than a map: appended to dst in the order b holds them. A key that b
 // holds twice is listed twice; Decode keeps the last one. It accepts and
-// refuses what Decode does, and allocates, besides dst, no more than
-// Decode would.
+// refuses what Decode does, and allocates within the bound that Decode
+// documents.
 //
 // A caller that reads a few keys of a small session and changes none, as
 // most requests do, spends less looking them up in the list than building
