@@ -253,6 +253,8 @@ func (s *Session) Len() int {
 }
 
 func (s *Session) userLen() int {
+	// Two loops rather than one over s.vals.all(): a save asks this, and
+	// the iterator cost a write about 1,500 instructions (callgrind).
 	n := 0
 	for k := range s.vals.m {
 		if !bookkeeping(k) {

@@ -150,7 +150,8 @@ func (st store) write(ctx context.Context, s *Session) (outcome, error) {
 }
 
 // due reports whether a save of s has anything to do: data to write or
-// delete, an id to drop, or an idle timeout that may need extending.
+// delete, an id to drop, or an idle timeout that may need extending. It
+// must hold wherever writeOnce or writeBlind would do anything.
 func (st store) due(s *Session) bool {
 	return s.modified || s.prior != "" || s.stale != "" || s.stored && st.m.mayIdle()
 }
