@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/valyala/fasthttp"
 )
 
@@ -42,9 +43,16 @@ func (e exchange) RequestCookie(name string) (value []byte, n int) {
 // AddResponseHeader appends a header line. fasthttp keeps Set-Cookie
 // values apart from other headers, and Add appends one more cookie rather
 // than replacing the last, so a handler's own cookies are kept. Vary is an
-// ordinary header: a second line is sent beside the handler's.
+// ordinary header: a second line is sent beside the handler's. A first line
+// is set rather than added: Add would copy and normalise the name, which
+// costs more than looking for the header.
 func (e exchange) AddResponseHeader(name, value string) {
-	e.c.Response().Header.Add(name, value)
+	h := &e.c.Response().Header
+	if name != "Set-Cookie" && len(responseLines(h, name, nil)) == 0 {
+		setLine(h, name, value)
+		return
+	}
+	h.Add(name, value)
 }
 
 // ResponseHeader joins repeated header lines, as net/http's Values would.
@@ -55,14 +63,21 @@ func (e exchange) ResponseHeader(name string) string {
 
 // SetResponseHeader replaces every line of the header. fasthttp's Set
 // replaces only the first, so a second line (say a handler's
-// "Cache-Control: public" added twice) is deleted first; the usual single
-// line or none is set without a look-up by name.
+// "Cache-Control: public" added twice) is deleted first.
 func (e exchange) SetResponseHeader(name, value string) {
 	h := &e.c.Response().Header
 	if len(responseLines(h, name, nil)) > 1 {
 		h.Del(name)
 	}
-	h.SetCanonical([]byte(name), []byte(value))
+	setLine(h, name, value)
+}
+
+// setLine replaces the first line of h's header name, which must be
+// canonical, or appends one. SetCanonical copies both into the header, so
+// they are lent without a copy, as fasthttp's own Add and Set lend theirs:
+// []byte(value) would allocate, since the value may escape in fasthttp.
+func setLine(h *fasthttp.ResponseHeader, name, value string) {
+	h.SetCanonical(utils.UnsafeBytes(name), utils.UnsafeBytes(value))
 }
 
 // responseLines appends to lines the values of h's header name, which
