@@ -81,6 +81,18 @@ type Conditional interface {
 	DeleteIf(ctx context.Context, key string, version Version) error
 }
 
+// Lender is implemented by Conditional backends that keep their values in
+// the process and can lend the stored bytes to a read instead of copying
+// them, as backends/memory does. The Manager borrows only while its codec
+// decodes into values of its own (a codec with a DecodeFields method, as
+// codec.TaggedJSON), and never writes into what it borrows.
+type Lender interface {
+	Conditional
+	// LendVersion is GetVersion, except that the value is the backend's
+	// own bytes: the caller must not modify them.
+	LendVersion(ctx context.Context, key string) ([]byte, Version, error)
+}
+
 // Versioner is implemented by Conditional backends whose versions follow
 // from the values they store (most use a copy of the stored bytes). The
 // Manager then knows the version of what it wrote without reading it back,

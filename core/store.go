@@ -105,6 +105,9 @@ func (st store) read(ctx context.Context, id string, into *Session) (*Session, e
 
 // get reads key, with its version when the backend can give one.
 func (st store) get(ctx context.Context, key string) ([]byte, Version, error) {
+	if l, ok := st.m.Backend.(Lender); ok && st.m.decodesFields() {
+		return l.LendVersion(ctx, key) // decode copies what it keeps
+	}
 	if c, ok := st.m.Backend.(Conditional); ok {
 		return c.GetVersion(ctx, key)
 	}

@@ -80,9 +80,16 @@ func (v values) asMap() map[string]any {
 const maxFields = 8
 
 // fieldDecoder is implemented by codecs that can decode a session into a
-// list of its keys (codec.TaggedJSON).
+// list of its keys (codec.TaggedJSON). Such a codec neither modifies b nor
+// keeps any of it, so the store may lend it a Lender's bytes.
 type fieldDecoder interface {
 	DecodeFields(b []byte, dst []codec.Field) ([]codec.Field, error)
+}
+
+// decodesFields reports whether m's codec is a fieldDecoder.
+func (m *Manager) decodesFields() bool {
+	_, ok := m.codec().(fieldDecoder)
+	return ok
 }
 
 // decode decodes a stored session, into a list in buf when the codec can

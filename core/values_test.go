@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloakroom/cloakroom/core"
+	"github.com/cloakroom/cloakroom/core/backendtest"
 	"github.com/cloakroom/cloakroom/core/codec"
 )
 
@@ -85,6 +86,60 @@ func TestStoredSessionsReadAsDecoded(t *testing.T) {
 				if got, ok := again.Get(k); !ok || fmt.Sprint(got) != fmt.Sprint(v) {
 					t.Errorf("after a change, Get(%q) = %v, %v; want %v", k, got, ok, v)
 				}
+			}
+		})
+	}
+}
+
+// lender is a Recorder that lends its memory store's bytes, keeping a copy
+// of each loan to check that nobody wrote into it.
+type lender struct {
+	*backendtest.Recorder
+	lent, was [][]byte
+}
+
+func (l *lender) LendVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	v, version, err := l.Store().LendVersion(ctx, key)
+	l.lent, l.was = append(l.lent, v), append(l.was, slices.Clone(v))
+	return v, version, err
+}
+
+// A Lender's bytes are borrowed only by a codec that copies what it keeps
+// (DecodeFields), and come back untouched after the session was read,
+// changed and saved.
+func TestReadsBorrowOnlyWhenTheCodecCopies(t *testing.T) {
+	for _, tc := range []struct {
+		codec  core.Codec
+		borrow bool
+	}{{nil, true}, {codec.TaggedJSON{}, true}, {codec.JSON{}, false}} {
+		t.Run(fmt.Sprintf("%T", tc.codec), func(t *testing.T) {
+			ctx := context.Background()
+			l := &lender{Recorder: newCounting(t)}
+			m := core.NewManager(l)
+			m.Codec = tc.codec
+			id := storeRaw(t, m, `{"user":"alice","n":1}`)
+			s, err := m.Load(ctx, id)
+			if err != nil || s.IsNew() {
+				t.Fatalf("Load: new %v, %v", s.IsNew(), err)
+			}
+			if borrowed := len(l.lent) > 0; borrowed != tc.borrow {
+				t.Fatalf("borrowed %v, want %v", borrowed, tc.borrow)
+			}
+			if user, _ := s.GetString("user"); user != "alice" {
+				t.Errorf("user = %q, want alice", user)
+			}
+			s.Set("user", "bob")
+			s.Set("n", 2)
+			if _, err := m.Save(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			for i := range l.lent {
+				if !slices.Equal(l.lent[i], l.was[i]) {
+					t.Errorf("lent %q came back as %q", l.was[i], l.lent[i])
+				}
+			}
+			if user, _ := reloaded(t, m, s).GetString("user"); user != "bob" {
+				t.Errorf("after the save, user = %q, want bob", user)
 			}
 		})
 	}

@@ -256,13 +256,21 @@ func (sh *shard) fits(key string, value []byte) error {
 // GetVersion implements core.Conditional. The version is the stored
 // value itself, which the store never modifies in place. Like Get, it is
 // a use of the key.
-func (s *Store) GetVersion(ctx context.Context, key string) (value []byte, version core.Version, err error) {
+func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	value, version, err := s.LendVersion(ctx, key)
+	return bytes.Clone(value), version, err
+}
+
+// LendVersion implements core.Lender: it is GetVersion without the copy of
+// the value, which the caller must not modify. As the store never modifies
+// a value in place, the bytes lent stay what they are after a write.
+func (s *Store) LendVersion(ctx context.Context, key string) (value []byte, version core.Version, err error) {
 	err = s.withLive(ctx, key, func(sh *shard, i slot, e *entry, _ int64) error {
 		if e == nil {
 			return fmt.Errorf("memory: %q: %w", key, core.ErrNotFound)
 		}
 		sh.use(i)
-		value, version = bytes.Clone(e.value()), core.Version(e.value())
+		value, version = e.value(), core.Version(e.value())
 		return nil
 	})
 	return value, version, err

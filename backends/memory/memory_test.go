@@ -18,6 +18,46 @@ func TestConformance(t *testing.T) {
 	backendtest.Run(t, s)
 }
 
+// LendVersion hands out the stored bytes themselves; they must stay what
+// they were after the key is written again, since the store never writes
+// into a value, and GetVersion's copy must not reach them.
+func TestLendVersion(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{CleanupInterval: -1})
+	defer s.Close()
+	if _, _, err := s.LendVersion(ctx, "k"); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("LendVersion of an absent key: %v, want ErrNotFound", err)
+	}
+	if err := s.Set(ctx, "k", []byte("first"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	lent, version, err := s.LendVersion(ctx, "k")
+	if err != nil || string(lent) != "first" {
+		t.Fatalf("LendVersion = %q, %v; want first", lent, err)
+	}
+	copied, _, err := s.GetVersion(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(copied, "XXXXX")
+	if err := s.SetIf(ctx, "k", version, []byte("second"), time.Hour); err != nil {
+		t.Fatalf("SetIf on the lent version: %v", err)
+	}
+	if string(lent) != "first" {
+		t.Errorf("the lent bytes became %q after a copy was changed and the key written", lent)
+	}
+	if now, _, err := s.LendVersion(ctx, "k"); err != nil || string(now) != "second" {
+		t.Errorf("LendVersion after SetIf = %q, %v; want second", now, err)
+	}
+	if err := s.Set(ctx, "short", []byte("v"), time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if _, _, err := s.LendVersion(ctx, "short"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("LendVersion of an expired key: %v, want ErrNotFound", err)
+	}
+}
+
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	ctx := context.Background()
 	s := memory.New(memory.Options{MaxEntries: 16, CleanupInterval: -1}) // one key per shard

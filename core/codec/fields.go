@@ -15,7 +15,8 @@ type Field struct {
 // than a map: appended to dst in the order b holds them. A key that b
 // holds twice is listed twice; Decode keeps the last one. It accepts and
 // refuses what Decode does, and allocates within the bound that Decode
-// documents.
+// documents. Like Decode, it neither modifies b nor keeps any part of it:
+// the values it returns are copies.
 //
 // A caller that reads a few keys of a small session and changes none, as
 // most requests do, spends less looking them up in the list than building
