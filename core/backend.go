@@ -87,9 +87,8 @@ type Conditional interface {
 // decodes into values of its own (a codec with a DecodeFields method, as
 // codec.TaggedJSON), and never writes into what it borrows.
 type Lender interface {
-	Conditional
-	// LendVersion is GetVersion, except that the value is the backend's
-	// own bytes: the caller must not modify them.
+	// LendVersion is Conditional's GetVersion, except that the value is
+	// the backend's own bytes: the caller must not modify them.
 	LendVersion(ctx context.Context, key string) ([]byte, Version, error)
 }
 

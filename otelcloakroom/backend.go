@@ -271,6 +271,21 @@ func (x conditional) DeleteIf(ctx context.Context, key string, version core.Vers
 	return err
 }
 
+// lender adds core.Lender. A loan is the read GetVersion makes, and is
+// reported as one.
+type lender struct {
+	w *backend
+	l core.Lender
+}
+
+// LendVersion implements core.Lender.
+func (x lender) LendVersion(ctx context.Context, key string) ([]byte, core.Version, error) {
+	ctx, c := x.w.start(ctx, opGetVersion)
+	b, v, err := x.l.LendVersion(ctx, key)
+	x.w.end(ctx, c, err)
+	return b, v, err
+}
+
 // versioner adds core.Versioner; VersionOf makes no call to the store and
 // gets no span.
 type versioner struct{ v core.Versioner }

@@ -37,7 +37,7 @@ func TestWrapKeepsInterfaces(t *testing.T) {
 	}{
 		{"Recorder", rec, []string{"Toucher", "Conditional", "Versioner"}, false},
 		{"Plain", backendtest.Plain(rec), nil, true},
-		{"memory", store, []string{"Toucher", "Lister", "Conditional", "Versioner"}, false},
+		{"memory", store, []string{"Toucher", "Lister", "Conditional", "Versioner", "Lender"}, false},
 		{"Toucher", onlyTouch{backendtest.Plain(rec)}, []string{"Toucher"}, true},
 		{"Lister", onlyKeys{backendtest.Plain(rec)}, []string{"Lister"}, true},
 	} {
@@ -103,6 +103,10 @@ func TestWrapEveryCombination(t *testing.T) {
 			x.ExpiresAt(ctx, "k")
 			wantCalls = append(wantCalls, "expires_at")
 		}
+		if x, ok := w.(core.Lender); ok {
+			x.LendVersion(ctx, "k")
+			wantCalls = append(wantCalls, "lend_version")
+		}
 		if !slices.Equal(f.calls, wantCalls) {
 			t.Errorf("wrapped %v made the calls %q, want %q", want, f.calls, wantCalls)
 		}
@@ -112,7 +116,7 @@ func TestWrapEveryCombination(t *testing.T) {
 		spans[s.Name]++
 	}
 	half := combinations / 2 // the combinations with each interface
-	for op, n := range map[string]int{"get": combinations, "set": combinations, "delete": combinations, "touch": half, "keys": half, "get_version": half, "set_if": half, "delete_if": half, "expires_at": half} {
+	for op, n := range map[string]int{"get": combinations, "set": combinations, "delete": combinations, "touch": half, "keys": half, "get_version": 2 * half /* GetVersion and LendVersion */, "set_if": half, "delete_if": half, "expires_at": half} {
 		if spans["cloakroom.backend."+op] != n {
 			t.Errorf("%d %s spans, want %d", spans["cloakroom.backend."+op], op, n)
 		}
@@ -179,6 +183,13 @@ type fakeExpirer struct{ f *fake }
 func (x fakeExpirer) ExpiresAt(context.Context, string) (time.Time, error) {
 	x.f.call("expires_at")
 	return time.Time{}, nil
+}
+
+type fakeLender struct{ f *fake }
+
+func (x fakeLender) LendVersion(context.Context, string) ([]byte, core.Version, error) {
+	x.f.call("lend_version")
+	return nil, nil, nil
 }
 
 // The conformance kit passes through the wrapper.

@@ -12,6 +12,7 @@ type parts struct {
 	conditional conditional
 	versioner   versioner
 	expirer     expirer
+	lender      lender
 }
 
 // with returns w as the type that has exactly the optional interfaces of
@@ -38,6 +39,10 @@ func (w *backend) with(b core.Backend) core.Backend {
 	if x, ok := b.(core.Expirer); ok {
 		mask |= 16
 		p.expirer = expirer{w, x}
+	}
+	if x, ok := b.(core.Lender); ok {
+		mask |= 32
+		p.lender = lender{w, x}
 	}
 	switch mask {
 	case 1: // Toucher
@@ -244,6 +249,246 @@ func (w *backend) with(b core.Backend) core.Backend {
 			versioner
 			expirer
 		}{w, p.toucher, p.lister, p.conditional, p.versioner, p.expirer}
+	case 32: // Lender
+		return &struct {
+			*backend
+			lender
+		}{w, p.lender}
+	case 33: // Toucher, Lender
+		return &struct {
+			*backend
+			toucher
+			lender
+		}{w, p.toucher, p.lender}
+	case 34: // Lister, Lender
+		return &struct {
+			*backend
+			lister
+			lender
+		}{w, p.lister, p.lender}
+	case 35: // Toucher, Lister, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			lender
+		}{w, p.toucher, p.lister, p.lender}
+	case 36: // Conditional, Lender
+		return &struct {
+			*backend
+			conditional
+			lender
+		}{w, p.conditional, p.lender}
+	case 37: // Toucher, Conditional, Lender
+		return &struct {
+			*backend
+			toucher
+			conditional
+			lender
+		}{w, p.toucher, p.conditional, p.lender}
+	case 38: // Lister, Conditional, Lender
+		return &struct {
+			*backend
+			lister
+			conditional
+			lender
+		}{w, p.lister, p.conditional, p.lender}
+	case 39: // Toucher, Lister, Conditional, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			conditional
+			lender
+		}{w, p.toucher, p.lister, p.conditional, p.lender}
+	case 40: // Versioner, Lender
+		return &struct {
+			*backend
+			versioner
+			lender
+		}{w, p.versioner, p.lender}
+	case 41: // Toucher, Versioner, Lender
+		return &struct {
+			*backend
+			toucher
+			versioner
+			lender
+		}{w, p.toucher, p.versioner, p.lender}
+	case 42: // Lister, Versioner, Lender
+		return &struct {
+			*backend
+			lister
+			versioner
+			lender
+		}{w, p.lister, p.versioner, p.lender}
+	case 43: // Toucher, Lister, Versioner, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			versioner
+			lender
+		}{w, p.toucher, p.lister, p.versioner, p.lender}
+	case 44: // Conditional, Versioner, Lender
+		return &struct {
+			*backend
+			conditional
+			versioner
+			lender
+		}{w, p.conditional, p.versioner, p.lender}
+	case 45: // Toucher, Conditional, Versioner, Lender
+		return &struct {
+			*backend
+			toucher
+			conditional
+			versioner
+			lender
+		}{w, p.toucher, p.conditional, p.versioner, p.lender}
+	case 46: // Lister, Conditional, Versioner, Lender
+		return &struct {
+			*backend
+			lister
+			conditional
+			versioner
+			lender
+		}{w, p.lister, p.conditional, p.versioner, p.lender}
+	case 47: // Toucher, Lister, Conditional, Versioner, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			conditional
+			versioner
+			lender
+		}{w, p.toucher, p.lister, p.conditional, p.versioner, p.lender}
+	case 48: // Expirer, Lender
+		return &struct {
+			*backend
+			expirer
+			lender
+		}{w, p.expirer, p.lender}
+	case 49: // Toucher, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			expirer
+			lender
+		}{w, p.toucher, p.expirer, p.lender}
+	case 50: // Lister, Expirer, Lender
+		return &struct {
+			*backend
+			lister
+			expirer
+			lender
+		}{w, p.lister, p.expirer, p.lender}
+	case 51: // Toucher, Lister, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			expirer
+			lender
+		}{w, p.toucher, p.lister, p.expirer, p.lender}
+	case 52: // Conditional, Expirer, Lender
+		return &struct {
+			*backend
+			conditional
+			expirer
+			lender
+		}{w, p.conditional, p.expirer, p.lender}
+	case 53: // Toucher, Conditional, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			conditional
+			expirer
+			lender
+		}{w, p.toucher, p.conditional, p.expirer, p.lender}
+	case 54: // Lister, Conditional, Expirer, Lender
+		return &struct {
+			*backend
+			lister
+			conditional
+			expirer
+			lender
+		}{w, p.lister, p.conditional, p.expirer, p.lender}
+	case 55: // Toucher, Lister, Conditional, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			conditional
+			expirer
+			lender
+		}{w, p.toucher, p.lister, p.conditional, p.expirer, p.lender}
+	case 56: // Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			versioner
+			expirer
+			lender
+		}{w, p.versioner, p.expirer, p.lender}
+	case 57: // Toucher, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			versioner
+			expirer
+			lender
+		}{w, p.toucher, p.versioner, p.expirer, p.lender}
+	case 58: // Lister, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			lister
+			versioner
+			expirer
+			lender
+		}{w, p.lister, p.versioner, p.expirer, p.lender}
+	case 59: // Toucher, Lister, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			versioner
+			expirer
+			lender
+		}{w, p.toucher, p.lister, p.versioner, p.expirer, p.lender}
+	case 60: // Conditional, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			conditional
+			versioner
+			expirer
+			lender
+		}{w, p.conditional, p.versioner, p.expirer, p.lender}
+	case 61: // Toucher, Conditional, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			conditional
+			versioner
+			expirer
+			lender
+		}{w, p.toucher, p.conditional, p.versioner, p.expirer, p.lender}
+	case 62: // Lister, Conditional, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			lister
+			conditional
+			versioner
+			expirer
+			lender
+		}{w, p.lister, p.conditional, p.versioner, p.expirer, p.lender}
+	case 63: // Toucher, Lister, Conditional, Versioner, Expirer, Lender
+		return &struct {
+			*backend
+			toucher
+			lister
+			conditional
+			versioner
+			expirer
+			lender
+		}{w, p.toucher, p.lister, p.conditional, p.versioner, p.expirer, p.lender}
 	}
 	return w
 }

@@ -22,11 +22,14 @@ func optionalInterfaces(b core.Backend) []string {
 	if _, ok := b.(core.Expirer); ok {
 		is = append(is, "Expirer")
 	}
+	if _, ok := b.(core.Lender); ok {
+		is = append(is, "Lender")
+	}
 	return is
 }
 
 // combinations is the number of combinations of optional interfaces.
-const combinations = 32
+const combinations = 64
 
 // with returns a backend over f with the optional interfaces of mask:
 // the nth bit stands for the nth of optionalInterfaces' list.
@@ -236,6 +239,246 @@ func (f *fake) with(mask int) core.Backend {
 			fakeVersioner
 			fakeExpirer
 		}{f, fakeToucher{f}, fakeLister{f}, fakeConditional{f}, fakeVersioner{f}, fakeExpirer{f}}
+	case 32:
+		return struct {
+			*fake
+			fakeLender
+		}{f, fakeLender{f}}
+	case 33:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLender
+		}{f, fakeToucher{f}, fakeLender{f}}
+	case 34:
+		return struct {
+			*fake
+			fakeLister
+			fakeLender
+		}{f, fakeLister{f}, fakeLender{f}}
+	case 35:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeLender{f}}
+	case 36:
+		return struct {
+			*fake
+			fakeConditional
+			fakeLender
+		}{f, fakeConditional{f}, fakeLender{f}}
+	case 37:
+		return struct {
+			*fake
+			fakeToucher
+			fakeConditional
+			fakeLender
+		}{f, fakeToucher{f}, fakeConditional{f}, fakeLender{f}}
+	case 38:
+		return struct {
+			*fake
+			fakeLister
+			fakeConditional
+			fakeLender
+		}{f, fakeLister{f}, fakeConditional{f}, fakeLender{f}}
+	case 39:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeConditional
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeConditional{f}, fakeLender{f}}
+	case 40:
+		return struct {
+			*fake
+			fakeVersioner
+			fakeLender
+		}{f, fakeVersioner{f}, fakeLender{f}}
+	case 41:
+		return struct {
+			*fake
+			fakeToucher
+			fakeVersioner
+			fakeLender
+		}{f, fakeToucher{f}, fakeVersioner{f}, fakeLender{f}}
+	case 42:
+		return struct {
+			*fake
+			fakeLister
+			fakeVersioner
+			fakeLender
+		}{f, fakeLister{f}, fakeVersioner{f}, fakeLender{f}}
+	case 43:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeVersioner
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeVersioner{f}, fakeLender{f}}
+	case 44:
+		return struct {
+			*fake
+			fakeConditional
+			fakeVersioner
+			fakeLender
+		}{f, fakeConditional{f}, fakeVersioner{f}, fakeLender{f}}
+	case 45:
+		return struct {
+			*fake
+			fakeToucher
+			fakeConditional
+			fakeVersioner
+			fakeLender
+		}{f, fakeToucher{f}, fakeConditional{f}, fakeVersioner{f}, fakeLender{f}}
+	case 46:
+		return struct {
+			*fake
+			fakeLister
+			fakeConditional
+			fakeVersioner
+			fakeLender
+		}{f, fakeLister{f}, fakeConditional{f}, fakeVersioner{f}, fakeLender{f}}
+	case 47:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeConditional
+			fakeVersioner
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeConditional{f}, fakeVersioner{f}, fakeLender{f}}
+	case 48:
+		return struct {
+			*fake
+			fakeExpirer
+			fakeLender
+		}{f, fakeExpirer{f}, fakeLender{f}}
+	case 49:
+		return struct {
+			*fake
+			fakeToucher
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeExpirer{f}, fakeLender{f}}
+	case 50:
+		return struct {
+			*fake
+			fakeLister
+			fakeExpirer
+			fakeLender
+		}{f, fakeLister{f}, fakeExpirer{f}, fakeLender{f}}
+	case 51:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeExpirer{f}, fakeLender{f}}
+	case 52:
+		return struct {
+			*fake
+			fakeConditional
+			fakeExpirer
+			fakeLender
+		}{f, fakeConditional{f}, fakeExpirer{f}, fakeLender{f}}
+	case 53:
+		return struct {
+			*fake
+			fakeToucher
+			fakeConditional
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeConditional{f}, fakeExpirer{f}, fakeLender{f}}
+	case 54:
+		return struct {
+			*fake
+			fakeLister
+			fakeConditional
+			fakeExpirer
+			fakeLender
+		}{f, fakeLister{f}, fakeConditional{f}, fakeExpirer{f}, fakeLender{f}}
+	case 55:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeConditional
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeConditional{f}, fakeExpirer{f}, fakeLender{f}}
+	case 56:
+		return struct {
+			*fake
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 57:
+		return struct {
+			*fake
+			fakeToucher
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 58:
+		return struct {
+			*fake
+			fakeLister
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeLister{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 59:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 60:
+		return struct {
+			*fake
+			fakeConditional
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeConditional{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 61:
+		return struct {
+			*fake
+			fakeToucher
+			fakeConditional
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeConditional{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 62:
+		return struct {
+			*fake
+			fakeLister
+			fakeConditional
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeLister{f}, fakeConditional{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
+	case 63:
+		return struct {
+			*fake
+			fakeToucher
+			fakeLister
+			fakeConditional
+			fakeVersioner
+			fakeExpirer
+			fakeLender
+		}{f, fakeToucher{f}, fakeLister{f}, fakeConditional{f}, fakeVersioner{f}, fakeExpirer{f}, fakeLender{f}}
 	}
 	return f
 }

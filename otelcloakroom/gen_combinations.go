@@ -28,6 +28,7 @@ var optional = []struct{ iface, embed, make string }{
 	{"core.Conditional", "conditional", "conditional{w, x}"},
 	{"core.Versioner", "versioner", "versioner{x}"}, // no call to measure
 	{"core.Expirer", "expirer", "expirer{w, x}"},
+	{"core.Lender", "lender", "lender{w, x}"},
 }
 
 func main() {
