@@ -73,9 +73,10 @@ func (e exchange) SetResponseHeader(name, value string) {
 }
 
 // setLine replaces the first line of h's header name, which must be
-// canonical, or appends one. SetCanonical copies both into the header, so
-// they are lent without a copy, as fasthttp's own Add and Set lend theirs:
-// []byte(value) would allocate, since the value may escape in fasthttp.
+// canonical, or appends one. SetCanonical only reads them and copies them
+// into the header, so they are lent without a copy, as fasthttp's own Add
+// lends its strings: []byte(value) would allocate, since the value may
+// escape in fasthttp.
 func setLine(h *fasthttp.ResponseHeader, name, value string) {
 	h.SetCanonical(utils.UnsafeBytes(name), utils.UnsafeBytes(value))
 }
