@@ -21,8 +21,8 @@ import (
 // WrapBackend returns b with a span and a latency measurement around each
 // of its calls (see the package documentation). The result implements
 // exactly the optional interfaces b implements (core.Conditional,
-// core.Versioner, core.Toucher, core.Lister, core.Expirer), so that the
-// Manager uses b as it would unwrapped. Wrap a Backend once and share the
+// core.Versioner, core.Toucher, core.Lister, core.Expirer, core.Lender), so
+// that the Manager uses b as it would unwrapped. Wrap a Backend once and share the
 // result between the Managers that share b, so that they still see it as
 // one; keep b to Close it.
 func WrapBackend(b core.Backend, opts ...Option) core.Backend {
