@@ -298,19 +298,28 @@ func rawRedis(client *goredis.Client, prefix string) http.Handler {
 }
 
 // startRedisSides starts the sides over the same server, each with its
-// own client and seeded session, cloakroom first. The third,
-// cloakroom-blind, is cloakroom over the same Store seen as a plain
-// Backend: its saves are blind SETs, which lose concurrent increments as
-// the hand-written side's do. It tells what the conditional write costs
-// apart from the rest of cloakroom's work.
-func startRedisSides(tb testing.TB) []*redisSide {
-	cc, rc, bc := redisClient(tb), redisClient(tb), redisClient(tb)
-	prefix := redisPrefix(tb, cc)
+// own client, with hooks added, and its own seeded session, cloakroom
+// first. The third, cloakroom-blind, is cloakroom over the same Store seen
+// as a plain Backend: its saves are blind SETs, which lose concurrent
+// increments as the hand-written side's do. It tells what the conditional
+// write costs apart from the rest of cloakroom's work. The first side's
+// client and the sides' key prefix are returned to look at what they
+// store.
+func startRedisSides(tb testing.TB, hooks ...goredis.Hook) (sides []*redisSide, client *goredis.Client, prefix string) {
+	var clients [3]*goredis.Client
+	for i := range clients {
+		clients[i] = redisClient(tb)
+		for _, h := range hooks {
+			clients[i].AddHook(h)
+		}
+	}
+	cc, rc, bc := clients[0], clients[1], clients[2]
+	prefix = redisPrefix(tb, cc)
 	return []*redisSide{
 		startRedisSide(tb, "cloakroom", cloakroomRedis(cc, prefix)),
 		startRedisSide(tb, "go-redis", rawRedis(rc, prefix)),
 		startRedisSide(tb, "cloakroom-blind", cloakroomOver(backendtest.Plain(redis.New(bc, redis.Options{})), prefix)),
-	}
+	}, cc, prefix
 }
 
 // redisRounds is how many times BenchmarkRedis runs its sub-benchmarks:
@@ -330,7 +339,7 @@ func redisRounds(tb testing.TB) int {
 // BenchmarkRedis: Redis/<case>/<side>, the sides alternating, the whole
 // repeated CLOAKROOM_BENCH_ROUNDS times.
 func BenchmarkRedis(b *testing.B) {
-	sides := startRedisSides(b)
+	sides, _, _ := startRedisSides(b)
 	for range redisRounds(b) {
 		for _, c := range []struct {
 			name string
@@ -349,17 +358,8 @@ func BenchmarkRedis(b *testing.B) {
 // Redis the round trips the benchmark claims: one for a read, two for a
 // write (once the server has the write script).
 func TestRedis(t *testing.T) {
-	cc, rc, bc := redisClient(t), redisClient(t), redisClient(t)
-	prefix := redisPrefix(t, cc)
 	var commands commandCounter
-	cc.AddHook(&commands)
-	rc.AddHook(&commands)
-	bc.AddHook(&commands)
-	sides := []*redisSide{
-		startRedisSide(t, "cloakroom", cloakroomRedis(cc, prefix)),
-		startRedisSide(t, "go-redis", rawRedis(rc, prefix)),
-		startRedisSide(t, "cloakroom-blind", cloakroomOver(backendtest.Plain(redis.New(bc, redis.Options{})), prefix)),
-	}
+	sides, client, prefix := startRedisSides(t, &commands)
 	for _, s := range sides {
 		t.Run(s.name, func(t *testing.T) {
 			serve := func(m mode) (sent int64, set, body string) {
@@ -394,7 +394,7 @@ func TestRedis(t *testing.T) {
 	// Both sides keep the same bytes for the same data.
 	values := make([]string, len(sides))
 	for i, s := range sides {
-		v, err := cc.Get(context.Background(), prefix+s.cookie).Result()
+		v, err := client.Get(context.Background(), prefix+s.cookie).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
